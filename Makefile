@@ -9,7 +9,7 @@ $(BIN)/hiwar: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/hiwar
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint catalogs bench
 install: $(BIN)/hiwar
 
 demo: install
@@ -21,3 +21,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Re-extract messages from the code and merge them into both catalogs (translations are kept).
+catalogs: install
+	$(BIN)/pybabel extract -F babel.cfg -k _n:1,2 --no-location --sort-output -o locales/hiwar.pot .
+	$(BIN)/pybabel update -i locales/hiwar.pot -d locales -D hiwar --no-location --width 100

@@ -1,0 +1,66 @@
+"""`hiwar` command line: run, demo, check-survey."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, load_settings
+from bot.survey.loader import DEFAULT_SURVEY_PATH, SurveyFileError, load_survey
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hiwar", description="Hiwar (حوار): a bilingual Telegram consultation bot."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot against Telegram (long polling)")
+    demo = commands.add_parser(
+        "demo", help="run the bot against a local Bot API simulator with simulated respondents"
+    )
+    demo.add_argument("--respondents", type=int, default=36, help="how many (default 36)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed for the answers")
+    demo.add_argument(
+        "--output", type=Path, default=Path("demo-output"), help="folder for the database"
+    )
+    check = commands.add_parser("check-survey", help="validate a survey file")
+    check.add_argument("file", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        if args.command == "check-survey":
+            survey = load_survey(args.file)
+            print(
+                f"{args.file}: OK, survey {survey.id!r} version {survey.version}, "
+                f"{len(survey.questions)} questions"
+            )
+            return 0
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.respondents, args.seed, args.output))
+        settings = load_settings()
+        token = settings.require_token()
+        survey = load_survey(settings.survey_path)
+        from bot.app import serve_until_signalled
+
+        asyncio.run(serve_until_signalled(settings, survey, token))
+        return 0
+    except (ConfigError, SurveyFileError) as error:
+        print(f"hiwar: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Survey definitions (data files) and the engine that walks a respondent through one."""

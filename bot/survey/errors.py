@@ -1,0 +1,77 @@
+"""Named domain errors; handlers map each to one translated message (handlers/errors.py)."""
+
+from __future__ import annotations
+
+
+class HiwarError(Exception):
+    """Base of the errors a user can cause; never a bug."""
+
+
+class NoActiveSurvey(HiwarError):
+    """The user has no response in progress (not started, declined, or already deleted)."""
+
+
+class SurveyAlreadyCompleted(HiwarError):
+    """The user tried to answer after finishing."""
+
+
+class StaleButton(HiwarError):
+    """A button from a question that is no longer being asked."""
+
+
+class AlreadyAnswered(HiwarError):
+    """The same answer button was tapped again after the answer was recorded."""
+
+    def __init__(self, question_id: str) -> None:
+        super().__init__(question_id)
+        self.question_id = question_id
+
+
+class ButtonExpected(HiwarError):
+    """Text was sent where the question is answered with buttons."""
+
+
+class EmptyAnswer(HiwarError):
+    """Blank text for a free-text or number question."""
+
+
+class TextTooLong(HiwarError):
+    def __init__(self, limit: int, length: int) -> None:
+        super().__init__(limit, length)
+        self.limit = limit
+        self.length = length
+
+
+class NotANumber(HiwarError):
+    def __init__(self, integer: bool) -> None:
+        super().__init__(integer)
+        self.integer = integer
+
+
+class AnswerOutOfRange(HiwarError):
+    def __init__(self, minimum: float | None, maximum: float | None) -> None:
+        super().__init__(minimum, maximum)
+        self.minimum = minimum
+        self.maximum = maximum
+
+
+class TooManyChoices(HiwarError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class NothingChosen(HiwarError):
+    """Done pressed on a multiple-choice question with nothing selected."""
+
+
+class NotOptional(HiwarError):
+    """/skip on a question that must be answered."""
+
+
+class NothingToGoBackTo(HiwarError):
+    """/back on the first question."""
+
+
+class DuplicateUpdate(HiwarError):
+    """Telegram re-delivered an update that was already applied (e.g. after a crash)."""

@@ -1,0 +1,61 @@
+"""What the survey domain needs from storage, as small protocols (storage/ implements them)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Protocol
+
+from bot.survey.state import AnswerValue, Progress, Respondent, Status
+
+
+class RespondentStore(Protocol):
+    async def get_respondent(self, user_id: int) -> Respondent | None: ...
+    async def save_language(self, user_id: int, language: str, at: datetime) -> None: ...
+    async def save_consent(self, user_id: int, at: datetime) -> None: ...
+    async def delete_respondent(self, user_id: int) -> bool:
+        """Erase everything stored about the user; False when nothing was stored."""
+        ...
+
+
+class ProgressStore(Protocol):
+    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...
+
+    async def start_progress(
+        self,
+        user_id: int,
+        survey_id: str,
+        survey_version: int,
+        first_question: str,
+        at: datetime,
+    ) -> Progress:
+        """Create (or reset to empty) the user's response to this survey."""
+        ...
+
+    async def save_answer(
+        self,
+        response_id: int,
+        question_id: str,
+        value: AnswerValue,
+        next_question: str | None,
+        at: datetime,
+        update_id: int | None,
+    ) -> bool:
+        """Store one answer, move on and clear the draft, atomically.
+
+        Returns False (and changes nothing) when `update_id` was already processed.
+        """
+        ...
+
+    async def save_draft(
+        self, response_id: int, draft: tuple[str, ...], at: datetime, update_id: int | None
+    ) -> bool: ...
+    async def move_to(self, response_id: int, question_id: str, at: datetime) -> None: ...
+    async def set_status(self, response_id: int, status: Status, at: datetime) -> None: ...
+    async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
+        """Mark completed, dropping answers to questions no longer on the respondent's path."""
+        ...
+
+
+class SurveyStore(RespondentStore, ProgressStore, Protocol):
+    """Everything the respondent-facing survey service needs."""

@@ -1,0 +1,339 @@
+"""Respondent-facing use cases: what happens when someone starts, answers, goes back, leaves.
+
+Each method takes plain values from a handler and returns a screen (a small dataclass) for
+the handler to render. State lives only in the store, so any instance can serve any update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.survey import engine
+from bot.survey.errors import (
+    AlreadyAnswered,
+    DuplicateUpdate,
+    NoActiveSurvey,
+    NothingToGoBackTo,
+    NotOptional,
+    StaleButton,
+    SurveyAlreadyCompleted,
+)
+from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.ports import SurveyStore
+from bot.survey.state import AnswerValue, Progress, Respondent, Status
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    suggested: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskConsent:
+    survey: Survey
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AskQuestion:
+    question: Question
+    position: engine.Position
+    previous: AnswerValue = None
+    """The answer given before, when the question is asked again (after /back)."""
+    answered_before: bool = False
+    draft: tuple[str, ...] = ()
+    can_go_back: bool = False
+    introduction: Survey | None = None
+    """Set on the very first question, so the survey's introduction is shown with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    answers: tuple[tuple[Question, AnswerValue], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An answer was stored; `then` is what comes next."""
+
+    question: Question
+    value: AnswerValue
+    then: AskQuestion | Completed
+
+
+@dataclass(frozen=True, slots=True)
+class OfferResume:
+    answered: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyCompleted:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    respondent: Respondent | None
+    progress: Progress | None
+    answers: tuple[tuple[Question, AnswerValue], ...] = field(default=())
+
+
+Screen = (
+    ChooseLanguage
+    | AskConsent
+    | Declined
+    | AskQuestion
+    | Recorded
+    | OfferResume
+    | Paused
+    | AlreadyCompleted
+    | Completed
+)
+
+
+class SurveyService:
+    def __init__(
+        self,
+        store: SurveyStore,
+        survey: Survey,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self.survey = survey
+        self._clock = clock
+
+    # -- entering ----------------------------------------------------------------------
+
+    async def begin(self, user_id: int, suggested_language: str) -> Screen:
+        """/start, or any message from someone who is not answering right now."""
+        respondent = await self._store.get_respondent(user_id)
+        if respondent is None or respondent.language is None:
+            return ChooseLanguage(suggested_language)
+        return await self._after_language(respondent)
+
+    async def choose_language(self, user_id: int, language: str) -> Screen:
+        await self._store.save_language(user_id, language, self._clock())
+        respondent = await self._store.get_respondent(user_id)
+        assert respondent is not None
+        return await self._after_language(respondent, reshow=True)
+
+    async def _after_language(self, respondent: Respondent, reshow: bool = False) -> Screen:
+        if respondent.consented_at is None:
+            return AskConsent(self.survey)
+        progress = await self._store.get_progress(respondent.user_id, self.survey.id)
+        if progress is None:
+            return AskConsent(self.survey)
+        if progress.status == Status.COMPLETED:
+            return AlreadyCompleted()
+        if reshow and progress.status == Status.IN_PROGRESS:
+            return self._ask(progress)
+        return self._resume_offer(progress)
+
+    async def consent(self, user_id: int, agreed: bool) -> Screen:
+        if not agreed:
+            return Declined()
+        progress = await self._store.get_progress(user_id, self.survey.id)
+        if progress is not None:
+            if progress.status == Status.COMPLETED:
+                return AlreadyCompleted()
+            return self._ask(progress)  # a second tap on "I agree": carry on, do not restart
+        now = self._clock()
+        await self._store.save_consent(user_id, now)
+        progress = await self._store.start_progress(
+            user_id,
+            self.survey.id,
+            self.survey.version,
+            engine.first_question(self.survey).id,
+            now,
+        )
+        return self._ask(progress)
+
+    async def resume(self, user_id: int, start_over: bool) -> Screen:
+        progress = await self._active(user_id, allow_paused=True)
+        if start_over:
+            progress = await self._store.start_progress(
+                user_id,
+                self.survey.id,
+                self.survey.version,
+                engine.first_question(self.survey).id,
+                self._clock(),
+            )
+        elif progress.status == Status.PAUSED:
+            await self._store.set_status(progress.response_id, Status.IN_PROGRESS, self._clock())
+        return self._ask(progress)
+
+    async def pause(self, user_id: int) -> Paused:
+        progress = await self._active(user_id, allow_paused=True)
+        await self._store.set_status(progress.response_id, Status.PAUSED, self._clock())
+        return Paused()
+
+    async def current(self, user_id: int) -> AskQuestion:
+        return self._ask(await self._active(user_id, allow_paused=True))
+
+    # -- answering ---------------------------------------------------------------------
+
+    async def answer_button(
+        self, user_id: int, question_id: str, raw_value: str, update_id: int | None
+    ) -> Recorded:
+        """A tap on a single-choice option or an agreement-scale value."""
+        progress = await self._active(user_id, allow_paused=True)
+        question = self._question_for_button(progress, question_id, raw_value)
+        if question.type == QuestionType.AGREEMENT_SCALE:
+            value: AnswerValue = engine.parse_scale(raw_value)
+        elif question.type == QuestionType.SINGLE_CHOICE:
+            value = engine.parse_option(question, raw_value)
+        else:
+            raise StaleButton
+        return await self._record(progress, question, value, update_id)
+
+    async def toggle_choice(
+        self, user_id: int, question_id: str, option_id: str, update_id: int | None
+    ) -> AskQuestion:
+        progress = await self._active(user_id, allow_paused=True)
+        question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
+        draft = engine.toggle(question, self._ask(progress).draft, option_id)
+        if not await self._store.save_draft(progress.response_id, draft, self._clock(), update_id):
+            raise DuplicateUpdate
+        progress.draft = draft
+        return self._ask(progress)
+
+    async def finish_choices(
+        self, user_id: int, question_id: str, update_id: int | None
+    ) -> Recorded:
+        progress = await self._active(user_id, allow_paused=True)
+        question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
+        return await self._record(
+            progress, question, engine.finish_selection(self._ask(progress).draft), update_id
+        )
+
+    async def answer_text(self, user_id: int, text: str, update_id: int | None) -> Recorded:
+        progress = await self._active(user_id)
+        question = self.survey.question(progress.current or "")
+        value = engine.parse_text_answer(question, text)
+        return await self._record(progress, question, value, update_id)
+
+    async def skip(self, user_id: int, question_id: str | None, update_id: int | None) -> Recorded:
+        """/skip (question_id None: the current question) or a Skip button."""
+        progress = await self._active(user_id, allow_paused=True)
+        question = self._current_question(progress, question_id or progress.current or "")
+        if not question.optional:
+            raise NotOptional
+        return await self._record(progress, question, None, update_id)
+
+    async def back(self, user_id: int) -> AskQuestion:
+        progress = await self._active(user_id, allow_paused=True)
+        previous = engine.previous_question(self.survey, progress.answers, progress.current or "")
+        if previous is None:
+            raise NothingToGoBackTo
+        await self._store.move_to(progress.response_id, previous.id, self._clock())
+        progress.current, progress.draft = previous.id, None
+        return self._ask(progress)
+
+    # -- the respondent's own data -----------------------------------------------------
+
+    async def my_data(self, user_id: int) -> MyData:
+        respondent = await self._store.get_respondent(user_id)
+        progress = await self._store.get_progress(user_id, self.survey.id)
+        return MyData(respondent, progress, self._ordered(progress.answers) if progress else ())
+
+    async def delete_everything(self, user_id: int) -> bool:
+        return await self._store.delete_respondent(user_id)
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _active(self, user_id: int, allow_paused: bool = False) -> Progress:
+        progress = await self._store.get_progress(user_id, self.survey.id)
+        if progress is None:
+            raise NoActiveSurvey
+        if progress.status == Status.COMPLETED:
+            raise SurveyAlreadyCompleted
+        if not self.survey.has_question(progress.current or ""):
+            raise NoActiveSurvey
+        if progress.status == Status.PAUSED and not allow_paused:
+            raise NoActiveSurvey
+        return progress
+
+    def _current_question(
+        self, progress: Progress, question_id: str, expected: QuestionType | None = None
+    ) -> Question:
+        if question_id != progress.current or not self.survey.has_question(question_id):
+            raise StaleButton
+        question = self.survey.question(question_id)
+        if expected is not None and question.type != expected:
+            raise StaleButton
+        return question
+
+    def _question_for_button(self, progress: Progress, question_id: str, raw: str) -> Question:
+        if question_id != progress.current and progress.answers.get(question_id, object()) in (
+            raw,
+            _as_int(raw),
+        ):
+            raise AlreadyAnswered(question_id)
+        return self._current_question(progress, question_id)
+
+    async def _record(
+        self, progress: Progress, question: Question, value: AnswerValue, update_id: int | None
+    ) -> Recorded:
+        answers = {**progress.answers, question.id: value}
+        following = engine.next_question(self.survey, answers, question.id)
+        now = self._clock()
+        saved = await self._store.save_answer(
+            progress.response_id,
+            question.id,
+            value,
+            following.id if following else None,
+            now,
+            update_id,
+        )
+        if not saved:
+            raise DuplicateUpdate
+        if following is None:
+            kept = engine.answers_on_path(self.survey, answers)
+            await self._store.complete(progress.response_id, kept.keys(), now)
+            return Recorded(question, value, Completed(self._ordered(kept)))
+        progress.answers, progress.current, progress.draft = answers, following.id, None
+        return Recorded(question, value, self._ask(progress))
+
+    def _ask(self, progress: Progress) -> AskQuestion:
+        question = self.survey.question(progress.current or "")
+        pos = engine.position(self.survey, progress.answers, question.id)
+        answered_before = question.id in progress.answers
+        previous = progress.answers.get(question.id)
+        draft = progress.draft
+        if draft is None:
+            draft = tuple(previous) if isinstance(previous, list) else ()
+        return AskQuestion(
+            question=question,
+            position=pos,
+            previous=previous,
+            answered_before=answered_before,
+            draft=draft,
+            can_go_back=pos.number > 1,
+            introduction=self.survey if pos.number == 1 and not progress.answers else None,
+        )
+
+    def _resume_offer(self, progress: Progress) -> OfferResume:
+        pos = engine.position(self.survey, progress.answers, progress.current or "")
+        return OfferResume(answered=pos.number - 1, total=pos.total)
+
+    def _ordered(self, answers: dict[str, AnswerValue]) -> tuple[tuple[Question, AnswerValue], ...]:
+        return tuple((q, answers[q.id]) for q in self.survey.questions if q.id in answers)
+
+
+def _as_int(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None

@@ -1,0 +1,40 @@
+"""A respondent and the saved state of their response (what storage returns to the domain)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+AnswerValue = str | int | float | list[str] | None
+"""Option id, list of option ids, scale value 1..5, text or number; None means skipped."""
+
+
+class Status(StrEnum):
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class Respondent:
+    user_id: int
+    language: str | None
+    consented_at: datetime | None
+
+
+@dataclass(slots=True)
+class Progress:
+    response_id: int
+    user_id: int
+    survey_id: str
+    survey_version: int
+    respondent_code: str
+    status: Status
+    current: str | None
+    """The question being asked; None once completed."""
+    draft: tuple[str, ...] | None = None
+    """Options toggled so far on the current multiple-choice question (None: untouched)."""
+    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None

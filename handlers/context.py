@@ -1,0 +1,26 @@
+"""The one typed accessor from a PTB callback context to Hiwar's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.survey.service import SurveyService
+from storage.sqlite import SqliteStore
+
+SERVICES_KEY = "hiwar"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    store: SqliteStore
+    survey: SurveyService
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found

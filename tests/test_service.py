@@ -1,0 +1,173 @@
+"""The respondent use cases over a real SQLite file, without Telegram."""
+
+import pytest
+
+from bot.survey.errors import (
+    AlreadyAnswered,
+    DuplicateUpdate,
+    NoActiveSurvey,
+    NothingToGoBackTo,
+    NotOptional,
+    StaleButton,
+    SurveyAlreadyCompleted,
+)
+from bot.survey.service import (
+    AlreadyCompleted,
+    AskConsent,
+    AskQuestion,
+    ChooseLanguage,
+    Completed,
+    Declined,
+    OfferResume,
+    SurveyService,
+)
+from bot.survey.state import Status
+from storage.sqlite import SqliteStore
+from tests.factories import mini_survey
+
+AMAL = 1001  # a youth worker in Amman
+
+
+async def consented(service: SurveyService, user: int = AMAL) -> AskQuestion:
+    await service.choose_language(user, "ar")
+    screen = await service.consent(user, agreed=True)
+    assert isinstance(screen, AskQuestion)
+    return screen
+
+
+async def test_new_user_is_asked_for_language_then_consent(service):
+    assert await service.begin(AMAL, "ar") == ChooseLanguage("ar")
+    assert isinstance(await service.choose_language(AMAL, "ar"), AskConsent)
+    first = await service.consent(AMAL, agreed=True)
+    assert first.question.id == "level"
+    assert first.introduction is not None
+    assert first.position.number == 1
+
+
+async def test_declining_stores_no_answers(service, store):
+    await service.choose_language(AMAL, "en")
+    assert isinstance(await service.consent(AMAL, agreed=False), Declined)
+    assert await store.get_progress(AMAL, "mini") is None
+    assert (await store.get_respondent(AMAL)).consented_at is None
+
+
+async def test_complete_walk_with_skip_logic_and_summary(service, store):
+    await consented(service)
+    step = await service.answer_button(AMAL, "level", "local", update_id=1)
+    assert step.then.question.id == "no_trust"
+    step = await service.answer_button(AMAL, "no_trust", "5", update_id=2)
+    assert step.then.question.id == "channel"
+    step = await service.answer_text(AMAL, "radio", update_id=3)
+    await service.toggle_choice(AMAL, "priorities", "funding", update_id=4)
+    await service.toggle_choice(AMAL, "priorities", "inclusion", update_id=5)
+    step = await service.finish_choices(AMAL, "priorities", update_id=6)
+    assert step.value == ["inclusion", "funding"]
+    await service.skip(AMAL, None, update_id=7)
+    await service.answer_text(AMAL, "Monthly meetings", update_id=8)
+    final = await service.answer_button(AMAL, "invite", "yes", update_id=9)
+    assert isinstance(final.then, Completed)
+    assert [(q.id, v) for q, v in final.then.answers] == [
+        ("level", "local"),
+        ("no_trust", 5),
+        ("channel", "radio"),
+        ("priorities", ["inclusion", "funding"]),
+        ("years", None),
+        ("step", "Monthly meetings"),
+        ("invite", "yes"),
+    ]
+    progress = await store.get_progress(AMAL, "mini")
+    assert progress.status == Status.COMPLETED
+    with pytest.raises(SurveyAlreadyCompleted):
+        await service.answer_button(AMAL, "invite", "no", update_id=10)
+    assert isinstance(await service.begin(AMAL, "ar"), AlreadyCompleted)
+
+
+async def test_redelivered_update_changes_nothing(service, store):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=41)
+    await service.answer_button(AMAL, "no_trust", "4", update_id=42)
+    with pytest.raises(DuplicateUpdate):
+        # The same text update delivered again must not become the answer to the next question.
+        await service.answer_text(AMAL, "radio", update_id=42)
+    assert (await store.get_progress(AMAL, "mini")).answers == {"level": "local", "no_trust": 4}
+
+
+async def test_stale_and_repeated_buttons(service):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "national", update_id=1)
+    with pytest.raises(AlreadyAnswered):
+        await service.answer_button(AMAL, "level", "national", update_id=2)
+    with pytest.raises(StaleButton):
+        await service.answer_button(AMAL, "level", "local", update_id=3)
+    with pytest.raises(StaleButton):
+        await service.toggle_choice(AMAL, "priorities", "funding", update_id=4)
+
+
+async def test_back_changes_previous_answer_and_returns_to_frontier(service, store):
+    await consented(service)
+    with pytest.raises(NothingToGoBackTo):
+        await service.back(AMAL)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    await service.answer_button(AMAL, "no_trust", "2", update_id=2)
+    again = await service.back(AMAL)
+    assert again.question.id == "no_trust"
+    assert again.answered_before and again.previous == 2
+    step = await service.answer_button(AMAL, "no_trust", "5", update_id=3)
+    assert step.then.question.id == "channel"  # newly shown by the changed answer
+    assert (await store.get_progress(AMAL, "mini")).answers["no_trust"] == 5
+
+
+async def test_back_to_multiple_choice_keeps_previous_selection(service):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    await service.answer_button(AMAL, "no_trust", "1", update_id=2)
+    await service.toggle_choice(AMAL, "priorities", "analysis", update_id=3)
+    await service.finish_choices(AMAL, "priorities", update_id=4)
+    again = await service.back(AMAL)
+    assert again.draft == ("analysis",)
+    emptied = await service.toggle_choice(AMAL, "priorities", "analysis", update_id=5)
+    assert emptied.draft == ()
+
+
+async def test_skip_only_optional(service):
+    await consented(service)
+    with pytest.raises(NotOptional):
+        await service.skip(AMAL, None, update_id=1)
+
+
+async def test_pause_and_resume_exactly_where_stopped(service):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    await service.pause(AMAL)
+    with pytest.raises(NoActiveSurvey):
+        await service.answer_text(AMAL, "hello", update_id=2)
+    offer = await service.begin(AMAL, "ar")
+    assert offer == OfferResume(answered=1, total=7)
+    resumed = await service.resume(AMAL, start_over=False)
+    assert resumed.question.id == "no_trust"
+
+
+async def test_progress_survives_reopening_the_database(db_path, service, store):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    await service.answer_button(AMAL, "no_trust", "1", update_id=2)
+    await service.toggle_choice(AMAL, "priorities", "realism", update_id=3)
+    await store.close()
+    reopened = await SqliteStore.open(db_path)
+    try:
+        fresh = SurveyService(reopened, mini_survey())
+        current = await fresh.current(AMAL)
+        assert current.question.id == "priorities"
+        assert current.draft == ("realism",)
+    finally:
+        await reopened.close()
+
+
+async def test_delete_erases_everything(service, store):
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    assert await service.delete_everything(AMAL)
+    assert await store.get_respondent(AMAL) is None
+    assert await store.get_progress(AMAL, "mini") is None
+    assert not await service.delete_everything(AMAL)
+    assert await service.begin(AMAL, "en") == ChooseLanguage("en")
