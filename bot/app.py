@@ -22,11 +22,19 @@ from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
+HANDLER_MODULES = (survey_handlers,)
+"""Each feature's handlers module exposes `register(application)`. Handler groups:
+-20 picks the locale, -10 keeps group chats out, -5 is for feature flows that must see typed
+text before the survey does (they raise ApplicationHandlerStop when they took the update),
+0 holds commands and buttons. The respondents' module stays last: its catch-all command and
+text handlers in group 0 would otherwise shadow the other features' commands."""
+
 
 def build_application(settings: Settings, token: str, services: Services) -> Application:
     application = ApplicationBuilder().token(token).base_url(settings.api_base_url).build()
     application.bot_data[SERVICES_KEY] = services
-    survey_handlers.register(application)
+    for module in HANDLER_MODULES:
+        module.register(application)
     application.add_error_handler(on_error)
     return application
 

@@ -35,14 +35,24 @@ _locale: ContextVar[str] = ContextVar("hiwar_locale", default=DEFAULT_LANGUAGE)
 
 @cache
 def catalog(language: str) -> Translations:
-    """Compile `locales/<language>/LC_MESSAGES/hiwar.po` in memory (no build step needed)."""
-    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po_path.open("rb") as po_file:
-        parsed = read_po(po_file, locale=language, domain=DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, parsed, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    """All `locales/<language>/LC_MESSAGES/*.po` compiled in memory and merged.
+
+    Each feature keeps its own catalog (hiwar.po for the survey, reports.po, …) so that they
+    can be edited independently; no build step is needed.
+    """
+    merged: Translations | None = None
+    for po_path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            parsed = read_po(po_file, locale=language, domain=po_path.stem)
+        buffer = io.BytesIO()
+        write_mo(buffer, parsed, use_fuzzy=False)
+        buffer.seek(0)
+        compiled = Translations(fp=buffer, domain=po_path.stem)
+        # The first catalog's plural rule (the same in every catalog of a language) is kept.
+        merged = compiled if merged is None else merged.merge(compiled)
+    if merged is None:
+        raise FileNotFoundError(f"no catalogs for {language!r} in {LOCALES_DIR}")
+    return merged
 
 
 def pick_language(stored: str | None, telegram_code: str | None) -> str:

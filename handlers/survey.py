@@ -159,7 +159,7 @@ def _user_id(update: Update) -> int:
 
 
 async def choose_locale(update: Update, context: Context) -> None:
-    """Group -2: pick the language once per update; the user's stored choice wins."""
+    """Group -20: pick the language once per update; the user's stored choice wins."""
     user = update.effective_user
     if user is None:
         return
@@ -168,7 +168,7 @@ async def choose_locale(update: Update, context: Context) -> None:
 
 
 async def private_only(update: Update, context: Context) -> None:
-    """Group -1: in a group, answer commands with a pointer to the private chat; stop there."""
+    """Group -10: in a group, answer commands with a pointer to the private chat; stop there."""
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:
         return
@@ -377,8 +377,8 @@ async def _run(update: Update, context: Context, action: Callable[[], Awaitable[
 
 
 def register(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, choose_locale), group=-2)
-    application.add_handler(TypeHandler(Update, private_only), group=-1)
+    application.add_handler(TypeHandler(Update, choose_locale), group=-20)
+    application.add_handler(TypeHandler(Update, private_only), group=-10)
     for name, callback in {
         "start": start,
         "language": language,

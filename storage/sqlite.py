@@ -50,7 +50,7 @@ class SqliteStore:
         await self._db.close()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -60,16 +60,16 @@ class SqliteStore:
                 raise
             await self._db.execute("COMMIT")
 
-    async def _fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
         async with self._lock, self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def _fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
-        rows = await self._fetchall(sql, params)
+    async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+        rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     @staticmethod
-    async def _claim_update(db: aiosqlite.Connection, update_id: int | None, at: datetime) -> bool:
+    async def claim_update(db: aiosqlite.Connection, update_id: int | None, at: datetime) -> bool:
         if update_id is None:
             return True
         cursor = await db.execute(
@@ -81,13 +81,13 @@ class SqliteStore:
     # -- respondents -------------------------------------------------------------------
 
     async def get_respondent(self, user_id: int) -> Respondent | None:
-        row = await self._fetchone(
+        row = await self.fetchone(
             "SELECT user_id, language, consented_at FROM users WHERE user_id = ?", (user_id,)
         )
         return Respondent(row[0], row[1], _dt(row[2])) if row else None
 
     async def save_language(self, user_id: int, language: str, at: datetime) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
@@ -96,7 +96,7 @@ class SqliteStore:
             )
 
     async def save_consent(self, user_id: int, at: datetime) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO users (user_id, consented_at, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
@@ -105,21 +105,21 @@ class SqliteStore:
             )
 
     async def delete_respondent(self, user_id: int) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             cursor = await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
             return cursor.rowcount > 0
 
     # -- progress ----------------------------------------------------------------------
 
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
-        row = await self._fetchone(
+        row = await self.fetchone(
             "SELECT response_id, survey_version, respondent_code, status, current_question,"
             " draft, started_at, completed_at FROM responses WHERE user_id = ? AND survey_id = ?",
             (user_id, survey_id),
         )
         if row is None:
             return None
-        answers = await self._fetchall(
+        answers = await self.fetchall(
             "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
         )
         return Progress(
@@ -144,7 +144,7 @@ class SqliteStore:
         first_question: str,
         at: datetime,
     ) -> Progress:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
             )
@@ -175,8 +175,8 @@ class SqliteStore:
         at: datetime,
         update_id: int | None,
     ) -> bool:
-        async with self._transaction() as db:
-            if not await self._claim_update(db, update_id, at):
+        async with self.transaction() as db:
+            if not await self.claim_update(db, update_id, at):
                 return False
             await db.execute(
                 "INSERT INTO answers (response_id, question_id, value, answered_at)"
@@ -199,8 +199,8 @@ class SqliteStore:
     async def save_draft(
         self, response_id: int, draft: tuple[str, ...], at: datetime, update_id: int | None
     ) -> bool:
-        async with self._transaction() as db:
-            if not await self._claim_update(db, update_id, at):
+        async with self.transaction() as db:
+            if not await self.claim_update(db, update_id, at):
                 return False
             await db.execute(
                 "UPDATE responses SET draft = ?, updated_at = ? WHERE response_id = ?",
@@ -209,7 +209,7 @@ class SqliteStore:
             return True
 
     async def move_to(self, response_id: int, question_id: str, at: datetime) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "UPDATE responses SET current_question = ?, draft = NULL, status = 'in_progress',"
                 " updated_at = ? WHERE response_id = ?",
@@ -217,14 +217,14 @@ class SqliteStore:
             )
 
     async def set_status(self, response_id: int, status: Status, at: datetime) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "UPDATE responses SET status = ?, updated_at = ? WHERE response_id = ?",
                 (status.value, _ts(at), response_id),
             )
 
     async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             kept = list(keep)
             marks = ",".join("?" * len(kept))
             await db.execute(
