@@ -1,0 +1,106 @@
+"""Meta-tests: every message in the code has an Arabic and an English translation with the
+same placeholders, every respondent command has help text, and Arabic plurals have six forms."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR, _, _n, use_language
+from handlers.survey import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+KEYWORDS = {"_": None, "_n": (1, 2), "N_": None}
+
+
+def extracted() -> dict[str, tuple[str, ...]]:
+    """msgid → all its source strings (singular and plural), straight from the code."""
+    found: dict[str, tuple[str, ...]] = {}
+    for folder in ("bot", "handlers"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            strings = (message,) if isinstance(message, str) else tuple(message)
+            found[strings[0]] = strings
+    return found
+
+
+def catalog_entries(language: str) -> dict[str, object]:
+    entries: dict[str, object] = {}
+    for po_path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            for message in read_po(po_file, locale=language):
+                if message.id and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    entries[key] = message.string
+    return entries
+
+
+MESSAGES = extracted()
+
+
+def test_messages_are_extracted():
+    assert len(MESSAGES) > 50
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated_with_the_same_placeholders(language):
+    entries = catalog_entries(language)
+    problems = []
+    for msgid, sources in MESSAGES.items():
+        if msgid not in entries:
+            problems.append(f"missing: {msgid!r}")
+            continue
+        translated = entries[msgid]
+        forms = (translated,) if isinstance(translated, str) else tuple(translated)
+        expected_forms = 6 if language == "ar" and len(sources) > 1 else len(sources)
+        if len(forms) != expected_forms or not all(f.strip() for f in forms):
+            problems.append(f"empty or wrong number of forms: {msgid!r}")
+            continue
+        wanted = set().union(*(PLACEHOLDER.findall(s) for s in sources))
+        for index, form in enumerate(forms):
+            have = set(PLACEHOLDER.findall(form))
+            # Arabic zero/one/two forms name the number in words, so {count} may be absent.
+            allowed_missing = {"count"} if len(sources) > 1 and index < 3 else set()
+            if not have <= wanted or (wanted - have) - allowed_missing:
+                problems.append(f"placeholders {sorted(have)} != {sorted(wanted)}: {msgid!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_arabic_translations_read_right_to_left():
+    """An Arabic message must start with an Arabic letter so Telegram shows it right-to-left."""
+    arabic = re.compile(r"[\u0600-\u06FF]")
+    entries = catalog_entries("ar")
+    for msgid in MESSAGES:
+        translated = entries.get(msgid)
+        for form in (translated,) if isinstance(translated, str) else tuple(translated or ()):
+            first_strong = re.search(r"[A-Za-z\u0600-\u06FF]", form)
+            assert first_strong and arabic.match(first_strong.group()), form
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, "لم تختر"), (1, "إجابة واحدة"), (2, "إجابتين"), (3, "إجابات"), (11, "إجابةً"),
+     (100, "100\u2069 إجابة ")],
+)
+def test_arabic_has_six_plural_forms(count, expected):
+    with use_language("ar"):
+        assert expected in _n("{count} chosen so far.", "{count} chosen so far.", count)
+
+
+def test_every_command_has_help_text_in_both_languages():
+    for name, description in COMMANDS.items():
+        for language in LANGUAGES:
+            with use_language(language):
+                assert _(description).strip(), name
+
+
+def test_commands_inside_arabic_are_isolated():
+    with use_language("ar"):
+        text = _("To erase all of it, send /delete.")
+    assert "\u2068/delete\u2069" in text
