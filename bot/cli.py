@@ -32,18 +32,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_survey(path: Path) -> int:
+    """Print every problem of a survey file, one per line; exit 1 when there are any."""
+    try:
+        survey = load_survey(path)
+    except SurveyFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"hiwar: error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK, survey {survey.id!r} version {survey.version}, "
+        f"{len(survey.questions)} questions"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command == "check-survey":
-            survey = load_survey(args.file)
-            print(
-                f"{args.file}: OK, survey {survey.id!r} version {survey.version}, "
-                f"{len(survey.questions)} questions"
-            )
-            return 0
+            return _check_survey(args.file)
         if args.command == "demo":
             from bot.demo import run_demo
 
