@@ -309,9 +309,11 @@ async def button(update: Update, context: Context) -> None:
     except HiwarError as error:
         await explain(update, context, error)
         return
-    await query.answer()
     if screen is not None:
         await show(update, context, screen)
+    # Answered last: the spinner stops once the result is on screen, and all the work that
+    # can take time (storage) is done before the first reply, so replies arrive together.
+    await query.answer()
 
 
 async def _dispatch_button(

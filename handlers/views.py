@@ -83,7 +83,7 @@ def consent(title: str) -> Rendered:
             _("Before we begin, here is what taking part means:"),
             _(
                 "• We ask about your work and your views on cooperation between national and "
-                "local actors in preventing violent extremism. It takes about 10 minutes."
+                "local actors in preventing violent extremism. It takes a few minutes."
             ),
             _(
                 "• We store your answers, your language and the time you answered. We do not store "

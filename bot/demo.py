@@ -1,0 +1,150 @@
+"""`hiwar demo`: the real bot against the local Bot API simulator, answered by simulated people.
+
+No token and no network: the fake Bot API listens on 127.0.0.1, the bot polls it exactly as it
+would poll Telegram, and a few dozen simulated respondents of mixed sectors, levels and
+languages go through the shipped survey by tapping buttons and typing answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import running_bot
+from bot.config import Settings
+from bot.i18n import _, use_language
+from bot.simulator import FakeBotApi, SimulatedUser, keyboard_rows
+from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
+from bot.survey.model import Question, QuestionType, Side, Survey
+from handlers.views import LANGUAGE_NAMES
+
+QUESTION_BUTTONS = frozenset("ATDSB")
+"""Callback-data kinds that belong to a survey question (see handlers/views.py)."""
+
+SAMPLE_TEXTS = {
+    "en": ["Youth unemployment and no safe places to meet.",
+           "Monthly meetings between the municipality and community groups.",
+           "A shared channel to raise concerns with the national level."],
+    "ar": ["البطالة بين الشباب وغياب أماكن آمنة للقاء.",
+           "لقاءات شهرية بين البلدية ومجموعات المجتمع المحلي.",
+           "قناة مشتركة لإيصال المخاوف إلى المستوى الوطني."],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """Who a simulated respondent is, and how strongly they see the barriers."""
+
+    user_id: int
+    name: str
+    language: str
+    sector: str
+    level: str
+    country: str
+    barrier_lean: int
+    """Added to a neutral 3 on every barrier: local actors tend to see them more."""
+
+
+def make_personas(survey: Survey, count: int, rng: random.Random) -> list[Persona]:
+    sectors = [o.id for o in survey.question("sector").options]
+    levels = survey.question("level").options
+    countries = [o.id for o in survey.question("country").options]
+    people = []
+    for index in range(count):
+        level = levels[index % len(levels)]
+        people.append(Persona(
+            user_id=700_000 + index,
+            name=f"Respondent {index + 1}",
+            language="ar" if index % 3 else "en",
+            sector=rng.choice(sectors),
+            level=level.id,
+            country=rng.choice(countries[:4]),
+            barrier_lean=1 if level.side == Side.LOCAL else -1 if level.side == Side.NATIONAL else 0,
+        ))
+    return people
+
+
+def current_question(user: SimulatedUser, survey: Survey) -> Question | None:
+    """The question on the bot's newest message, read from its buttons (None: finished)."""
+    message = user.last_message or {}
+    for row in keyboard_rows(message.get("reply_markup")):
+        for _label, data in row:
+            kind, _sep, rest = data.partition(":")
+            question_id = rest.partition(":")[0]
+            if kind in QUESTION_BUTTONS and survey.has_question(question_id):
+                return survey.question(question_id)
+    return None
+
+
+async def answer(user: SimulatedUser, question: Question, persona: Persona,
+                 rng: random.Random) -> None:
+    """Answer one question as this persona would, through the bot's own buttons."""
+    if question.optional and rng.random() < 0.15:
+        await user.tap(f"S:{question.id}")
+        return
+    match question.type:
+        case QuestionType.SINGLE_CHOICE:
+            wanted = {"sector": persona.sector, "level": persona.level,
+                      "country": persona.country}.get(question.id)
+            option = wanted or rng.choice(question.options).id
+            await user.tap(f"A:{question.id}:{option}")
+        case QuestionType.AGREEMENT_SCALE:
+            value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1))))
+            await user.tap(f"A:{question.id}:{value}")
+        case QuestionType.MULTIPLE_CHOICE:
+            limit = question.max_choices or len(question.options)
+            for option in rng.sample(question.options, rng.randint(1, min(2, limit))):
+                await user.tap(f"T:{question.id}:{option.id}")
+            await user.tap(f"D:{question.id}")
+        case QuestionType.FREE_TEXT:
+            await user.send_text(rng.choice(SAMPLE_TEXTS[persona.language]))
+        case QuestionType.NUMBER:
+            await user.send_text(str(rng.randint(1, 25)))
+
+
+async def take_part(api: FakeBotApi, survey: Survey, persona: Persona,
+                    rng: random.Random) -> int:
+    """One respondent from /start to the summary; returns how many questions they answered."""
+    user = api.make_user(persona.user_id, persona.name, language_code=persona.language)
+    await user.send_command("/start")
+    await user.tap(LANGUAGE_NAMES[persona.language])
+    with use_language(persona.language):
+        await user.tap(_("I agree"))
+    answered = 0
+    while (question := current_question(user, survey)) is not None:
+        await answer(user, question, persona, rng)
+        answered += 1
+    return answered
+
+
+async def run_demo(respondents: int, seed: int, output: Path) -> int:
+    survey = load_survey(DEFAULT_SURVEY_PATH)
+    shutil.rmtree(output, ignore_errors=True)
+    output.mkdir(parents=True)
+    rng = random.Random(seed)
+    personas = make_personas(survey, respondents, rng)
+    async with FakeBotApi(token="424242:HIWAR-DEMO", bot_username="hiwar_demo_bot") as api:
+        settings = Settings(
+            bot_token=api.token, api_base_url=api.base_url, db_path=output / "demo.sqlite3",
+            survey_path=DEFAULT_SURVEY_PATH,
+        )
+        print(f"Local Bot API simulator on {api.base_url}…  database: {settings.db_path}")
+        started = time.perf_counter()
+        async with running_bot(settings, survey, api.token, poll_timeout=1):
+            gate = asyncio.Semaphore(12)
+
+            async def one(persona: Persona) -> int:
+                async with gate:
+                    return await take_part(api, survey, persona, random.Random(persona.user_id))
+
+            answered = await asyncio.gather(*(one(p) for p in personas))
+        elapsed = time.perf_counter() - started
+    print(f"{len(personas)} simulated respondents answered {sum(answered)} questions "
+          f"in {elapsed:.1f} s through the real handlers.")
+    by_language = {lang: sum(p.language == lang for p in personas) for lang in ("ar", "en")}
+    print(f"Languages: Arabic {by_language['ar']}, English {by_language['en']}.")
+    return 0

@@ -1,0 +1,69 @@
+"""End-to-end harness: the real PTB Application polling a fake Bot API on 127.0.0.1.
+
+    async def test_something(hiwar):            # fixture from tests/conftest.py
+        amal = hiwar.user(1001, "Amal", "ar")
+        await amal.send_command("/start")
+        await hiwar.restart()                    # same database file, new Application
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import replace
+from pathlib import Path
+
+from telegram.ext import Application
+
+from bot.app import running_bot
+from bot.config import Settings
+from bot.simulator import FakeBotApi, SimulatedUser
+from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
+from bot.survey.model import Survey
+
+ADMIN_ID = 900_001
+SHIPPED_SURVEY = load_survey(DEFAULT_SURVEY_PATH)
+
+
+class Harness:
+    """The fake Bot API plus Hiwar running against it; the bot can be stopped and restarted."""
+
+    def __init__(self, api: FakeBotApi, settings: Settings, survey: Survey) -> None:
+        self.api = api
+        self.settings = settings
+        self.survey = survey
+        self.application: Application | None = None
+        self._stack: AsyncExitStack | None = None
+
+    async def start(self) -> Application:
+        assert self._stack is None, "the bot is already running"
+        self._stack = AsyncExitStack()
+        self.application = await self._stack.enter_async_context(
+            running_bot(self.settings, self.survey, self.api.token, poll_timeout=1)
+        )
+        return self.application
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack, self.application = self._stack, None, None
+            await stack.aclose()
+
+    async def restart(self) -> Application:
+        await self.stop()
+        return await self.start()
+
+    def user(self, user_id: int, name: str = "Test", language: str | None = "en") -> SimulatedUser:
+        return self.api.make_user(user_id, name, language_code=language)
+
+    def admin(self, language: str = "en") -> SimulatedUser:
+        return self.user(ADMIN_ID, "Admin", language)
+
+
+def make_settings(api: FakeBotApi, db_path: Path, **overrides: object) -> Settings:
+    base = Settings(
+        bot_token=api.token,
+        api_base_url=api.base_url,
+        db_path=db_path,
+        admin_ids=frozenset({ADMIN_ID}),
+        survey_path=DEFAULT_SURVEY_PATH,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,238 @@
+"""Respondents over real HTTP: the PTB Application polling the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.demo import Persona, current_question, take_part
+from bot.i18n import _, use_language
+from bot.simulator import SimulatedUser
+from storage.sqlite import SqliteStore
+from tests.e2e import Harness
+
+SURVEY_ID = "pcve-cooperation"
+
+
+def local_youth_worker(language: str = "ar", user_id: int = 1001) -> Persona:
+    return Persona(user_id, "Amal", language, "frontline", "local", "jordan", barrier_lean=1)
+
+
+def label(language: str, message: str) -> str:
+    with use_language(language):
+        return _(message)
+
+
+async def consent(user: SimulatedUser, language: str) -> None:
+    await user.send_command("/start")
+    await user.tap("العربية" if language == "ar" else "English")
+    await user.tap(label(language, "I agree"))
+
+
+def texts(replies) -> str:
+    return "\n".join(r.text for r in replies if r.text)
+
+
+async def press_stale(user: SimulatedUser, message_id: int, data: str):
+    """Tap a button as it was on an old message (a client can show keyboards that are gone)."""
+    user.chat.messages[message_id]["reply_markup"] = {
+        "inline_keyboard": [[{"text": "old", "callback_data": data}]]}
+    return await user.tap(data, message_id=message_id)
+
+
+async def asked(hiwar: Harness, user_id: int) -> str | None:
+    store = await SqliteStore.open(hiwar.settings.db_path)
+    try:
+        progress = await store.get_progress(user_id, SURVEY_ID)
+        return None if progress is None else progress.current
+    finally:
+        await store.close()
+
+
+async def stored_answers(hiwar: Harness, user_id: int) -> dict:
+    store = await SqliteStore.open(hiwar.settings.db_path)
+    try:
+        progress = await store.get_progress(user_id, SURVEY_ID)
+        return {} if progress is None else dict(progress.answers)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_complete_conversation(hiwar: Harness, language: str):
+    amal = hiwar.user(1001, "Amal", language)
+    answered = await take_part(hiwar.api, hiwar.survey, local_youth_worker(language),
+                               random.Random(3))
+    assert answered >= 14
+    summary = amal.last_text
+    assert summary is not None
+    assert label(language, "Thank you! Your answers are saved.") in summary
+    answers = await stored_answers(hiwar, 1001)
+    assert answers["level"] == "local" and answers["sector"] == "frontline"
+    if language == "ar":
+        first_question = next(a for a in amal.messages if a.text and "السؤال" in a.text)
+        assert first_question.text.startswith("<b>")  # Arabic title first, then the question
+        assert "السؤال \u20681\u2069 من" in first_question.text
+
+
+async def test_arabic_keyboard_rows_are_mirrored(hiwar: Harness):
+    amal = hiwar.user(1002, "Amal", "ar")
+    await consent(amal, "ar")
+    await amal.tap("A:sector:frontline")
+    navigation = amal.buttons()[-1]
+    # Telegram lays rows out left to right; for Arabic "Back" must sit on the right.
+    assert [lbl for lbl, _d in navigation] == ["رجوع"] or navigation[-1][0] == "رجوع"
+
+
+async def test_progress_counts_skip_logic(hiwar: Harness):
+    officer = hiwar.user(1003, "Omar", "en")
+    await consent(officer, "en")
+    # Until the sector is known, the police follow-up counts as on the path.
+    assert "Question \u20681\u2069 of \u206819\u2069" in officer.last_text
+    await officer.tap("A:sector:law_enforcement")
+    assert "of \u206819\u2069" in officer.last_text
+    await officer.send_command("/back")
+    await officer.tap("A:sector:civil_society")
+    assert "Question \u20682\u2069 of \u206818\u2069" in officer.last_text
+
+
+async def test_bad_inputs_get_clear_replies_and_change_nothing(hiwar: Harness):
+    sara = hiwar.user(1004, "Sara", "en")
+    await consent(sara, "en")
+    replies = await sara.send_text("civil society")
+    assert "buttons" in replies[0].text
+    assert current_question(sara, hiwar.survey).id == "sector"
+    replies = await sara.send_sticker()
+    assert "Nothing was changed" in replies[0].text
+    await sara.send_photo()
+    await sara.send_voice()
+    await sara.tap("A:sector:civil_society")
+    stale_keyboard = sara.chat.latest_keyboard_message()["message_id"]
+    await sara.tap("A:level:local")
+    # The same button tapped twice, then a different one from an already answered question.
+    replies = await press_stale(sara, stale_keyboard, "A:level:local")
+    assert replies[-1].callback_text == label("en", "Your answer to that question is already saved.")
+    replies = await press_stale(sara, stale_keyboard, "A:sector:academia")
+    assert "earlier question" in replies[-1].callback_text
+    await sara.tap("A:country:jordan")
+    for text, expected in [("seventy", "whole number"), ("99", "from"), ("2.5", "whole number")]:
+        replies = await sara.send_text(text)
+        assert expected in replies[0].text, text
+    await sara.send_text("٧")  # Arabic-Indic digits are fine
+    answers = await stored_answers(hiwar, 1004)
+    assert answers == {"sector": "civil_society", "level": "local", "country": "jordan", "years": 7}
+
+
+async def test_over_long_free_text_is_refused_and_nothing_lost(hiwar: Harness):
+    nadia = hiwar.user(1005, "Nadia", "ar")
+    await consent(nadia, "ar")
+    for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
+        await nadia.tap(data)
+    await nadia.tap("S:years")
+    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
+                    "channels"]:
+        await nadia.tap(f"A:barrier_{barrier}:5")
+    assert current_question(nadia, hiwar.survey).id == "missing_channel"
+    replies = await nadia.send_text("س" * 501)
+    assert replies[0].text.startswith("إجابتك أطول من المسموح به")
+    assert "\u2068501\u2069" in replies[0].text
+    assert await asked(hiwar, 1005) == "missing_channel"
+    await nadia.send_text("قناة رسمية مع الوزارة")
+    assert (await stored_answers(hiwar, 1005))["missing_channel"] == "قناة رسمية مع الوزارة"
+
+
+async def test_multiple_choice_toggles_with_marks_and_a_maximum(hiwar: Harness):
+    rami = hiwar.user(1006, "Rami", "en")
+    await consent(rami, "en")
+    for data in ["A:sector:academia", "A:level:national", "S:country", "S:years"]:
+        await rami.tap(data)
+    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
+                    "channels", "progress"]:
+        await rami.tap(f"A:barrier_{barrier}:2")
+    assert current_question(rami, hiwar.survey).id == "priorities"
+    await rami.tap("T:priorities:inclusion")
+    assert any(lbl.startswith("✅") for lbl in rami.button_labels())
+    await rami.tap("T:priorities:funding")
+    replies = await rami.tap("T:priorities:analysis")
+    assert "at most" in replies[-1].callback_text
+    await rami.tap("T:priorities:inclusion")  # untick
+    await rami.tap("D:priorities")
+    assert (await stored_answers(hiwar, 1006))["priorities"] == ["funding"]
+
+
+async def test_back_skip_language_switch_and_cancel(hiwar: Harness):
+    layla = hiwar.user(1007, "Layla", "en")
+    await consent(layla, "en")
+    replies = await layla.send_command("/back")
+    assert "first question" in replies[0].text
+    replies = await layla.send_command("/skip")
+    assert "cannot be skipped" in replies[0].text
+    await layla.tap("A:sector:local_gov")
+    await layla.send_command("/back")
+    assert "Your earlier answer" in layla.last_text
+    await layla.tap("A:sector:civil_society")
+    assert current_question(layla, hiwar.survey).id == "level"
+    await layla.send_command("/language")
+    await layla.tap("العربية")
+    assert layla.last_text.startswith("<b>السؤال")  # the current question, now in Arabic
+    await layla.tap("A:level:community")
+    replies = await layla.send_command("/cancel")
+    assert replies[0].text.startswith("تم الإيقاف المؤقت")
+    replies = await layla.send_text("مرحبا")
+    assert "\u20682\u2069" in replies[0].text  # "you have answered 2 of …"
+    await layla.tap(label("ar", "Continue"))
+    assert current_question(layla, hiwar.survey).id == "country"
+    assert await stored_answers(hiwar, 1007) == {"sector": "civil_society", "level": "community"}
+
+
+async def test_consent_declined_stores_no_answers(hiwar: Harness):
+    yusuf = hiwar.user(1008, "Yusuf", "en")
+    await yusuf.send_command("/start")
+    await yusuf.tap("English")
+    replies = await yusuf.tap(label("en", "No, thank you"))
+    assert "none of your answers" in texts(replies)
+    assert await stored_answers(hiwar, 1008) == {}
+
+
+async def test_mydata_and_delete(hiwar: Harness):
+    huda = hiwar.user(1009, "Huda", "en")
+    await consent(huda, "en")
+    await huda.tap("A:sector:community")
+    replies = await huda.send_command("/mydata")
+    assert "Community leader or parent" in replies[0].text
+    await huda.send_command("/delete")
+    replies = await huda.tap(label("en", "No, keep it"))
+    assert await stored_answers(hiwar, 1009) != {}
+    await huda.send_command("/delete")
+    await huda.tap(label("en", "Yes, erase everything"))
+    assert await stored_answers(hiwar, 1009) == {}
+    replies = await huda.send_command("/mydata")
+    assert "nothing" in replies[0].text
+
+
+async def test_commands_in_a_group_point_to_the_private_chat(hiwar: Harness):
+    group = hiwar.user(1010, "Ali", "ar").in_group(-5001)
+    replies = await group.send_command("/start")
+    assert replies[0].text.startswith("حفاظًا على خصوصية")
+    assert "t.me/hiwar_test_bot" in replies[0].text
+
+
+async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar: Harness):
+    amal, omar = hiwar.user(1011, "Amal", "ar"), hiwar.user(1012, "Omar", "en")
+    for user, language in [(amal, "ar"), (omar, "en")]:
+        await consent(user, language)
+        for data in ["A:sector:frontline", "A:level:local", "S:country", "S:years"]:
+            await user.tap(data)
+    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
+                    "channels", "progress"]:
+        await omar.tap(f"A:barrier_{barrier}:3")
+    await omar.tap("T:priorities:realism")
+    await hiwar.restart()
+    await amal.tap("A:barrier_consensus:4")
+    assert current_question(amal, hiwar.survey).id == "barrier_split"
+    await omar.tap("T:priorities:funding")
+    await omar.tap("D:priorities")
+    answers = await stored_answers(hiwar, 1012)
+    assert answers["priorities"] == ["realism", "funding"]
+    assert (await stored_answers(hiwar, 1011))["barrier_consensus"] == 4
