@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import html
+import socket
 import warnings
 
 import aiohttp
@@ -214,7 +215,9 @@ async def test_tap_round_trip(api: FakeBotApi, app: Application, user: Simulated
     await user.send_command("/start")
     with pytest.raises(AssertionError, match=r"available buttons.*'Yes', 'ans:yes'"):
         await user.tap("Maybe")
-    replies = await user.tap("ans:no")  # by callback_data
+    replies = await user.tap(  # by callback_data; `until` guards against slow bots
+        "ans:no", until=lambda actions: actions[-1].method == "editMessageText"
+    )
     assert replies[-1].text == "You chose ans:no"
     assert [a.method for a in user.messages].count("answerCallbackQuery") == 2
 
@@ -526,3 +529,33 @@ async def test_webhook_gives_up_after_retries(api: FakeBotApi, bot: Bot,
     with pytest.raises(RuntimeError, match="webhook delivery failed"):
         await user.send_text("lost", expect_reply=False)
     assert len(api.webhook_failures) == 1
+
+
+async def test_ptb_webhook_mode(api: FakeBotApi, user: SimulatedUser) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    application = build_app(api)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_webhook(
+        listen="127.0.0.1", port=port, url_path="hook", webhook_url=url, secret_token="abc-123"
+    )
+    try:
+        replies = await user.send_command("/start hook")
+        assert replies[0].text is not None and "payload=hook" in replies[0].text
+        assert [a.method for a in await user.tap("Yes")] == [
+            "answerCallbackQuery", "editMessageText"
+        ]
+        # PTB refuses a wrong secret with 403; the simulator retries, then gives up
+        api.webhook_retries = 1
+        api.webhook_retry_delay = 0.01
+        await application.bot.set_webhook(url, secret_token="wrong")
+        with pytest.raises(RuntimeError, match="403"):
+            await user.send_text("lost")
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
