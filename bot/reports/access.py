@@ -1,0 +1,138 @@
+"""Who may see reports: admins (HIWAR_ADMIN_IDS) and the coordinators they invite.
+
+An admin's /grant issues a one-time code, valid for 24 hours, inside a deep link
+(`t.me/<bot>?start=grant-…`); whoever opens it first becomes a coordinator. Every permitted
+coordinator or admin action goes through `authorize`, which writes the audit log, so no
+action can forget to. Refused attempts are not logged: that would record the Telegram ids
+of respondents who merely tried a command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.reports.errors import (
+    AlreadyStaff,
+    GrantExpired,
+    GrantUnknown,
+    GrantUsed,
+    NotACoordinator,
+    NotAnAdmin,
+    UnknownCoordinator,
+)
+from bot.reports.model import Action, Actor, AuditEntry, Coordinator, Grant, Role
+from bot.reports.ports import AccessStore
+
+GRANT_LIFETIME = timedelta(hours=24)
+GRANT_PREFIX = "grant-"
+GRANT_CODE = re.compile(rf"^{GRANT_PREFIX}[A-Za-z0-9_-]{{16,48}}$")
+"""A grant code as it appears in a /start payload (deep-link payloads allow A-Z a-z 0-9 _ -)."""
+AUDIT_PAGE = 30
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGrant:
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    admins: tuple[int, ...]
+    coordinators: tuple[Coordinator, ...]
+    pending: tuple[Grant, ...]
+    """Invitation links not used yet and not expired."""
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class AccessControl:
+    def __init__(
+        self,
+        store: AccessStore,
+        admin_ids: Collection[int],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._admins = frozenset(admin_ids)
+        self._clock = clock
+
+    async def role_of(self, user_id: int) -> Role | None:
+        if user_id in self._admins:
+            return Role.ADMIN
+        return Role.COORDINATOR if await self._store.coordinator(user_id) else None
+
+    async def authorize(self, actor: Actor, needed: Role, action: Action, detail: str = "") -> Role:
+        """Check that `actor` may do `action`, and record that they did; raises otherwise."""
+        role = await self.role_of(actor.user_id)
+        if needed == Role.ADMIN and role != Role.ADMIN:
+            raise NotAnAdmin
+        if role is None:
+            raise NotACoordinator
+        await self._audit(actor, role, action, detail)
+        return role
+
+    async def _audit(self, actor: Actor, role: Role, action: Action, detail: str) -> None:
+        await self._store.record(
+            AuditEntry(self._clock(), actor.user_id, actor.name, role, action.value, detail)
+        )
+
+    async def grant(self, actor: Actor) -> IssuedGrant:
+        """/grant: a new one-time code for making someone a coordinator."""
+        await self.authorize(actor, Role.ADMIN, Action.GRANT)
+        code = GRANT_PREFIX + secrets.token_urlsafe(18)
+        now = self._clock()
+        issued = IssuedGrant(code, now + GRANT_LIFETIME)
+        await self._store.add_grant(Grant(_hash(code), actor.user_id, now, issued.expires_at))
+        return issued
+
+    async def redeem(self, actor: Actor, code: str) -> Coordinator:
+        """Opening an invitation link: the actor becomes a coordinator, once per code."""
+        grant = await self._store.grant(_hash(code))
+        if grant is None:
+            raise GrantUnknown
+        if grant.used_by is not None:
+            raise GrantUsed
+        now = self._clock()
+        if now >= grant.expires_at:
+            raise GrantExpired
+        if await self.role_of(actor.user_id) is not None:
+            raise AlreadyStaff
+        coordinator = Coordinator(actor.user_id, actor.name, grant.created_by, now)
+        if not await self._store.use_grant(grant.code_hash, coordinator):
+            raise GrantUsed
+        await self._audit(actor, Role.COORDINATOR, Action.JOINED, f"by {grant.created_by}")
+        return coordinator
+
+    async def revoke(self, actor: Actor, user_id: int) -> Coordinator:
+        """/revoke: the coordinator loses access at once."""
+        await self.authorize(actor, Role.ADMIN, Action.REVOKE, str(user_id))
+        coordinator = await self._store.coordinator(user_id)
+        if coordinator is None or not await self._store.remove_coordinator(user_id):
+            raise UnknownCoordinator
+        return coordinator
+
+    async def roles(self, actor: Actor) -> Roles:
+        await self.authorize(actor, Role.ADMIN, Action.ROLES)
+        return Roles(
+            tuple(sorted(self._admins)),
+            tuple(await self._store.coordinators()),
+            tuple(await self._store.pending_grants(self._clock())),
+        )
+
+    async def coordinators(self, actor: Actor) -> list[Coordinator]:
+        """For /revoke without an id: whom it could apply to."""
+        await self.authorize(actor, Role.ADMIN, Action.ROLES)
+        return await self._store.coordinators()
+
+    async def audit(self, actor: Actor) -> list[AuditEntry]:
+        """/audit: the latest entries, newest first (this look included)."""
+        await self.authorize(actor, Role.ADMIN, Action.AUDIT)
+        return await self._store.recent(AUDIT_PAGE)

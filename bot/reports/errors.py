@@ -1,0 +1,73 @@
+"""Named errors of coordinator reports; handlers/coordinator.py maps each to one message."""
+
+from __future__ import annotations
+
+from bot.survey.errors import HiwarError
+
+
+class ReportError(HiwarError):
+    """Base of the errors a coordinator or an admin can cause."""
+
+
+class NotACoordinator(ReportError):
+    """A coordinator command from someone who is neither a coordinator nor an admin."""
+
+
+class NotAnAdmin(ReportError):
+    """An admin command from someone who is not an admin."""
+
+
+class GrantUnknown(ReportError):
+    """An invitation link whose code was never issued (mistyped or made up)."""
+
+
+class GrantUsed(ReportError):
+    """An invitation link that has already been used once."""
+
+
+class GrantExpired(ReportError):
+    """An invitation link older than its 24 hours."""
+
+
+class AlreadyStaff(ReportError):
+    """An invitation link opened by someone who is already an admin or a coordinator."""
+
+
+class UnknownCoordinator(ReportError):
+    """/revoke for someone who is not a coordinator."""
+
+
+class UnknownFilter(ReportError):
+    """A filter that names no country, sector or level of the survey (or several)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class FilterSuppressed(ReportError):
+    """A filter whose group could expose someone (see bot/reports/privacy.py)."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold
+
+
+class TooFewResponses(ReportError):
+    """Fewer completed responses than the smallest group that may be shown."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold
+
+
+class UnknownQuestion(ReportError):
+    """/comments for a question that has no free-text answers to show."""
+
+
+class TooFewComments(ReportError):
+    """A free-text question with fewer answers than the smallest group that may be shown."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold

@@ -1,0 +1,177 @@
+"""Completed responses as CSV (UTF-8 with a BOM, so Excel reads Arabic) and XLSX + codebook.
+
+One row per respondent under the pseudonymous respondent code, ordered by code (not by
+time); never a Telegram id, name or username. Headers, option labels and the codebook are in
+the current language. Privacy measures beyond the summaries' rules:
+- free-text answers are left out (read them with /comments, where nothing links them to a
+  profile);
+- country, then sector, then level are hidden in the rows whose combination of the three is
+  shared by fewer than `threshold` respondents, so a rare profile cannot be picked out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+
+from bot.i18n import _, current_language, is_rtl
+from bot.reports.model import DIMENSIONS
+from bot.survey.model import Option, Question, QuestionType, Survey
+from bot.survey.state import AnswerValue
+
+Cell = str | int | float | None
+
+
+class _Hidden:
+    """Marks a profile answer hidden in the export."""
+
+
+HIDDEN = _Hidden()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFiles:
+    csv: bytes
+    xlsx: bytes
+    respondents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    question: Question | None
+    """None: the respondent code."""
+    option: Option | None = None
+    """Set on the one-column-per-option columns of a multiple-choice question."""
+
+
+def columns(survey: Survey) -> list[Column]:
+    language = current_language()
+    found = [Column(_("Respondent code"), None)]
+    for question in survey.questions:
+        name = (question.short_label or question.text).get(language)
+        if question.type == QuestionType.FREE_TEXT:
+            continue
+        if question.type == QuestionType.MULTIPLE_CHOICE:
+            found += [
+                Column(f"{name}: {option.label.get(language)}", question, option)
+                for option in question.options
+            ]
+        else:
+            found.append(Column(name, question))
+    return found
+
+
+def rows(
+    survey: Survey,
+    respondents: Sequence[tuple[str, dict[str, AnswerValue]]],
+    threshold: int,
+) -> list[list[Cell]]:
+    """The table under `columns(survey)`, profiles protected as described above."""
+    protected = _protect(survey, [dict(answers) for _code, answers in respondents], threshold)
+    answer_columns = columns(survey)[1:]
+    return [
+        [code, *(_cell(column, answers) for column in answer_columns)]
+        for (code, _answers), answers in zip(respondents, protected, strict=True)
+    ]
+
+
+def build(
+    survey: Survey, respondents: Sequence[tuple[str, dict[str, AnswerValue]]], threshold: int
+) -> ExportFiles:
+    header = [column.header for column in columns(survey)]
+    table = rows(survey, respondents, threshold)
+    return ExportFiles(_csv(header, table), _xlsx(survey, header, table), len(table))
+
+
+def _protect(
+    survey: Survey, answers: list[dict[str, AnswerValue | _Hidden]], threshold: int
+) -> list[dict[str, AnswerValue | _Hidden]]:
+    profile = [q for role in DIMENSIONS for q in survey.with_role(role)]
+
+    def key(row: dict[str, AnswerValue | _Hidden]) -> tuple[str, ...]:
+        return tuple(repr(row.get(q.id)) for q in profile)
+
+    for question in profile:
+        counts = Counter(key(row) for row in answers)
+        for row in answers:
+            if counts[key(row)] < threshold:
+                row[question.id] = HIDDEN
+    return answers
+
+
+def _cell(column: Column, answers: dict[str, AnswerValue | _Hidden]) -> Cell:
+    assert column.question is not None
+    value = answers.get(column.question.id)
+    if isinstance(value, _Hidden):
+        return _("(hidden)")
+    if value is None:
+        return None
+    if column.option is not None:
+        return int(isinstance(value, list) and column.option.id in value)
+    if column.question.type == QuestionType.SINGLE_CHOICE:
+        option = column.question.option(str(value))
+        return option.label.get(current_language()) if option else str(value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    return value
+
+
+def _csv(header: list[str], table: list[list[Cell]]) -> bytes:
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(["" if value is None else value for value in row] for row in table)
+    return text.getvalue().encode("utf-8-sig")
+
+
+def _xlsx(survey: Survey, header: list[str], table: list[list[Cell]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    answers = workbook.create_sheet(_("Responses"))
+    codebook = workbook.create_sheet(_("Codebook"))
+    for sheet in (answers, codebook):
+        sheet.sheet_view.rightToLeft = is_rtl()
+    answers.append(header)
+    for row in table:
+        answers.append(row)
+    codebook.append([_("Column"), _("Question"), _("Values")])
+    for column in columns(survey):
+        codebook.append([column.header, *_describe(column)])
+    codebook.append([])
+    codebook.append([_("Free-text answers are not exported: read them with /comments.")])
+    codebook.append(
+        [_("Rows are in the order of the codes, which says nothing about when anyone answered.")]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _describe(column: Column) -> tuple[str, str]:
+    question = column.question
+    if question is None:
+        return (
+            "",
+            _("A random code per respondent; never their Telegram id, name or username."),
+        )
+    text = question.text.get(current_language())
+    if column.option is not None:
+        return text, _("1 = chosen, 0 = not chosen; empty = not answered or not asked")
+    if question.type == QuestionType.AGREEMENT_SCALE:
+        return text, _(
+            "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
+            "5 = strongly agree; empty = not asked"
+        )
+    if question.type == QuestionType.NUMBER:
+        return text, _("A number; empty = skipped or not asked")
+    labels = " / ".join(option.label.get(current_language()) for option in question.options)
+    if question.report in DIMENSIONS:
+        return text, labels + " — " + _(
+            "“(hidden)” where this profile is shared by fewer respondents than the smallest group shown"
+        )
+    return text, labels

@@ -1,0 +1,59 @@
+"""What the reports domain needs from storage, as small protocols (storage/reports.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from bot.reports.model import AuditEntry, Cell, Coordinator, Filter, Grant, Tally
+from bot.survey.state import AnswerValue
+
+
+class RoleStore(Protocol):
+    async def coordinator(self, user_id: int) -> Coordinator | None: ...
+    async def coordinators(self) -> list[Coordinator]: ...
+    async def remove_coordinator(self, user_id: int) -> bool: ...
+    async def add_grant(self, grant: Grant) -> None: ...
+    async def grant(self, code_hash: str) -> Grant | None: ...
+    async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
+        """Mark the grant used and add the coordinator, atomically; False if already used."""
+        ...
+
+    async def pending_grants(self, now: datetime) -> list[Grant]: ...
+
+
+class AuditLog(Protocol):
+    async def record(self, entry: AuditEntry) -> None: ...
+    async def recent(self, limit: int) -> list[AuditEntry]: ...
+
+
+class ReportReader(Protocol):
+    async def sync_questions(self, survey_id: str, roles: Mapping[str, str]) -> bool:
+        """Record which questions feed the tallies; recount everything if that changed."""
+        ...
+
+    async def cells(self, survey_id: str) -> list[Cell]: ...
+    async def tallies(self, survey_id: str, only: Filter | None) -> list[Tally]:
+        """Tallies summed over the profile cells that match `only`, per question, item, level."""
+        ...
+
+    async def in_progress(self, survey_id: str, only: Filter | None) -> int:
+        """Responses not completed yet, whose answers so far match `only`."""
+        ...
+
+    async def comments(self, survey_id: str, question_id: str) -> list[str]:
+        """The free-text answers of completed responses to one question, in no useful order."""
+        ...
+
+    async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
+        """(respondent code, answers) of every completed response, ordered by code."""
+        ...
+
+
+class AccessStore(RoleStore, AuditLog, Protocol):
+    """Roles and the audit log."""
+
+
+class ReportStore(AccessStore, ReportReader, Protocol):
+    """Everything the reports service needs."""

@@ -1,0 +1,300 @@
+"""The coordinator summary: what respondents think, and where local and national differ.
+
+`build_summary` is pure: it turns pre-counted cells and tallies (storage/reports.py) into a
+`Summary`, applying the privacy rules of bot/reports/privacy.py through a `ReleasePlan`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from threading import RLock
+
+from bot.reports.errors import FilterSuppressed, TooFewResponses
+from bot.reports.filters import all_filters, dimension_question, filter_option
+from bot.reports.model import Cell, Filter, Tally
+from bot.reports.privacy import Disclosure, hidden_cells
+from bot.survey.engine import SCALE_VALUES
+from bot.survey.model import Option, Question, ReportRole, Side, Survey
+
+AGREEING = frozenset({"4", "5"})
+"""Scale items counted as agreement: agree and strongly agree."""
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    answered: int
+    agreeing: int
+    score_total: int
+
+    @property
+    def share(self) -> float:
+        return self.agreeing / self.answered
+
+    @property
+    def mean(self) -> float:
+        return self.score_total / self.answered
+
+
+@dataclass(frozen=True, slots=True)
+class BarrierResult:
+    """One barrier statement; None where the numbers are suppressed."""
+
+    question: Question
+    overall: Agreement | None
+    local: Agreement | None = None
+    national: Agreement | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """Local minus national share who agree (positive: local respondents agree more)."""
+        if self.local is None or self.national is None:
+            return None
+        return self.local.share - self.national.share
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    option: Option | None
+    """None: respondents who did not answer the question."""
+    respondents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """How many respondents chose each option; rows below the threshold are left out."""
+
+    question: Question
+    rows: tuple[CountRow, ...]
+    hidden: int
+    """Respondents in the rows left out, together (0, or at least the threshold)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    option: Option
+    respondents: int
+    share: float
+    """Of all respondents in the summary."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    question: Question
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    survey: Survey
+    only: Filter | None
+    threshold: int
+    respondents: int
+    """Completed responses in the summary."""
+    in_progress: int | None
+    """Responses under way that match; None when between 1 and threshold - 1."""
+    sides: tuple[int, int] | None
+    """Local and national respondents, when the local–national comparison is released."""
+    breakdowns: tuple[Breakdown, ...]
+    barriers: tuple[BarrierResult, ...]
+    """Ranked by the share who agree, then by the mean."""
+    priorities: tuple[Ranking, ...]
+    formats: tuple[Ranking, ...]
+    invitations: int | None
+    """Respondents who asked for workshop invitations (None: the survey does not ask)."""
+
+    @property
+    def gaps(self) -> tuple[BarrierResult, ...]:
+        """Barriers with a local–national gap, largest gap (either way) first."""
+        with_gap = [b for b in self.barriers if b.gap is not None]
+        return tuple(sorted(with_gap, key=lambda b: -abs(b.gap or 0.0)))
+
+
+class ReleasePlan:
+    """The rule-1 decisions (bot/reports/privacy.py) for one state of the data.
+
+    Everyone and everyone's sides are decided at once; the filters' groups and then their
+    sides only when first needed, in the fixed order, since they cost more.
+    """
+
+    def __init__(self, survey: Survey, cells: Sequence[Cell], threshold: int) -> None:
+        self.cells = tuple(cells)
+        self._survey = survey
+        self._disclosure = Disclosure([c.respondents for c in cells], threshold)
+        sides = _level_sides(survey)
+        self._local = _indices(cells, lambda c: sides.get(c.level) == Side.LOCAL)
+        self._national = _indices(cells, lambda c: sides.get(c.level) == Side.NATIONAL)
+        total = sum(c.respondents for c in cells)
+        self.everyone = total >= threshold and self._disclosure.release(range(len(cells)))
+        self.sides = self.everyone and self._disclosure.release(self._local, self._national)
+        self._lock = RLock()
+        """Decisions change the disclosure state: one at a time (plans are used from threads)."""
+        self._offered: tuple[Filter, ...] | None = None
+        self._with_sides: frozenset[Filter] | None = None
+
+    def _group(self, only: Filter) -> frozenset[int]:
+        return _indices(self.cells, lambda c: c.value(only.dimension) == only.option_id)
+
+    def offered(self) -> tuple[Filter, ...]:
+        """The filters that may be used now, largest group first."""
+        with self._lock:
+            if self._offered is None:
+                self._offered = self._decide_offered() if self.everyone else ()
+            return self._offered
+
+    def with_sides(self) -> frozenset[Filter]:
+        """The offered filters whose group may also be split into local and national."""
+        with self._lock:
+            if self._with_sides is None:
+                self._with_sides = frozenset(
+                    f
+                    for f in self.offered()
+                    if self._disclosure.release(
+                        self._group(f) & self._local, self._group(f) & self._national
+                    )
+                )
+            return self._with_sides
+
+    def _decide_offered(self) -> tuple[Filter, ...]:
+        sizes = {
+            f: sum(self.cells[i].respondents for i in self._group(f))
+            for f in all_filters(self._survey)
+        }
+        ordered = sorted((f for f, size in sizes.items() if size), key=lambda f: -sizes[f])
+        return tuple(f for f in ordered if self._disclosure.release(self._group(f)))
+
+
+def build_summary(
+    survey: Survey,
+    plan: ReleasePlan,
+    tallies: Iterable[Tally],
+    in_progress: int,
+    threshold: int,
+    only: Filter | None = None,
+) -> Summary:
+    """The summary of everyone (`only` None) or of one filter's group, within the rules."""
+    if not plan.everyone:
+        raise TooFewResponses(threshold)
+    if only is not None:
+        filter_option(survey, only)
+        if only not in plan.offered():
+            raise FilterSuppressed(threshold)
+    released = plan.sides if only is None else only in plan.with_sides()
+    cells = [c for c in plan.cells if only is None or c.value(only.dimension) == only.option_id]
+    respondents = sum(c.respondents for c in cells)
+    counts = _Counts(tallies)
+    level_sides = _level_sides(survey)
+    side_levels = {
+        side: frozenset(level for level, s in level_sides.items() if s == side) for side in Side
+    }
+    local, national = (
+        sum(c.respondents for c in cells if c.level in side_levels[side])
+        for side in (Side.LOCAL, Side.NATIONAL)
+    )
+    show_sides = released and local > 0 and national > 0
+    sides = (local, national) if show_sides else None
+    barriers = [
+        BarrierResult(
+            question,
+            counts.agreement(question.id, None, threshold),
+            *(
+                (
+                    counts.agreement(question.id, side_levels[Side.LOCAL], threshold),
+                    counts.agreement(question.id, side_levels[Side.NATIONAL], threshold),
+                )
+                if show_sides
+                else (None, None)
+            ),
+        )
+        for question in survey.with_role(ReportRole.BARRIER)
+    ]
+    barriers.sort(key=lambda b: (-b.overall.share, -b.overall.mean) if b.overall else (1.0, 0.0))
+    return Summary(
+        survey=survey,
+        only=only,
+        threshold=threshold,
+        respondents=respondents,
+        in_progress=in_progress if in_progress == 0 or in_progress >= threshold else None,
+        sides=sides,
+        breakdowns=tuple(
+            _breakdown(question, dimension, cells, threshold, side_levels if show_sides else {})
+            for dimension in (ReportRole.SECTOR, ReportRole.LEVEL)
+            if (question := dimension_question(survey, dimension)) is not None
+            and (only is None or only.dimension != dimension)
+        ),
+        barriers=tuple(barriers),
+        priorities=tuple(
+            counts.ranking(q, respondents) for q in survey.with_role(ReportRole.PRIORITY)
+        ),
+        formats=tuple(counts.ranking(q, respondents) for q in survey.with_role(ReportRole.FORMATS)),
+        invitations=_invitations(survey, counts),
+    )
+
+
+class _Counts:
+    """Tallies by question and item, per level."""
+
+    def __init__(self, tallies: Iterable[Tally]) -> None:
+        self._by_item: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        for tally in tallies:
+            self._by_item[tally.question_id, tally.item][tally.level] = tally.answers
+
+    def count(self, question_id: str, item: str, levels: frozenset[str] | None = None) -> int:
+        per_level = self._by_item.get((question_id, item), {})
+        return sum(n for level, n in per_level.items() if levels is None or level in levels)
+
+    def agreement(
+        self, question_id: str, levels: frozenset[str] | None, threshold: int
+    ) -> Agreement | None:
+        by_value = {v: self.count(question_id, str(v), levels) for v in SCALE_VALUES}
+        answered = sum(by_value.values())
+        if answered < threshold:
+            return None
+        agreeing = sum(n for v, n in by_value.items() if str(v) in AGREEING)
+        return Agreement(answered, agreeing, sum(v * n for v, n in by_value.items()))
+
+    def ranking(self, question: Question, respondents: int) -> Ranking:
+        choices = [
+            Choice(option, n, n / respondents)
+            for option in question.options
+            if (n := self.count(question.id, option.id))
+        ]
+        choices.sort(key=lambda c: -c.respondents)
+        return Ranking(question, tuple(choices))
+
+
+def _invitations(survey: Survey, counts: _Counts) -> int | None:
+    questions = survey.with_role(ReportRole.INVITATIONS)
+    if not questions:
+        return None
+    return sum(counts.count(questions[0].id, o.id) for o in questions[0].options if o.opt_in)
+
+
+def _breakdown(
+    question: Question,
+    dimension: ReportRole,
+    cells: Sequence[Cell],
+    threshold: int,
+    side_levels: dict[Side, frozenset[str]],
+) -> Breakdown:
+    counts: dict[str, int] = defaultdict(int)
+    for cell in cells:
+        key = cell.value(dimension)
+        counts[key if question.option(key) else ""] += cell.respondents
+    groups = side_levels.values() if dimension == ReportRole.LEVEL else ()
+    hidden = hidden_cells(counts, threshold, [[k for k in g if k in counts] for g in groups])
+    rows = [
+        CountRow(question.option(key), n) for key, n in counts.items() if key not in hidden and n
+    ]
+    rows.sort(key=lambda row: -row.respondents)
+    return Breakdown(question, tuple(rows), sum(counts[key] for key in hidden))
+
+
+def _level_sides(survey: Survey) -> dict[str, Side]:
+    level = dimension_question(survey, ReportRole.LEVEL)
+    return {o.id: o.side for o in level.options if o.side} if level else {}
+
+
+def _indices(cells: Sequence[Cell], keep: Callable[[Cell], bool]) -> frozenset[int]:
+    return frozenset(i for i, cell in enumerate(cells) if keep(cell))

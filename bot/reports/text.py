@@ -1,0 +1,324 @@
+"""Reports as text lines in the current language (Telegram HTML: only <b> and <i>).
+
+Pure functions from domain values to lines; the handler splits them into messages under
+Telegram's limit, the demo prints them with `plain`. Messages never start with a tag or a
+number inside a translation, so an Arabic message starts with an Arabic word.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from babel.numbers import format_decimal
+
+from bot.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
+from bot.reports.access import Roles
+from bot.reports.filters import filter_option
+from bot.reports.model import Action, AuditEntry, Coordinator, Filter, Role
+from bot.reports.service import CommentQuestion, CommentsPage
+from bot.reports.summary import BarrierResult, Breakdown, Ranking, Summary
+from bot.survey.model import Question, ReportRole, Survey
+
+DIMENSION_NAMES: dict[ReportRole, str] = {
+    ReportRole.COUNTRY: N_("Country"),
+    ReportRole.SECTOR: N_("Sector"),
+    ReportRole.LEVEL: N_("Level"),
+}
+BREAKDOWN_TITLES: dict[ReportRole, str] = {
+    ReportRole.SECTOR: N_("Respondents by sector"),
+    ReportRole.LEVEL: N_("Respondents by level"),
+}
+ACTION_NAMES: dict[str, str] = {
+    Action.SUMMARY: N_("summary"),
+    Action.FILTERS: N_("list of groups"),
+    Action.CHART: N_("charts"),
+    Action.COMMENTS: N_("free-text answers"),
+    Action.EXPORT: N_("export"),
+    Action.GRANT: N_("invitation link created"),
+    Action.JOINED: N_("became a coordinator"),
+    Action.REVOKE: N_("coordinator removed"),
+    Action.ROLES: N_("list of roles"),
+    Action.AUDIT: N_("audit log"),
+    Action.HELP: N_("list of commands"),
+}
+ROLE_NAMES: dict[Role, str] = {Role.ADMIN: N_("admin"), Role.COORDINATOR: N_("coordinator")}
+BULLET = "• "
+_TAG = re.compile(r"</?[bi]>")
+_INVISIBLE = re.compile("[\u200e\u200f\u2066-\u2069]")
+
+
+def bold(text: str) -> str:
+    return f"<b>{text}</b>"
+
+
+def italic(text: str) -> str:
+    return f"<i>{text}</i>"
+
+
+def item(label: str, value: str) -> str:
+    """A bullet line "label: value". In Arabic an RLM comes first: the label and the value
+    are isolated, and a line must still start right to left."""
+    start = RLM if is_rtl() else ""
+    return f"{start}{BULLET}{isolate(html.escape(label))}: {isolate(value)}"
+
+
+def plain(lines: Sequence[str]) -> str:
+    """The lines as plain text (for a terminal): tags, isolates and marks removed."""
+    return _INVISIBLE.sub("", html.unescape(_TAG.sub("", "\n".join(lines))))
+
+
+def option_label(survey: Survey, only: Filter) -> str:
+    return filter_option(survey, only).label.get(current_language())
+
+
+def group_name(survey: Survey, only: Filter | None) -> str:
+    if only is None:
+        return _("all respondents")
+    return f"{_(DIMENSION_NAMES[only.dimension])}: {option_label(survey, only)}"
+
+
+def button_label(question: Question, limit: int = 40) -> str:
+    """A question's text, shortened to fit on a button."""
+    words = question.text.get(current_language())
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+
+
+# -- summary ----------------------------------------------------------------------------
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    threshold = summary.threshold
+    group = html.escape(group_name(summary.survey, summary.only))
+    lines = [
+        bold(_("Summary: {group}", group=group)),
+        _("Completed responses: {count}", count=summary.respondents),
+        _("Responses under way: {count}", count=summary.in_progress)
+        if summary.in_progress is not None
+        else _("Responses under way: fewer than {threshold}", threshold=threshold),
+    ]
+    if summary.sides is not None:
+        local, national = summary.sides
+        lines.append(
+            _(
+                "Local respondents: {local}; national respondents: {national}",
+                local=local,
+                national=national,
+            )
+        )
+    for breakdown in summary.breakdowns:
+        lines += ["", *_breakdown_lines(breakdown, threshold)]
+    lines += [
+        "",
+        bold(_("Barriers: how many agree")),
+        italic(
+            _(
+                "Agree means agree or strongly agree. The mean goes from 1 (strongly disagree) to "
+                "5 (strongly agree)."
+            )
+        ),
+        *(_barrier_line(barrier, threshold) for barrier in summary.barriers),
+        "",
+        bold(_("Where local and national respondents differ most")),
+    ]
+    lines += [_gap_line(barrier) for barrier in summary.gaps] or [
+        _(
+            "Not shown: there are too few local or national respondents here to compare them "
+            "without risking that someone is recognised."
+        )
+    ]
+    for heading, rankings in (
+        (_("What should come first"), summary.priorities),
+        (_("Ways of working people would join"), summary.formats),
+    ):
+        for ranking in rankings:
+            lines += ["", *_ranking_lines(heading, ranking, len(rankings) > 1)]
+    if summary.invitations is not None:
+        lines += [
+            "",
+            bold(_("Workshop invitations")),
+            _(
+                "Would like to be invited: {count} ({share})",
+                count=summary.invitations,
+                share=percent(summary.invitations / summary.respondents),
+            ),
+        ]
+    lines += [
+        "",
+        italic(
+            _(
+                "Groups of fewer than {threshold} respondents are never shown, so that nobody "
+                "can be recognised.",
+                threshold=threshold,
+            )
+        ),
+    ]
+    return lines
+
+
+def _breakdown_lines(breakdown: Breakdown, threshold: int) -> list[str]:
+    language = current_language()
+    assert breakdown.question.report is not None
+    lines = [bold(_(BREAKDOWN_TITLES[breakdown.question.report]))]
+    for row in breakdown.rows:
+        label = row.option.label.get(language) if row.option else _("no answer")
+        lines.append(item(label, number(row.respondents)))
+    if breakdown.hidden:
+        lines.append(
+            BULLET
+            + _(
+                "Groups of fewer than {threshold} each, together: {count}",
+                threshold=threshold,
+                count=breakdown.hidden,
+            )
+        )
+    return lines
+
+
+def _label(question: Question) -> str:
+    return (question.short_label or question.text).get(current_language())
+
+
+def _one_decimal(value: float) -> str:
+    return format_decimal(value, format="0.0", locale=current_language())
+
+
+def _barrier_line(barrier: BarrierResult, threshold: int) -> str:
+    if barrier.overall is None:
+        return item(
+            _label(barrier.question),
+            _("hidden, fewer than {threshold} answers", threshold=threshold),
+        )
+    return item(
+        _label(barrier.question),
+        _(
+            "{share} agree, mean {mean}",
+            share=percent(barrier.overall.share),
+            mean=_one_decimal(barrier.overall.mean),
+        ),
+    )
+
+
+def _gap_line(barrier: BarrierResult) -> str:
+    assert barrier.local is not None and barrier.national is not None and barrier.gap is not None
+    points = round(abs(barrier.gap) * 100)
+    shares = {"local": percent(barrier.local.share), "national": percent(barrier.national.share)}
+    if points == 0:
+        comparison = _("local {local}, national {national}; no difference", **shares)
+    elif barrier.gap > 0:
+        comparison = _n(
+            "local {local}, national {national}; local respondents agree more, by {count} point",
+            "local {local}, national {national}; local respondents agree more, by {count} points",
+            points,
+            **shares,
+        )
+    else:
+        comparison = _n(
+            "local {local}, national {national}; national respondents agree more, by {count} point",
+            "local {local}, national {national}; national respondents agree more, by {count} "
+            "points",
+            points,
+            **shares,
+        )
+    return item(_label(barrier.question), comparison)
+
+
+def _ranking_lines(heading: str, ranking: Ranking, name_question: bool) -> list[str]:
+    lines = [bold(heading)]
+    if name_question:
+        lines.append(italic(html.escape(_label(ranking.question))))
+    lines.append(italic(_("How many respondents chose each, and their share of all respondents.")))
+    lines += [
+        item(
+            choice.option.label.get(current_language()),
+            f"{number(choice.respondents)} ({percent(choice.share)})",
+        )
+        for choice in ranking.choices
+    ] or [_("Nobody has chosen any yet.")]
+    return lines
+
+
+# -- free text ---------------------------------------------------------------------------
+
+
+def comment_questions_lines(found: Sequence[CommentQuestion], threshold: int) -> list[str]:
+    lines = [bold(_("Free-text answers")), _("Choose a question with the buttons below.")]
+    for entry in found:
+        lines += [
+            "",
+            BULLET + html.escape(entry.question.text.get(current_language())),
+            _("Answers: {count}", count=entry.answers)
+            if entry.answers is not None
+            else _("Fewer than {threshold} answers, so they are not shown.", threshold=threshold),
+        ]
+    return lines
+
+
+def comments_lines(page: CommentsPage) -> list[str]:
+    return [
+        bold(html.escape(page.question.text.get(current_language()))),
+        italic(
+            _(
+                "Page {page} of {pages}. Answers in all: {count}, in alphabetical order, with "
+                "nothing about who wrote them.",
+                page=page.page,
+                pages=page.pages,
+                count=page.answers,
+            )
+        ),
+        "",
+        *(BULLET + html.escape(comment) for comment in page.comments),
+    ]
+
+
+# -- roles and audit ---------------------------------------------------------------------
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def roles_lines(roles: Roles) -> list[str]:
+    lines = [bold(_("Admins"))]
+    lines += [BULLET + _("Telegram id {id}", id=str(admin)) for admin in roles.admins]
+    lines += ["", bold(_("Coordinators"))]
+    lines += [_coordinator_line(c) for c in roles.coordinators] or [
+        _("No coordinators yet. Create an invitation link with /grant.")
+    ]
+    lines += ["", _("Unused invitation links: {count}", count=len(roles.pending))]
+    if roles.pending:
+        lines.append(
+            _("The next one expires at {time} UTC.", time=_when(roles.pending[0].expires_at))
+        )
+    return lines
+
+
+def _coordinator_line(coordinator: Coordinator) -> str:
+    return BULLET + _(
+        "{name} (Telegram id {id}), coordinator since {date}",
+        name=html.escape(coordinator.name),
+        id=str(coordinator.user_id),
+        date=coordinator.granted_at.date().isoformat(),
+    )
+
+
+def audit_lines(entries: Sequence[AuditEntry]) -> list[str]:
+    lines = [bold(_("Audit log")), italic(_("The latest entries, newest first. Times are UTC."))]
+    for entry in entries:
+        action = _(ACTION_NAMES[entry.action]) if entry.action in ACTION_NAMES else entry.action
+        if entry.detail:
+            action = f"{action} ({html.escape(entry.detail)})"
+        lines.append(
+            BULLET
+            + _(
+                "{time}: {name} (Telegram id {id}, {role}): {action}",
+                time=_when(entry.at),
+                name=html.escape(entry.actor_name),
+                id=str(entry.actor_id),
+                role=_(ROLE_NAMES[entry.role]),
+                action=action,
+            )
+        )
+    return lines

@@ -1,0 +1,243 @@
+"""SQL of coordinator reports: roles, grant codes, the audit log and the report tallies.
+
+The tallies (`report_cells`, `report_tallies`, migration 0002) are kept in step with the
+responses by triggers, so a summary reads a few hundred pre-counted rows instead of every
+answer. `raw_aggregates` runs the same aggregation straight from the answers, for the
+benchmark and for the tests that check the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.reports.model import AuditEntry, Cell, Coordinator, Filter, Grant, Role, Tally
+from bot.survey.model import ReportRole
+from bot.survey.state import AnswerValue
+from storage.sqlite import SqliteStore
+
+_COLUMNS: dict[ReportRole, str] = {
+    ReportRole.COUNTRY: "country",
+    ReportRole.SECTOR: "sector",
+    ReportRole.LEVEL: "level",
+}
+"""Filterable profile columns; the only names ever formatted into SQL."""
+
+
+def _ts(at: datetime) -> str:
+    return at.isoformat()
+
+
+def _dt(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
+
+
+def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
+    if only is None:
+        return "", ()
+    return f" AND {_COLUMNS[only.dimension]} = ?", (only.option_id,)
+
+
+class SqliteReports:
+    """Implements bot.reports.ports.ReportStore over the application's SqliteStore."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    # -- roles -------------------------------------------------------------------------
+
+    async def coordinator(self, user_id: int) -> Coordinator | None:
+        row = await self._store.fetchone(
+            "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
+            " WHERE user_id = ?",
+            (user_id,),
+        )
+        return Coordinator(row[0], row[1], row[2], _dt(row[3])) if row else None
+
+    async def coordinators(self) -> list[Coordinator]:
+        rows = await self._store.fetchall(
+            "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
+            " ORDER BY granted_at, user_id"
+        )
+        return [Coordinator(r[0], r[1], r[2], _dt(r[3])) for r in rows]
+
+    async def remove_coordinator(self, user_id: int) -> bool:
+        async with self._store.transaction() as db:
+            cursor = await db.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,))
+            return cursor.rowcount > 0
+
+    async def add_grant(self, grant: Grant) -> None:
+        async with self._store.transaction() as db:
+            await db.execute(
+                "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (grant.code_hash, grant.created_by, _ts(grant.created_at), _ts(grant.expires_at)),
+            )
+
+    async def grant(self, code_hash: str) -> Grant | None:
+        row = await self._store.fetchone(
+            "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
+            " WHERE code_hash = ?",
+            (code_hash,),
+        )
+        return Grant(row[0], row[1], _dt(row[2]), _dt(row[3]), row[4]) if row else None
+
+    async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE grant_codes SET used_by = ?, used_at = ?"
+                " WHERE code_hash = ? AND used_by IS NULL",
+                (coordinator.user_id, _ts(coordinator.granted_at), code_hash),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " display_name = excluded.display_name, granted_by = excluded.granted_by,"
+                " granted_at = excluded.granted_at",
+                (
+                    coordinator.user_id,
+                    coordinator.name,
+                    coordinator.granted_by,
+                    _ts(coordinator.granted_at),
+                ),
+            )
+            return True
+
+    async def pending_grants(self, now: datetime) -> list[Grant]:
+        rows = await self._store.fetchall(
+            "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
+            " WHERE used_by IS NULL AND expires_at > ? ORDER BY expires_at",
+            (_ts(now),),
+        )
+        return [Grant(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4]) for r in rows]
+
+    # -- audit -------------------------------------------------------------------------
+
+    async def record(self, entry: AuditEntry) -> None:
+        async with self._store.transaction() as db:
+            await db.execute(
+                "INSERT INTO audit_log (at, actor_id, actor_name, role, action, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    _ts(entry.at),
+                    entry.actor_id,
+                    entry.actor_name,
+                    entry.role.value,
+                    entry.action,
+                    entry.detail,
+                ),
+            )
+
+    async def recent(self, limit: int) -> list[AuditEntry]:
+        rows = await self._store.fetchall(
+            "SELECT at, actor_id, actor_name, role, action, detail FROM audit_log"
+            " ORDER BY entry_id DESC LIMIT ?",
+            (limit,),
+        )
+        return [AuditEntry(_dt(r[0]), r[1], r[2], Role(r[3]), r[4], r[5]) for r in rows]
+
+    # -- tallies -----------------------------------------------------------------------
+
+    async def sync_questions(self, survey_id: str, roles: Mapping[str, str]) -> bool:
+        stored = await self._store.fetchall(
+            "SELECT question_id, role FROM report_questions WHERE survey_id = ?", (survey_id,)
+        )
+        if dict(stored) == dict(roles):
+            return False
+        async with self._store.transaction() as db:
+            await db.execute("DELETE FROM report_questions WHERE survey_id = ?", (survey_id,))
+            await db.executemany(
+                "INSERT INTO report_questions (survey_id, question_id, role) VALUES (?, ?, ?)",
+                [(survey_id, question_id, role) for question_id, role in roles.items()],
+            )
+            await db.execute("DELETE FROM report_cells WHERE survey_id = ?", (survey_id,))
+            await db.execute("DELETE FROM report_tallies WHERE survey_id = ?", (survey_id,))
+            await db.execute(
+                "INSERT INTO report_cells (survey_id, country, sector, level, respondents)"
+                " SELECT survey_id, country, sector, level, COUNT(*) FROM report_profiles"
+                " WHERE survey_id = ? AND status = 'completed' GROUP BY country, sector, level",
+                (survey_id,),
+            )
+            await db.execute(
+                "INSERT INTO report_tallies"
+                " (survey_id, question_id, item, country, sector, level, answers)"
+                " SELECT p.survey_id, i.question_id, i.item, p.country, p.sector, p.level,"
+                " COUNT(*) FROM report_profiles p"
+                " JOIN report_items i ON i.response_id = p.response_id"
+                " WHERE p.survey_id = ? AND p.status = 'completed'"
+                " GROUP BY i.question_id, i.item, p.country, p.sector, p.level",
+                (survey_id,),
+            )
+        return True
+
+    async def cells(self, survey_id: str) -> list[Cell]:
+        rows = await self._store.fetchall(
+            "SELECT country, sector, level, respondents FROM report_cells WHERE survey_id = ?"
+            " ORDER BY country, sector, level",
+            (survey_id,),
+        )
+        return [Cell(*row) for row in rows]
+
+    async def tallies(self, survey_id: str, only: Filter | None) -> list[Tally]:
+        where, params = _where(only)
+        rows = await self._store.fetchall(
+            "SELECT question_id, item, level, SUM(answers) FROM report_tallies"
+            f" WHERE survey_id = ?{where} GROUP BY question_id, item, level",
+            (survey_id, *params),
+        )
+        return [Tally(*row) for row in rows]
+
+    async def in_progress(self, survey_id: str, only: Filter | None) -> int:
+        match = ""
+        params: tuple[str, ...] = (survey_id,)
+        if only is not None:
+            match = (
+                " AND EXISTS (SELECT 1 FROM answers a JOIN report_questions q"
+                " ON q.survey_id = r.survey_id AND q.question_id = a.question_id"
+                " WHERE a.response_id = r.response_id AND q.role = ?"
+                " AND json_extract(a.value, '$') = ?)"
+            )
+            params += (_COLUMNS[only.dimension], only.option_id)
+        row = await self._store.fetchone(
+            "SELECT COUNT(*) FROM responses r WHERE r.survey_id = ?"
+            f" AND r.status <> 'completed'{match}",
+            params,
+        )
+        return row[0] if row else 0
+
+    async def comments(self, survey_id: str, question_id: str) -> list[str]:
+        rows = await self._store.fetchall(
+            "SELECT json_extract(a.value, '$') FROM responses r"
+            " JOIN answers a ON a.response_id = r.response_id AND a.question_id = ?"
+            " WHERE r.survey_id = ? AND r.status = 'completed' AND a.value IS NOT NULL",
+            (question_id, survey_id),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
+        rows = await self._store.fetchall(
+            "SELECT r.respondent_code, a.question_id, a.value FROM responses r"
+            " JOIN answers a ON a.response_id = r.response_id"
+            " WHERE r.survey_id = ? AND r.status = 'completed' ORDER BY r.respondent_code",
+            (survey_id,),
+        )
+        respondents: dict[str, dict[str, AnswerValue]] = {}
+        for code, question_id, value in rows:
+            answers = respondents.setdefault(code, {})
+            answers[question_id] = None if value is None else json.loads(value)
+        return list(respondents.items())
+
+    async def raw_aggregates(self, survey_id: str, only: Filter | None) -> list[Tally]:
+        """The tallies computed from the answers themselves (what the triggers spare us)."""
+        where, params = _where(only)
+        rows = await self._store.fetchall(
+            "SELECT i.question_id, i.item, p.level, COUNT(*) FROM report_profiles p"
+            " JOIN report_items i ON i.response_id = p.response_id"
+            f" WHERE p.survey_id = ? AND p.status = 'completed'{where}"
+            " GROUP BY i.question_id, i.item, p.level",
+            (survey_id, *params),
+        )
+        return [Tally(*row) for row in rows]

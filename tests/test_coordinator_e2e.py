@@ -1,0 +1,314 @@
+"""Coordinators and admins over real HTTP: the PTB Application polling the fake Bot API.
+
+Respondents are written through the running bot's own survey service (the respondent flow
+has its own end-to-end tests); everything a coordinator or an admin does goes over HTTP.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from itertools import count
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.i18n import _, use_language
+from bot.simulator import BotAction, SimulatedUser
+from handlers.context import SERVICES_KEY, Services
+from tests.e2e import Harness
+from tests.respondents import answers, column_name, complete
+
+NOUR_ID = 2001  # the national P/CVE coordinator in Amman
+SAMI_ID = 3001  # a respondent who tries the coordinators' commands
+COORDINATOR_COMMANDS = ("/summary", "/chart", "/comments", "/export", "/reports")
+ADMIN_COMMANDS = ("/grant", "/revoke", "/roles", "/audit")
+_user_ids = count(10_000)
+
+
+def visible(text: str) -> str:
+    """Without the invisible isolates and direction marks (they are checked in the domain)."""
+    return re.sub("[\u200e\u200f\u2066-\u2069]", "", text)
+
+
+def said(language: str, message: str, **values: object) -> str:
+    with use_language(language):
+        return visible(_(message, **values))
+
+
+def texts(actions: list[BotAction]) -> str:
+    return visible("\n".join(a.rendered_text for a in actions if a.rendered_text))
+
+
+def services(hiwar: Harness) -> Services:
+    assert hiwar.application is not None
+    found = hiwar.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+async def respond(hiwar: Harness, how_many: int, **given: object) -> list[int]:
+    """`how_many` respondents complete the survey alike; returns their Telegram ids."""
+    ids = [next(_user_ids) for _ in range(how_many)]
+    for user_id in ids:
+        await complete(services(hiwar).survey, user_id, answers(**given))  # type: ignore[arg-type]
+    return ids
+
+
+async def make_coordinator(hiwar: Harness, language: str = "en") -> SimulatedUser:
+    admin = hiwar.admin()
+    await admin.send_command("/grant")
+    code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "")
+    assert code is not None
+    nour = hiwar.user(NOUR_ID, "Nour", language)
+    await nour.send_command(f"/start {code.group(1)}")
+    return nour
+
+
+async def wait_for_files(
+    hiwar: Harness, user: SimulatedUser, method: str, number: int
+) -> list[BotAction]:
+    await hiwar.api.wait_for(
+        lambda: len([a for a in user.messages if a.method == method]) >= number
+    )
+    return [a for a in user.messages if a.method == method]
+
+
+# -- roles ----------------------------------------------------------------------------------
+
+
+async def test_an_invitation_link_works_once_and_before_the_respondent_start(hiwar: Harness):
+    admin = hiwar.admin()
+    replies = await admin.send_command("/grant")
+    link = replies[-1].rendered_text or ""
+    assert link.startswith(f"https://t.me/{hiwar.application.bot.username}?start=grant-")
+    assert "UTC" in texts(replies)
+    code = link.split("start=")[1]
+
+    nour = hiwar.user(NOUR_ID, "Nour", "en")
+    welcome = await nour.send_command(f"/start {code}")
+    assert texts(welcome) == said(
+        "en",
+        "Welcome! You are now a coordinator of this consultation. Send /summary to see the "
+        "results, or /reports for all your commands.",
+    )
+    assert not any(a.buttons for a in welcome)  # no language choice: /start was intercepted
+    late = hiwar.user(2002, "Karim", "ar")
+    assert texts(await late.send_command(f"/start {code}")) == said(
+        "ar",
+        "This invitation link has already been used. Please ask an administrator for a new one.",
+    )
+    made_up = await late.send_command("/start grant-abcdefghijklmnopqrstuvwx")
+    assert "غير صالح" in texts(made_up)
+
+    roles = texts(await admin.send_command("/roles"))
+    assert "Nour (Telegram id 2001)" in roles and "Telegram id 900001" in roles
+    help_text = texts(await nour.send_command("/reports"))
+    assert "/summary" in help_text and "/grant" not in help_text
+    assert "/grant" in texts(await admin.send_command("/reports"))
+
+
+async def test_revoke_with_a_button_takes_access_away(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    admin = hiwar.admin()
+    await admin.send_command("/revoke")
+    assert admin.button_labels() == ["Nour"]
+    done = await admin.tap("Nour")
+    assert texts(done) == said("en", "{name} is no longer a coordinator.", name="Nour")
+    refusal = texts(await nour.send_command("/summary"))
+    assert "for the coordinators of this consultation" in refusal
+
+
+@pytest.mark.parametrize("command", COORDINATOR_COMMANDS + ADMIN_COMMANDS)
+async def test_others_get_a_refusal_and_nothing_about_the_data(hiwar: Harness, command: str):
+    await respond(hiwar, 6, one_step="a shared early-warning channel")
+    sami = hiwar.user(SAMI_ID, "Sami", "en")
+    replies = await sami.send_command(command)
+    expected = (
+        "This command is for administrators."
+        if command in ADMIN_COMMANDS
+        else "This command is for the coordinators of this consultation. If you coordinate "
+        "it, ask an administrator for an invitation link."
+    )
+    assert [a.method for a in replies] == ["sendMessage"]
+    assert texts(replies) == said("en", expected)
+    assert not replies[0].buttons
+
+
+async def test_coordinators_cannot_use_admin_commands(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    for command in ADMIN_COMMANDS:
+        assert texts(await nour.send_command(command)) == said(
+            "en", "This command is for administrators."
+        )
+
+
+async def test_audit_lists_every_staff_action_newest_first(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 5)
+    await nour.send_command("/summary")
+    await nour.send_command("/summary country=iraq")
+    await hiwar.user(SAMI_ID, "Sami").send_command("/summary")  # refusals are not logged
+    log = texts(await hiwar.admin().send_command("/audit")).splitlines()
+    entries = [line for line in log if line.startswith("• ")]
+    assert "Admin (Telegram id 900001, admin): audit log" in entries[0]
+    assert "Nour (Telegram id 2001, coordinator): summary (country=iraq)" in entries[1]
+    assert "Nour (Telegram id 2001, coordinator): summary" in entries[2]
+    assert "became a coordinator" in entries[3]
+    assert "invitation link created" in entries[4]
+    assert not any("3001" in line for line in log)
+
+
+# -- summaries ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("completed", "shown"), [(4, False), (5, True), (6, True)])
+async def test_summary_appears_at_the_threshold(hiwar: Harness, completed: int, shown: bool):
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, completed)
+    reply = texts(await nour.send_command("/summary"))
+    if shown:
+        assert f"Completed responses: {completed}" in reply
+    else:
+        assert reply == said(
+            "en",
+            "There are fewer than {threshold} completed responses so far. Results are shown "
+            "from {threshold} on, so that nobody can be recognised.",
+            threshold=5,
+        )
+        assert str(completed) not in reply
+
+
+async def test_filter_by_buttons_by_text_and_a_suppressed_group(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 5, country="jordan", level="local", scale=5)
+    await respond(hiwar, 5, country="jordan", level="national", scale=2)
+    await respond(hiwar, 6, country="iraq", level="local")
+    await respond(hiwar, 2, country="lebanon", level="local")
+    everyone = await nour.send_command("/summary")
+    assert "Completed responses: 18" in texts(everyone)
+    assert nour.button_labels() == ["Country", "Sector", "Level"]
+    await nour.tap("Country")
+    assert nour.button_labels() == ["Jordan"]  # Iraq would give away Lebanon by subtraction
+    jordan = texts(await nour.tap("Jordan"))
+    assert "Summary: Country: Jordan" in jordan
+    assert "Completed responses: 10" in jordan
+    assert "Local respondents: 5; national respondents: 5" in jordan
+    assert "local 100%, national 0%; local respondents agree more, by 100 points" in jordan
+    assert "Jordan" in texts(await nour.send_command("/summary الأردن"))
+    for hidden in ("/summary country=lebanon", "/summary iraq"):
+        assert "This group cannot be shown" in texts(await nour.send_command(hidden))
+    unknown = texts(await nour.send_command("/summary atlantis"))
+    assert "I do not know the group “atlantis”" in unknown
+
+
+async def test_a_deletion_disappears_from_the_summary(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    ids = await respond(hiwar, 6)
+    assert "Completed responses: 6" in texts(await nour.send_command("/summary"))
+    leaving = hiwar.user(ids[0], "Leaving", "en")
+    await leaving.send_command("/delete")
+    await leaving.tap(said("en", "Yes, erase everything"))
+    assert "Completed responses: 5" in texts(await nour.send_command("/summary"))
+    second = hiwar.user(ids[1], "Second", "en")
+    await second.send_command("/delete")
+    await second.tap(said("en", "Yes, erase everything"))
+    assert "fewer than 5 completed responses" in texts(await nour.send_command("/summary"))
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_summary_and_charts_in_the_coordinators_language(hiwar: Harness, language: str):
+    nour = await make_coordinator(hiwar, language)
+    await respond(hiwar, 5, level="local", scale=5, formats=["workshops"])
+    await respond(hiwar, 5, level="national", scale=2, invitations="no")
+    replies = await nour.send_command("/summary")
+    summary = texts(replies)
+    first_line = summary.splitlines()[0]
+    if language == "ar":
+        assert first_line == "ملخص: جميع المشاركين"
+        assert "الردود المكتملة: 10" in summary
+        assert "أبرز مواطن التباين بين المستويين المحلي والوطني" in summary
+        assert "يوافق المحليون أكثر بفارق 100 نقطة مئوية" in summary
+        assert nour.button_labels() == ["المستوى", "القطاع", "البلد"]  # mirrored row
+    else:
+        assert first_line == "Summary: all respondents"
+        assert "Where local and national respondents differ most" in summary
+        assert "Would like to be invited: 5 (50%)" in summary
+        assert nour.button_labels() == ["Country", "Sector", "Level"]
+    assert all(len(a.text or "") <= 4096 for a in replies)
+    await nour.send_command("/chart")
+    photos = await wait_for_files(hiwar, nour, "sendPhoto", 2)
+    assert all(p.photo and p.photo.startswith(b"\x89PNG") for p in photos)
+
+
+async def test_comments_come_in_pages_only_above_the_threshold(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 4, grievances="Youth unemployment")
+    for index in range(8):
+        await respond(hiwar, 1, one_step=f"Step {index}: " + "monthly meetings " * 50)
+    listing = texts(await nour.send_command("/comments"))
+    assert "Fewer than 5 answers, so they are not shown." in listing
+    assert "Answers: 8" in listing
+    assert len(nour.button_labels()) == 1
+    assert "fewer than 5 answers" in texts(await nour.send_command("/comments grievances"))
+    first = texts(await nour.tap(nour.button_labels()[0]))
+    assert "Page 1 of 3." in first and "Step 0:" in first and "Step 7:" not in first
+    assert nour.button_labels() == ["Next page"]
+    second = texts(await nour.tap("Next page"))
+    assert "Page 2 of 3." in second
+    assert nour.button_labels() == ["Previous page", "Next page"]
+    last = texts(await nour.tap("Next page"))
+    assert "Page 3 of 3." in last and "Step 7:" in last
+    assert nour.button_labels() == ["Previous page"]
+    assert "10000" not in first + second + last  # no Telegram ids, codes or profiles
+
+
+async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 5, sector="frontline", level="local", scale=4, formats=["workshops"])
+    await nour.send_command("/export")
+    csv_file, xlsx_file = await wait_for_files(hiwar, nour, "sendDocument", 2)
+    assert (csv_file.document_name, xlsx_file.document_name) == (
+        "hiwar-answers.csv",
+        "hiwar-answers.xlsx",
+    )
+    assert "Completed responses: 5" in visible(xlsx_file.rendered_text or "")
+    assert csv_file.document is not None and xlsx_file.document is not None
+    assert csv_file.document.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(csv_file.document.decode("utf-8-sig"))))
+    sheet = load_workbook(io.BytesIO(xlsx_file.document))["Responses"]
+    cells = [["" if c.value is None else str(c.value) for c in row] for row in sheet.iter_rows()]
+    assert cells == rows
+    header = rows[0]
+    survey = hiwar.survey
+
+    def name(question_id: str, option_id: str = "") -> str:
+        return column_name(survey, question_id, "en", option_id)
+
+    assert header[:4] == [
+        "Respondent code",
+        name("sector"),
+        name("level"),
+        name("country"),
+    ]
+    codes = [
+        row[0]
+        for row in await services(hiwar).store.fetchall(
+            "SELECT respondent_code FROM responses ORDER BY respondent_code"
+        )
+    ]
+    expected = {
+        name("sector"): survey.question("sector").option("frontline").label.en,
+        name("level"): survey.question("level").option("local").label.en,
+        name("country"): survey.question("country").option("jordan").label.en,
+        name("barrier_trust"): "4",
+        name("formats", "workshops"): "1",
+        name("formats", "training"): "0",
+        name("invitations"): survey.question("invitations").option("yes").label.en,
+        name("years"): "",
+    }
+    assert [row[0] for row in rows[1:]] == codes
+    for row in rows[1:]:
+        record = dict(zip(header, row, strict=True))
+        assert {column: record[column] for column in expected} == expected

@@ -1,0 +1,583 @@
+"""Coordinator reports without Telegram: roles, aggregation, privacy rules, exports, charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import struct
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from openpyxl import load_workbook
+from telegram.ext import ApplicationBuilder, CommandHandler
+
+from bot.config import Settings
+from bot.i18n import RLM, _, use_language
+from bot.reports import charts, text
+from bot.reports.demo import coordinator_report
+from bot.reports.errors import (
+    AlreadyStaff,
+    FilterSuppressed,
+    GrantExpired,
+    GrantUnknown,
+    GrantUsed,
+    NotACoordinator,
+    NotAnAdmin,
+    TooFewComments,
+    TooFewResponses,
+    UnknownCoordinator,
+    UnknownFilter,
+)
+from bot.reports.filters import parse_filter
+from bot.reports.model import Actor, Cell, Filter, Role, Tally
+from bot.reports.privacy import Disclosure, hidden_cells
+from bot.reports.service import ReportService
+from bot.reports.summary import ReleasePlan, build_summary
+from bot.survey.model import ReportRole
+from bot.survey.service import SurveyService
+from handlers import coordinator as coordinator_handlers
+from storage.reports import SqliteReports
+from storage.sqlite import SqliteStore
+from tests.e2e import SHIPPED_SURVEY
+from tests.respondents import BARRIERS, answers, column_name, complete
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+ADMIN = Actor(900_001, "Hiwar admin")
+NOUR = Actor(2001, "Nour")  # the national P/CVE coordinator in Amman
+STRANGER = Actor(3001, "Sami")  # a respondent who tries a coordinator command
+THRESHOLD = 5
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def reports(store: SqliteStore, clock: Clock) -> ReportService:
+    return await ReportService.start(
+        SqliteReports(store), SHIPPED_SURVEY, {ADMIN.user_id}, THRESHOLD, clock
+    )
+
+
+@pytest.fixture
+def survey(store: SqliteStore) -> SurveyService:
+    return SurveyService(store, SHIPPED_SURVEY, clock=lambda: NOW)
+
+
+Respond = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def respond(survey: SurveyService) -> Respond:
+    """respond(count, **answers): `count` more respondents complete the survey alike."""
+    next_id = iter(range(10_000, 20_000))
+
+    async def add(count: int, **given: object) -> None:
+        for user_id in [next(next_id) for _number in range(count)]:
+            await complete(survey, user_id, answers(**given))  # type: ignore[arg-type]
+
+    return add
+
+
+async def coordinator(reports: ReportService, actor: Actor = NOUR) -> None:
+    issued = await reports.access.grant(ADMIN)
+    await reports.access.redeem(actor, issued.code)
+
+
+# -- roles, grants, audit -------------------------------------------------------------------
+
+
+async def test_a_grant_link_makes_a_coordinator_once(reports):
+    issued = await reports.access.grant(ADMIN)
+    assert re.fullmatch(r"grant-[A-Za-z0-9_-]{24}", issued.code)
+    assert issued.expires_at == NOW + timedelta(hours=24)
+    await reports.access.redeem(NOUR, issued.code)
+    assert await reports.access.role_of(NOUR.user_id) == Role.COORDINATOR
+    with pytest.raises(GrantUsed):
+        await reports.access.redeem(Actor(2002, "Other"), issued.code)
+    with pytest.raises(GrantUnknown):
+        await reports.access.redeem(STRANGER, "grant-madeupmadeupmadeupmadeup")
+
+
+async def test_a_grant_expires_after_24_hours(reports, clock):
+    issued = await reports.access.grant(ADMIN)
+    clock.now = NOW + timedelta(hours=24)
+    with pytest.raises(GrantExpired):
+        await reports.access.redeem(NOUR, issued.code)
+
+
+async def test_staff_opening_a_link_leave_it_unused(reports):
+    issued = await reports.access.grant(ADMIN)
+    with pytest.raises(AlreadyStaff):
+        await reports.access.redeem(ADMIN, issued.code)
+    assert len((await reports.access.roles(ADMIN)).pending) == 1
+
+
+async def test_only_admins_manage_roles(reports):
+    await coordinator(reports)
+    for action in (
+        lambda actor: reports.access.grant(actor),
+        lambda actor: reports.access.revoke(actor, NOUR.user_id),
+        lambda actor: reports.access.roles(actor),
+        lambda actor: reports.access.audit(actor),
+    ):
+        for actor in (NOUR, STRANGER):
+            with pytest.raises(NotAnAdmin):
+                await action(actor)
+
+
+async def test_revoked_coordinator_loses_access_at_once(reports, respond):
+    await respond(5)
+    await coordinator(reports)
+    await reports.summary(NOUR)
+    assert (await reports.access.revoke(ADMIN, NOUR.user_id)).name == "Nour"
+    with pytest.raises(NotACoordinator):
+        await reports.summary(NOUR)
+    with pytest.raises(UnknownCoordinator):
+        await reports.access.revoke(ADMIN, NOUR.user_id)
+
+
+async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports, store):
+    for attempt in (
+        reports.summary(STRANGER),
+        reports.charts(STRANGER),
+        reports.export(STRANGER),
+        reports.comments(STRANGER, "one_step"),
+        reports.comment_questions(STRANGER),
+        reports.filters(STRANGER, ReportRole.COUNTRY),
+        reports.help(STRANGER),
+    ):
+        with pytest.raises(NotACoordinator):
+            await attempt
+    await coordinator(reports)
+    with pytest.raises(TooFewResponses):
+        await reports.summary(NOUR, "country=jordan")
+    entries = await reports.access.audit(ADMIN)
+    assert [(e.actor_id, e.role, e.action, e.detail) for e in entries] == [
+        (ADMIN.user_id, Role.ADMIN, "audit", ""),
+        (NOUR.user_id, Role.COORDINATOR, "summary", "country=jordan"),
+        (NOUR.user_id, Role.COORDINATOR, "joined", f"by {ADMIN.user_id}"),
+        (ADMIN.user_id, Role.ADMIN, "grant", ""),
+    ]
+    assert STRANGER.user_id not in {e.actor_id for e in entries}
+
+
+# -- the tallies ----------------------------------------------------------------------------
+
+
+async def test_triggers_keep_the_tallies_equal_to_a_recount(reports, respond, survey, store):
+    await respond(3, sector="law_enforcement", level="local", scale=5, formats=["workshops"])
+    await respond(2, sector="civil_society", level="national", country=None, scale=2)
+    await complete(survey, 1, answers(level="community", barrier_channels=5, missing_channel="x"))
+    await survey.delete_everything(10_001)
+    db = SqliteReports(store)
+    for only in (None, Filter(ReportRole.LEVEL, "local"), Filter(ReportRole.COUNTRY, "jordan")):
+        assert sorted(await db.tallies("pcve-cooperation", only)) == sorted(
+            await db.raw_aggregates("pcve-cooperation", only)
+        )
+    cells = {
+        (c.country, c.sector, c.level): c.respondents for c in await db.cells("pcve-cooperation")
+    }
+    assert cells == {
+        ("jordan", "law_enforcement", "local"): 2,
+        ("", "civil_society", "national"): 2,
+        ("jordan", "civil_society", "community"): 1,
+    }
+
+
+async def test_changed_report_roles_recount_from_the_answers(store, respond, reports):
+    await respond(6)
+    db = SqliteReports(store)
+    await db.sync_questions("pcve-cooperation", {"level": "level"})
+    assert {t.question_id for t in await db.tallies("pcve-cooperation", None)} == set()
+    again = await ReportService.start(db, SHIPPED_SURVEY, set(), THRESHOLD)
+    assert (await again.build_summary()).respondents == 6
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+
+async def test_summary_ranks_barriers_and_puts_the_largest_gap_first(reports, respond):
+    local_view = {"barrier_trust": 5, "barrier_channels": 4, "barrier_split": 3}
+    national_view = {"barrier_trust": 1, "barrier_channels": 4, "barrier_split": 4}
+    await respond(5, level="local", scale=local_view, priorities=("inclusion", "funding"))
+    await respond(3, level="national", scale=national_view, formats=["workshops"], invitations="no")
+    national_view["barrier_split"] = 2
+    await respond(2, level="national", scale=national_view, formats=["workshops"], invitations="no")
+    summary = await reports.build_summary()
+    assert (summary.respondents, summary.sides, summary.in_progress) == (10, (5, 5), 0)
+    first = summary.barriers[0]
+    assert first.question.id == "barrier_channels"
+    assert (first.overall.share, first.overall.mean) == (1.0, 4.0)
+    gaps = [(b.question.id, b.gap) for b in summary.gaps]
+    assert gaps[0] == ("barrier_trust", 1.0)
+    assert gaps[1] == ("barrier_split", -0.6)
+    trust = summary.gaps[0]
+    assert (trust.local.mean, trust.national.mean) == (5.0, 1.0)
+    priorities = [(c.option.id, c.respondents, c.share) for c in summary.priorities[0].choices]
+    assert priorities == [
+        ("inclusion", 10, 1.0),
+        ("funding", 5, 0.5),
+        ("coordination", 5, 0.5),
+    ]
+    assert [(c.option.id, c.respondents) for c in summary.formats[0].choices] == [("workshops", 5)]
+    assert summary.invitations == 5
+
+
+@pytest.mark.parametrize(("completed", "shown"), [(4, False), (5, True), (6, True)])
+async def test_nothing_is_shown_below_the_threshold(reports, respond, completed, shown):
+    await respond(completed)
+    if shown:
+        assert (await reports.build_summary()).respondents == completed
+    else:
+        with pytest.raises(TooFewResponses):
+            await reports.build_summary()
+
+
+@pytest.mark.parametrize(("national", "compared"), [(4, False), (5, True), (6, True)])
+async def test_the_gap_needs_both_sides_at_the_threshold(reports, respond, national, compared):
+    await respond(6, level="local")
+    await respond(national, level="national")
+    summary = await reports.build_summary()
+    assert (summary.sides is not None) is compared
+    assert all((b.gap is not None) is compared for b in summary.barriers)
+
+
+@pytest.mark.parametrize(("international", "compared"), [(0, True), (2, False), (5, True)])
+async def test_the_gap_is_hidden_when_the_rest_could_be_subtracted(
+    reports, respond, international, compared
+):
+    """Everyone minus local minus national would be the regional/international respondents."""
+    await respond(6, level="local")
+    await respond(6, level="national")
+    await respond(international, level="international")
+    assert ((await reports.build_summary()).sides is not None) is compared
+
+
+@pytest.mark.parametrize(
+    ("jordan", "others", "offered"), [(4, 6, False), (5, 5, True), (6, 4, False)]
+)
+async def test_a_filter_needs_its_group_and_the_rest_at_the_threshold(
+    reports, respond, jordan, others, offered
+):
+    await coordinator(reports)
+    await respond(jordan, country="jordan")
+    await respond(others, country="iraq")
+    jordan_filter = Filter(ReportRole.COUNTRY, "jordan")
+    if offered:
+        summary = await reports.summary(NOUR, "country=jordan")
+        assert (summary.only, summary.respondents) == (jordan_filter, jordan)
+    else:
+        with pytest.raises(FilterSuppressed):
+            await reports.summary(NOUR, "country=jordan")
+    assert (jordan_filter in await reports.filters(NOUR, ReportRole.COUNTRY)) is offered
+
+
+async def test_sibling_filters_cannot_add_up_to_a_small_rest(reports, respond):
+    """Everyone minus Jordan minus Iraq would be the two Lebanese respondents."""
+    await coordinator(reports)
+    await respond(6, country="jordan")
+    await respond(6, country="iraq")
+    await respond(2, country="lebanon")
+    offered = await reports.filters(NOUR, ReportRole.COUNTRY)
+    assert offered == [Filter(ReportRole.COUNTRY, "jordan")]
+
+
+async def test_filters_from_two_dimensions_cannot_isolate_their_overlap(reports, respond):
+    """Everyone is Jordanian or police, so Jordan + police - everyone = the 2 Jordanian police."""
+    await coordinator(reports)
+    await respond(2, country="jordan", sector="law_enforcement")
+    await respond(6, country="jordan", sector="civil_society")
+    await respond(6, country="iraq", sector="law_enforcement")
+    jordan = Filter(ReportRole.COUNTRY, "jordan")
+    police = Filter(ReportRole.SECTOR, "law_enforcement")
+    offered = {
+        *await reports.filters(NOUR, ReportRole.COUNTRY),
+        *await reports.filters(NOUR, ReportRole.SECTOR),
+    }
+    assert len(offered & {jordan, police}) == 1
+
+
+async def test_a_filtered_summary_counts_only_its_group(reports, respond, survey):
+    await coordinator(reports)
+    await respond(5, country="jordan", level="local", scale=5)
+    await respond(5, country="jordan", level="national", scale=1)
+    await respond(10, country="iraq", level="local", scale=3)
+    await survey.choose_language(1, "en")
+    await survey.consent(1, agreed=True)
+    await survey.answer_button(1, "sector", "academia", None)
+    await survey.answer_button(1, "level", "local", None)
+    await survey.answer_button(1, "country", "jordan", None)
+    jordan = await reports.summary(NOUR, "الأردن")
+    assert (jordan.respondents, jordan.sides) == (10, (5, 5))
+    assert jordan.in_progress is None  # one response under way: below the threshold
+    assert jordan.gaps[0].gap == 1.0
+    assert [b.question.id for b in jordan.breakdowns] == ["sector", "level"]
+    everyone = await reports.summary(NOUR)
+    assert (everyone.respondents, everyone.in_progress) == (20, None)
+
+
+async def test_deleted_respondents_leave_every_summary(reports, respond, survey):
+    await respond(6)
+    assert (await reports.build_summary()).respondents == 6
+    await survey.delete_everything(10_000)
+    assert (await reports.build_summary()).respondents == 5
+    await survey.delete_everything(10_001)
+    with pytest.raises(TooFewResponses):
+        await reports.build_summary()
+
+
+def test_breakdowns_hide_small_cells_and_enough_others_to_stop_subtraction():
+    counts = {"a": 10, "b": 3, "c": 6, "d": 0}
+    assert hidden_cells(counts, 5) == {"b", "c"}
+    assert hidden_cells({"a": 10, "b": 3, "c": 4}, 5) == {"b", "c"}
+    assert hidden_cells({"a": 10, "b": 5}, 5) == set()
+    # A side subtotal is shown too: within it, the hidden cells must also reach 5.
+    assert hidden_cells({"x": 9, "y": 2, "z": 30}, 5, [["x", "y"]]) == {"x", "y"}
+
+
+def test_disclosure_refuses_any_combination_that_isolates_a_small_atom():
+    # Cells: 0 = Jordanian police (2), 1 = other Jordanians (6), 2 = Iraqi police (6).
+    disclosure = Disclosure([2, 6, 6], threshold=5)
+    assert disclosure.release({0, 1, 2})
+    assert disclosure.release({0, 1})  # Jordan: everyone minus it is 6 Iraqi police
+    assert not disclosure.release({0, 2})  # police: Jordan + police - everyone = 2
+    assert disclosure.release(set())
+
+
+def test_filters_are_read_by_id_or_label_in_either_language():
+    survey = SHIPPED_SURVEY
+    jordan = Filter(ReportRole.COUNTRY, "jordan")
+    for written in ("country=jordan", "jordan", " Jordan ", "الأردن", "COUNTRY = jordan"):
+        assert parse_filter(survey, written) == jordan
+    assert parse_filter(survey, "") is None
+    for wrong in ("other", "community", "sector=jordan", "atlantis"):
+        with pytest.raises(UnknownFilter):
+            parse_filter(survey, wrong)
+    assert parse_filter(survey, "level=community") == Filter(ReportRole.LEVEL, "community")
+
+
+# -- free text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "shown"), [(4, False), (5, True)])
+async def test_comments_need_the_threshold_and_carry_nothing_identifying(
+    reports, respond, written, shown
+):
+    await coordinator(reports)
+    for index in range(written):
+        await respond(1, one_step=f"{'zyxwv'[index]} step")
+    await respond(1)
+    if not shown:
+        with pytest.raises(TooFewComments):
+            await reports.comments(NOUR, "one_step")
+        return
+    page = await reports.comments(NOUR, "one_step")
+    assert page.comments == ("v step", "w step", "x step", "y step", "z step")
+    assert (page.page, page.pages, page.answers) == (1, 1, 5)
+
+
+async def test_long_comments_come_in_pages(reports, respond):
+    await coordinator(reports)
+    for index in range(8):
+        await respond(1, one_step=f"{index} " + "word " * 180)
+    first = await reports.comments(NOUR, "one_step")
+    assert first.pages > 1
+    pages = [await reports.comments(NOUR, "one_step", n) for n in range(1, first.pages + 1)]
+    assert sum(len(p.comments) for p in pages) == 8
+    with use_language("en"):
+        assert all(len("\n".join(text.comments_lines(p))) < 4096 for p in pages)
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, store):
+    await coordinator(reports)
+    await respond(5, sector="frontline", level="local", country="jordan", scale=4)
+    await respond(
+        1, sector="academia", level="national", country="iraq", scale=2, formats=["online"]
+    )
+    with use_language("ar"):
+        files = await reports.export(NOUR)
+    assert files.respondents == 6
+    assert files.csv.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(files.csv.decode("utf-8-sig"))))
+    workbook = load_workbook(io.BytesIO(files.xlsx))
+    assert workbook.sheetnames == ["الردود", "دليل الترميز"]
+    sheet = [[cell.value for cell in row] for row in workbook["الردود"].iter_rows()]
+    header = table[0]
+
+    def name(question_id: str, option_id: str = "") -> str:
+        return column_name(SHIPPED_SURVEY, question_id, "ar", option_id)
+
+    def label(question_id: str, option_id: str) -> str:
+        option = SHIPPED_SURVEY.question(question_id).option(option_id)
+        assert option is not None
+        return option.label.ar
+
+    assert header[:4] == ["رمز المشارك", name("sector"), name("level"), name("country")]
+    assert not any(name("grievances") in h for h in header)  # free text stays out
+    codes = [
+        row[0]
+        for row in await store.fetchall(
+            "SELECT respondent_code FROM responses WHERE status = 'completed'"
+            " ORDER BY respondent_code"
+        )
+    ]
+    assert [row[0] for row in table[1:]] == codes
+    column = {title: index for index, title in enumerate(header)}
+    trust, online = column[name("barrier_trust")], column[name("formats", "online")]
+    hidden = "(محجوب)"
+    for csv_row, xlsx_row in zip(table[1:], sheet[1:], strict=True):
+        assert [str(v) if v is not None else "" for v in xlsx_row] == csv_row
+        if xlsx_row[trust] == 4:
+            assert xlsx_row[1:4] == [
+                label("sector", "frontline"),
+                label("level", "local"),
+                label("country", "jordan"),
+            ]
+            assert xlsx_row[online] is None  # formats skipped: empty, not 0
+        else:  # the only academic from Iraq at national level: the profile is hidden
+            assert (xlsx_row[trust], xlsx_row[online]) == (2, 1)
+            assert xlsx_row[1:4] == [hidden, hidden, hidden]
+    assert sheet[0] == header
+    codebook = [[c.value for c in row] for row in workbook["دليل الترميز"].iter_rows()]
+    assert codebook[0] == ["العمود", "السؤال", "القيم"]
+    assert [row[0] for row in codebook[1 : len(header) + 1]] == header
+    assert workbook["الردود"].sheet_view.rightToLeft
+    assert not any(str(ADMIN.user_id) in " ".join(map(str, row)) for row in table)
+
+
+async def test_export_never_contains_telegram_ids_or_names(reports, respond, store):
+    await coordinator(reports)
+    await respond(5)
+    files = await reports.export(NOUR)
+    user_ids = [row[0] for row in await store.fetchall("SELECT user_id FROM users")]
+    content = files.csv.decode("utf-8-sig")
+    assert not any(re.search(rf"\b{user_id}\b", content) for user_id in user_ids)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_charts_are_png_images_in_both_languages(reports, respond, language):
+    await coordinator(reports)
+    await respond(5, level="local", scale=5)
+    await respond(5, level="national", scale=2)
+    with use_language(language):
+        images = await reports.charts(NOUR)
+    assert [image.filename for image in images] == ["barriers.png", "priorities.png"]
+    for image in images:
+        width, height = _png_size(image.png)
+        assert width == 1200 and 300 < height < 2000
+
+
+def _ink_runs(text_to_draw: str) -> list[int]:
+    """Widths of the runs of ink, left to right, of one line drawn like a chart label."""
+    figure = Figure(figsize=(6, 1), dpi=100)
+    canvas = FigureCanvasAgg(figure)
+    figure.text(0.02, 0.4, text_to_draw, fontsize=20, family=charts.FONT)
+    canvas.draw()
+    width, height = canvas.get_width_height()
+    pixels = bytes(canvas.buffer_rgba())
+    inked = [any(pixels[(y * width + x) * 4] < 128 for y in range(height)) for x in range(width)]
+    runs, start = [], None
+    for x, dark in enumerate([*inked, False]):
+        if dark and start is None:
+            start = x
+        gap = not any(inked[x : x + 6])
+        if start is not None and gap:
+            runs.append(x - start)
+            start = None
+    return runs
+
+
+def test_arabic_in_charts_reads_right_to_left():
+    """Regression: shaping and reordering Arabic before matplotlib 3.11 (which does both
+    itself) drew every Arabic label back to front. The first word must end up on the right."""
+    with use_language("ar"):
+        shown = charts._shown("من بببببببببببب")
+    short, long = sorted(_ink_runs(shown))
+    assert _ink_runs(shown) == [long, short]
+
+
+def test_summary_lines_keep_arabic_right_to_left():
+    """Every Arabic line must start right to left: an Arabic letter or an RLM comes first."""
+    summary_lines = _rendered_summary("ar")
+    for line in summary_lines:
+        body = re.sub(r"</?[bi]>|[•\s\u2068\u2069]", "", line)
+        if body:
+            assert body.startswith(RLM) or re.match(r"[\u0600-\u06FF]", body), line
+
+
+def _rendered_summary(language: str) -> list[str]:
+    cells = [
+        Cell("jordan", "civil_society", "local", 6),
+        Cell("iraq", "national_gov", "national", 6),
+    ]
+    tallies = [Tally(b, "4", level, 6) for b in BARRIERS for level in ("local", "national")]
+    tallies += [
+        Tally("priorities", "inclusion", "local", 6),
+        Tally("invitations", "yes", "local", 3),
+    ]
+    plan = ReleasePlan(SHIPPED_SURVEY, cells, THRESHOLD)
+    summary = build_summary(SHIPPED_SURVEY, plan, tallies, 2, THRESHOLD)
+    with use_language(language):
+        return text.summary_lines(summary)
+
+
+def test_every_coordinator_command_is_registered_with_help_in_both_languages():
+    application = ApplicationBuilder().token("1:TEST").build()
+    coordinator_handlers.register(application)
+    registered = {
+        command
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    } - {"start"}
+    documented = {**coordinator_handlers.COMMANDS, **coordinator_handlers.ADMIN_COMMANDS}
+    assert registered == set(documented)
+    for description in documented.values():
+        for language in ("ar", "en"):
+            with use_language(language):
+                assert _(description) != description or language == "en"
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_the_demo_gets_the_summary_text_and_chart_files(store, respond, tmp_path, language):
+    settings = Settings(admin_ids=frozenset({ADMIN.user_id}))
+    with use_language("en"):
+        too_few, none = await coordinator_report(
+            store, SHIPPED_SURVEY, settings, language, tmp_path
+        )
+    assert none == [] and "5" in too_few
+    await respond(5, level="local", scale=5)
+    await respond(5, level="national", scale=1)
+    report, paths = await coordinator_report(store, SHIPPED_SURVEY, settings, language, tmp_path)
+    assert report.splitlines()[0] == (
+        "ملخص: جميع المشاركين" if language == "ar" else "Summary: all respondents"
+    )
+    assert "\u2068" not in report and "<b>" not in report
+    assert [p.name for p in paths] == [f"barriers-{language}.png", f"priorities-{language}.png"]
+    assert all(_png_size(p.read_bytes())[0] == 1200 for p in paths)
