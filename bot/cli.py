@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
+from bot.logs import configure_logging
 from bot.survey.loader import DEFAULT_SURVEY_PATH, SurveyFileError, load_survey
 
 
@@ -50,8 +51,9 @@ def _check_survey(path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # `run` is for log collectors (JSON lines); the demo and the checker are for people.
+    running = args.command == "run"
+    configure_logging(structured=running, level=logging.INFO if running else logging.WARNING)
     try:
         if args.command == "check-survey":
             return _check_survey(args.file)

@@ -11,13 +11,15 @@ import asyncio
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.app import running_bot
 from bot.config import Settings
 from bot.i18n import _, use_language
-from bot.simulator import FakeBotApi, SimulatedUser, keyboard_rows
+from bot.simulator import BotAction, FakeBotApi, SimulatedUser, keyboard_rows
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import Question, QuestionType, Side, Survey
 from handlers.views import LANGUAGE_NAMES
@@ -26,12 +28,16 @@ QUESTION_BUTTONS = frozenset("ATDSB")
 """Callback-data kinds that belong to a survey question (see handlers/views.py)."""
 
 SAMPLE_TEXTS = {
-    "en": ["Youth unemployment and no safe places to meet.",
-           "Monthly meetings between the municipality and community groups.",
-           "A shared channel to raise concerns with the national level."],
-    "ar": ["البطالة بين الشباب وغياب أماكن آمنة للقاء.",
-           "لقاءات شهرية بين البلدية ومجموعات المجتمع المحلي.",
-           "قناة مشتركة لإيصال المخاوف إلى المستوى الوطني."],
+    "en": [
+        "Youth unemployment and no safe places to meet.",
+        "Monthly meetings between the municipality and community groups.",
+        "A shared channel to raise concerns with the national level.",
+    ],
+    "ar": [
+        "البطالة بين الشباب وغياب أماكن آمنة للقاء.",
+        "لقاءات شهرية بين البلدية ومجموعات المجتمع المحلي.",
+        "قناة مشتركة لإيصال المخاوف إلى المستوى الوطني.",
+    ],
 }
 
 
@@ -56,64 +62,103 @@ def make_personas(survey: Survey, count: int, rng: random.Random) -> list[Person
     people = []
     for index in range(count):
         level = levels[index % len(levels)]
-        people.append(Persona(
-            user_id=700_000 + index,
-            name=f"Respondent {index + 1}",
-            language="ar" if index % 3 else "en",
-            sector=rng.choice(sectors),
-            level=level.id,
-            country=rng.choice(countries[:4]),
-            barrier_lean=1 if level.side == Side.LOCAL else -1 if level.side == Side.NATIONAL else 0,
-        ))
+        people.append(
+            Persona(
+                user_id=700_000 + index,
+                name=f"Respondent {index + 1}",
+                language="ar" if index % 3 else "en",
+                sector=rng.choice(sectors),
+                level=level.id,
+                country=rng.choice(countries[:4]),
+                barrier_lean=1
+                if level.side == Side.LOCAL
+                else -1
+                if level.side == Side.NATIONAL
+                else 0,
+            )
+        )
     return people
+
+
+def question_on(markup: dict[str, Any] | None) -> str | None:
+    """The id of the survey question whose buttons a message carries, if any."""
+    for row in keyboard_rows(markup):
+        for _label, data in row:
+            kind, _sep, rest = data.partition(":")
+            if kind in QUESTION_BUTTONS:
+                return rest.partition(":")[0]
+    return None
 
 
 def current_question(user: SimulatedUser, survey: Survey) -> Question | None:
     """The question on the bot's newest message, read from its buttons (None: finished)."""
-    message = user.last_message or {}
-    for row in keyboard_rows(message.get("reply_markup")):
-        for _label, data in row:
-            kind, _sep, rest = data.partition(":")
-            question_id = rest.partition(":")[0]
-            if kind in QUESTION_BUTTONS and survey.has_question(question_id):
-                return survey.question(question_id)
-    return None
+    question_id = question_on((user.last_message or {}).get("reply_markup"))
+    return (
+        survey.question(question_id) if question_id and survey.has_question(question_id) else None
+    )
 
 
-async def answer(user: SimulatedUser, question: Question, persona: Persona,
-                 rng: random.Random) -> None:
+def _new_message(actions: list[BotAction]) -> bool:
+    return any(action.method == "sendMessage" for action in actions)
+
+
+def _moved_past(question_id: str) -> Callable[[list[BotAction]], bool]:
+    """Wait for a new message that is not this question again: the next one or the summary.
+
+    After a crash the bot may show the current question once more; that is not an answer.
+    """
+
+    def moved(actions: list[BotAction]) -> bool:
+        return any(
+            action.method == "sendMessage" and question_on(action.reply_markup) != question_id
+            for action in actions
+        )
+
+    return moved
+
+
+def _answered(actions: list[BotAction]) -> bool:
+    return any(action.method == "answerCallbackQuery" for action in actions)
+
+
+async def answer(
+    user: SimulatedUser, question: Question, persona: Persona, rng: random.Random
+) -> None:
     """Answer one question as this persona would, through the bot's own buttons."""
+    moved = _moved_past(question.id)
     if question.optional and rng.random() < 0.15:
-        await user.tap(f"S:{question.id}")
+        await user.tap(f"S:{question.id}", until=moved)
         return
     match question.type:
         case QuestionType.SINGLE_CHOICE:
-            wanted = {"sector": persona.sector, "level": persona.level,
-                      "country": persona.country}.get(question.id)
+            wanted = {
+                "sector": persona.sector,
+                "level": persona.level,
+                "country": persona.country,
+            }.get(question.id)
             option = wanted or rng.choice(question.options).id
-            await user.tap(f"A:{question.id}:{option}")
+            await user.tap(f"A:{question.id}:{option}", until=moved)
         case QuestionType.AGREEMENT_SCALE:
             value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1))))
-            await user.tap(f"A:{question.id}:{value}")
+            await user.tap(f"A:{question.id}:{value}", until=moved)
         case QuestionType.MULTIPLE_CHOICE:
             limit = question.max_choices or len(question.options)
             for option in rng.sample(question.options, rng.randint(1, min(2, limit))):
-                await user.tap(f"T:{question.id}:{option.id}")
-            await user.tap(f"D:{question.id}")
+                await user.tap(f"T:{question.id}:{option.id}", until=_answered)
+            await user.tap(f"D:{question.id}", until=moved)
         case QuestionType.FREE_TEXT:
-            await user.send_text(rng.choice(SAMPLE_TEXTS[persona.language]))
+            await user.send_text(rng.choice(SAMPLE_TEXTS[persona.language]), until=moved)
         case QuestionType.NUMBER:
-            await user.send_text(str(rng.randint(1, 25)))
+            await user.send_text(str(rng.randint(1, 25)), until=moved)
 
 
-async def take_part(api: FakeBotApi, survey: Survey, persona: Persona,
-                    rng: random.Random) -> int:
+async def take_part(api: FakeBotApi, survey: Survey, persona: Persona, rng: random.Random) -> int:
     """One respondent from /start to the summary; returns how many questions they answered."""
     user = api.make_user(persona.user_id, persona.name, language_code=persona.language)
-    await user.send_command("/start")
-    await user.tap(LANGUAGE_NAMES[persona.language])
+    await user.send_command("/start", until=_new_message)
+    await user.tap(LANGUAGE_NAMES[persona.language], until=_new_message)
     with use_language(persona.language):
-        await user.tap(_("I agree"))
+        await user.tap(_("I agree"), until=_new_message)
     answered = 0
     while (question := current_question(user, survey)) is not None:
         await answer(user, question, persona, rng)
@@ -129,7 +174,9 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
     personas = make_personas(survey, respondents, rng)
     async with FakeBotApi(token="424242:HIWAR-DEMO", bot_username="hiwar_demo_bot") as api:
         settings = Settings(
-            bot_token=api.token, api_base_url=api.base_url, db_path=output / "demo.sqlite3",
+            bot_token=api.token,
+            api_base_url=api.base_url,
+            db_path=output / "demo.sqlite3",
             survey_path=DEFAULT_SURVEY_PATH,
         )
         print(f"Local Bot API simulator on {api.base_url}…  database: {settings.db_path}")
@@ -143,8 +190,10 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
 
             answered = await asyncio.gather(*(one(p) for p in personas))
         elapsed = time.perf_counter() - started
-    print(f"{len(personas)} simulated respondents answered {sum(answered)} questions "
-          f"in {elapsed:.1f} s through the real handlers.")
+    print(
+        f"{len(personas)} simulated respondents answered {sum(answered)} questions "
+        f"in {elapsed:.1f} s through the real handlers."
+    )
     by_language = {lang: sum(p.language == lang for p in personas) for lang in ("ar", "en")}
     print(f"Languages: Arabic {by_language['ar']}, English {by_language['en']}.")
     return 0

@@ -6,10 +6,12 @@ pause, resume) → summary. All state is in storage; nothing is kept between upd
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -45,6 +47,8 @@ from bot.survey.service import (
 from handlers import views
 from handlers.context import services
 from handlers.errors import message_for
+
+log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Awaitable[None]]
@@ -136,19 +140,43 @@ async def show(update: Update, context: Context, screen: Screen) -> None:
             await send(bot, chat_id, _note(message_for(SurveyAlreadyCompleted())))
 
 
+async def acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
+    """Stop the button's spinner, optionally with an alert.
+
+    Best effort: Telegram refuses to answer a query twice or once it is old, which happens
+    to updates replayed after a crash; the user has had (or is getting) a reply anyway.
+    """
+    try:
+        await query.answer(alert, show_alert=alert is not None)
+    except BadRequest as error:
+        log.info("callback_answer_refused", extra={"reason": str(error)})
+
+
 async def explain(update: Update, context: Context, error: HiwarError) -> None:
     """Tell the user why their input was not taken; never changes any answer."""
     query = update.callback_query
     if isinstance(error, DuplicateUpdate):
+        # Telegram re-delivers updates that a crashed instance applied but had not confirmed;
+        # the reply may never have gone out, so show where the respondent is now.
+        await _show_current(update, context)
         if query is not None:
-            await query.answer()
+            await acknowledge(query)
         return
     if query is not None:
-        await query.answer(message_for(error), show_alert=True)
+        await acknowledge(query, message_for(error))
         return
     await send(context.bot, update.effective_chat.id, _note(message_for(error)))
     if isinstance(error, ButtonExpected):
-        await show(update, context, await services(context).survey.current(_user_id(update)))
+        await _show_current(update, context)
+
+
+async def _show_current(update: Update, context: Context) -> None:
+    """Show the question the user is on, if they are answering at all."""
+    try:
+        screen: Screen = await services(context).survey.current(_user_id(update))
+    except HiwarError:
+        return
+    await show(update, context, screen)
 
 
 def _user_id(update: Update) -> int:
@@ -181,7 +209,7 @@ async def private_only(update: Update, context: Context) -> None:
             ),
         )
     elif update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     raise ApplicationHandlerStop
 
 
@@ -289,11 +317,7 @@ async def unsupported(update: Update, context: Context) -> None:
         update.effective_chat.id,
         _note(_("I can only read typed text and taps on the buttons. Nothing was changed.")),
     )
-    try:
-        screen: Screen = await services(context).survey.current(_user_id(update))
-    except HiwarError:
-        return
-    await show(update, context, screen)
+    await _show_current(update, context)
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -313,7 +337,7 @@ async def button(update: Update, context: Context) -> None:
         await show(update, context, screen)
     # Answered last: the spinner stops once the result is on screen, and all the work that
     # can take time (storage) is done before the first reply, so replies arrive together.
-    await query.answer()
+    await acknowledge(query)
 
 
 async def _dispatch_button(

@@ -111,6 +111,12 @@ class SqliteStore:
 
     # -- progress ----------------------------------------------------------------------
 
+    async def was_processed(self, update_id: int) -> bool:
+        row = await self.fetchone(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return row is not None
+
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
         row = await self.fetchone(
             "SELECT response_id, survey_version, respondent_code, status, current_question,"
@@ -236,3 +242,34 @@ class SqliteStore:
                 " draft = NULL, completed_at = ?, updated_at = ? WHERE response_id = ?",
                 (_ts(at), _ts(at), response_id),
             )
+
+    # -- inbox of updates --------------------------------------------------------------
+
+    async def inbox_add(self, update_id: int, payload: str, at: datetime) -> bool:
+        """Record an arriving update; False when it was seen before (a re-delivery)."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, payload, _ts(at)),
+            )
+            return cursor.rowcount == 1
+
+    async def inbox_done(self, update_id: int, at: datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE inbox SET done_at = ? WHERE update_id = ?", (_ts(at), update_id)
+            )
+
+    async def inbox_pending(self) -> list[str]:
+        """Payloads of updates received but not handled (a crash came between), oldest first."""
+        rows = await self.fetchall(
+            "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+        )
+        return [row[0] for row in rows]
+
+    async def inbox_prune(self, before: datetime) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (_ts(before),)
+            )
+            return cursor.rowcount

@@ -20,6 +20,7 @@ class RespondentStore(Protocol):
 
 class ProgressStore(Protocol):
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...
+    async def was_processed(self, update_id: int) -> bool: ...
 
     async def start_progress(
         self,

@@ -188,7 +188,7 @@ class SurveyService:
         self, user_id: int, question_id: str, raw_value: str, update_id: int | None
     ) -> Recorded:
         """A tap on a single-choice option or an agreement-scale value."""
-        progress = await self._active(user_id, allow_paused=True)
+        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._question_for_button(progress, question_id, raw_value)
         if question.type == QuestionType.AGREEMENT_SCALE:
             value: AnswerValue = engine.parse_scale(raw_value)
@@ -201,7 +201,7 @@ class SurveyService:
     async def toggle_choice(
         self, user_id: int, question_id: str, option_id: str, update_id: int | None
     ) -> AskQuestion:
-        progress = await self._active(user_id, allow_paused=True)
+        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
         draft = engine.toggle(question, self._ask(progress).draft, option_id)
         if not await self._store.save_draft(progress.response_id, draft, self._clock(), update_id):
@@ -212,21 +212,21 @@ class SurveyService:
     async def finish_choices(
         self, user_id: int, question_id: str, update_id: int | None
     ) -> Recorded:
-        progress = await self._active(user_id, allow_paused=True)
+        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
         return await self._record(
             progress, question, engine.finish_selection(self._ask(progress).draft), update_id
         )
 
     async def answer_text(self, user_id: int, text: str, update_id: int | None) -> Recorded:
-        progress = await self._active(user_id)
+        progress = await self._active(user_id, update_id=update_id)
         question = self.survey.question(progress.current or "")
         value = engine.parse_text_answer(question, text)
         return await self._record(progress, question, value, update_id)
 
     async def skip(self, user_id: int, question_id: str | None, update_id: int | None) -> Recorded:
         """/skip (question_id None: the current question) or a Skip button."""
-        progress = await self._active(user_id, allow_paused=True)
+        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id or progress.current or "")
         if not question.optional:
             raise NotOptional
@@ -253,7 +253,13 @@ class SurveyService:
 
     # -- internals ---------------------------------------------------------------------
 
-    async def _active(self, user_id: int, allow_paused: bool = False) -> Progress:
+    async def _active(
+        self, user_id: int, allow_paused: bool = False, update_id: int | None = None
+    ) -> Progress:
+        """The user's response being answered; a re-delivered update is refused first, so
+        that it is recognised even when it would also look like a repeated tap."""
+        if update_id is not None and await self._store.was_processed(update_id):
+            raise DuplicateUpdate
         progress = await self._store.get_progress(user_id, self.survey.id)
         if progress is None:
             raise NoActiveSurvey
