@@ -7,22 +7,32 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, _, use_language
+from bot.inbox import DurableUpdateQueue
+from bot.invitations.service import InvitationService
+from bot.invitations.telegram import start_delivery
+from bot.ordering import PerUserOrderedProcessor
+from bot.reports.service import ReportService
 from bot.survey.model import Survey
 from bot.survey.service import SurveyService
+from handlers import coordinator as coordinator_handlers
+from handlers import invitations as invitation_handlers
 from handlers import survey as survey_handlers
 from handlers.context import SERVICES_KEY, Services
 from handlers.errors import on_error
+from storage.invitations import InvitationStore
+from storage.reports import SqliteReports
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (survey_handlers,)
+HANDLER_MODULES = (coordinator_handlers, invitation_handlers, survey_handlers)
 """Each feature's handlers module exposes `register(application)`. Handler groups:
 -20 picks the locale, -10 keeps group chats out, -5 is for feature flows that must see typed
 text before the survey does (they raise ApplicationHandlerStop when they took the update),
@@ -30,8 +40,19 @@ text before the survey does (they raise ApplicationHandlerStop when they took th
 text handlers in group 0 would otherwise shadow the other features' commands."""
 
 
-def build_application(settings: Settings, token: str, services: Services) -> Application:
-    application = ApplicationBuilder().token(token).base_url(settings.api_base_url).build()
+def build_application(
+    settings: Settings, token: str, services: Services, updates: DurableUpdateQueue
+) -> Application:
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.api_base_url)
+        .update_queue(updates)
+        .concurrent_updates(
+            PerUserOrderedProcessor(settings.concurrent_updates, on_done=updates.mark_done)
+        )
+        .build()
+    )
     application.bot_data[SERVICES_KEY] = services
     for module in HANDLER_MODULES:
         module.register(application)
@@ -45,9 +66,38 @@ async def register_command_menus(application: Application) -> None:
         with use_language(language or "en"):
             commands = [
                 BotCommand(name, _(description))
-                for name, description in survey_handlers.COMMANDS.items()
+                for name, description in {
+                    **survey_handlers.COMMANDS,
+                    **invitation_handlers.COMMANDS,
+                }.items()
             ]
         await application.bot.set_my_commands(commands, language_code=language)
+
+
+async def start_receiving(application: Application, settings: Settings, poll_timeout: int) -> None:
+    """Long polling, or a webhook (whose secret PTB checks on every request) when configured."""
+    updater = application.updater
+    assert updater is not None
+    if settings.webhook_url:
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        await updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+    log.info(
+        "bot_started",
+        extra={
+            "mode": "webhook" if settings.webhook_url else "polling",
+            "username": application.bot.username,
+        },
+    )
 
 
 @asynccontextmanager
@@ -57,20 +107,37 @@ async def running_bot(
     """The bot, polling for updates, until the block exits; then a clean shutdown."""
     store = await SqliteStore.open(settings.db_path)
     try:
-        services = Services(settings=settings, store=store, survey=SurveyService(store, survey))
-        application = build_application(settings, token, services)
+        invitation_store = InvitationStore(store)
+        services = Services(
+            settings=settings,
+            store=store,
+            survey=SurveyService(store, survey),
+            invitations=InvitationService(
+                invitation_store,
+                survey,
+                settings.admin_ids,
+                timedelta(hours=settings.reminder_hours),
+            ),
+            reports=await ReportService.start(
+                SqliteReports(store), survey, settings.admin_ids, settings.min_cell_size
+            ),
+        )
+        updates = DurableUpdateQueue(store)
+        application = build_application(settings, token, services, updates)
         async with application:
             await register_command_menus(application)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            await updates.replay_pending(application.bot)
+            await start_receiving(application, settings, poll_timeout)
+            broadcaster = await start_delivery(
+                application, invitation_store, settings.broadcast_rate
             )
-            log.info("bot_started username=%s", application.bot.username)
             try:
                 yield application
             finally:
+                assert application.updater is not None
                 await application.updater.stop()
+                await broadcaster.stop()
                 await application.stop()
     finally:
         await store.close()
@@ -85,3 +152,4 @@ async def serve_until_signalled(settings: Settings, survey: Survey, token: str) 
         loop.add_signal_handler(signum, stop.set)
     async with running_bot(settings, survey, token):
         await stop.wait()
+        log.info("shutdown_requested")

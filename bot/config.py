@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from bot.survey.loader import DEFAULT_SURVEY_PATH
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(Exception):
@@ -26,6 +29,22 @@ class Settings:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     survey_path: Path = DEFAULT_SURVEY_PATH
     min_cell_size: int = 5
+    broadcast_rate: int = 25
+    """Invitation messages per second at most, all recipients together (Telegram allows ~30)."""
+    reminder_hours: int = 24
+    """How long before a workshop those who answered attending or maybe are reminded."""
+    concurrent_updates: int = 64
+    """Updates processed at once (different users only; one user's are always in order)."""
+    webhook_url: str | None = None
+    """Public HTTPS URL Telegram posts updates to; unset means long polling."""
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+    @property
+    def webhook_path(self) -> str:
+        """The path part of the webhook URL, which the local server listens on."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
 
     def require_token(self) -> str:
         if not self.bot_token:
@@ -83,13 +102,33 @@ def load_settings(
     survey_path = Path(survey) if survey else DEFAULT_SURVEY_PATH
     if not survey_path.is_file():
         raise ConfigError(f"HIWAR_SURVEY: no survey file at {survey_path}")
+    def positive(name: str, default: int) -> int:
+        raw = get(name)
+        return _parse_positive_int(name, raw) if raw else default
+
     db = get("HIWAR_DB_PATH")
-    min_cell = get("HIWAR_MIN_CELL_SIZE")
+    webhook_url, webhook_secret = get("HIWAR_WEBHOOK_URL"), get("HIWAR_WEBHOOK_SECRET")
+    if webhook_url is not None:
+        if not webhook_url.startswith(("https://", "http://")):
+            raise ConfigError(f"HIWAR_WEBHOOK_URL must be an https:// URL, got {webhook_url!r}")
+        if webhook_secret is None:
+            raise ConfigError("HIWAR_WEBHOOK_SECRET is required when HIWAR_WEBHOOK_URL is set")
+        if not _SECRET.match(webhook_secret):
+            raise ConfigError(
+                "HIWAR_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
     return Settings(
         bot_token=get("HIWAR_BOT_TOKEN"),
         api_base_url=base_url,
         db_path=Path(db) if db else Path("hiwar.sqlite3"),
         admin_ids=_parse_admin_ids(get("HIWAR_ADMIN_IDS") or ""),
         survey_path=survey_path,
-        min_cell_size=_parse_positive_int("HIWAR_MIN_CELL_SIZE", min_cell) if min_cell else 5,
+        min_cell_size=positive("HIWAR_MIN_CELL_SIZE", 5),
+        broadcast_rate=positive("HIWAR_BROADCAST_RATE", 25),
+        reminder_hours=positive("HIWAR_REMINDER_HOURS", 24),
+        concurrent_updates=positive("HIWAR_CONCURRENT_UPDATES", 64),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=get("HIWAR_WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=positive("HIWAR_WEBHOOK_PORT", 8443),
     )

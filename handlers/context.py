@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.invitations.service import InvitationService
+from bot.reports.service import ReportService
 from bot.survey.service import SurveyService
 from storage.sqlite import SqliteStore
 
@@ -18,6 +20,8 @@ class Services:
     settings: Settings
     store: SqliteStore
     survey: SurveyService
+    invitations: InvitationService
+    reports: ReportService
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

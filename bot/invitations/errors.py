@@ -1,0 +1,57 @@
+"""Named errors of the invitations feature; handlers/invitations.py maps each to a message."""
+
+from __future__ import annotations
+
+from bot.survey.errors import HiwarError
+
+
+class NotAnAdmin(HiwarError):
+    """An invitations command from someone who is not in HIWAR_ADMIN_IDS."""
+
+
+class NoInvitationDraft(HiwarError):
+    """A wizard button was tapped but no invitation is being prepared (or another step is)."""
+
+
+class NotArabic(HiwarError):
+    """The Arabic title or description contains no Arabic letter (probably the wrong language)."""
+
+
+class BadDateTime(HiwarError):
+    """The start was not typed as YYYY-MM-DD HH:MM, or is no real date."""
+
+
+class UnknownTimeZone(HiwarError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class TimeSkipped(HiwarError):
+    """The local time does not exist in that zone (the clocks jump over it)."""
+
+
+class DateInPast(HiwarError):
+    """The start is not in the future."""
+
+
+class BadDuration(HiwarError):
+    def __init__(self, longest_hours: int) -> None:
+        super().__init__(longest_hours)
+        self.longest_hours = longest_hours
+
+
+class NobodyToInvite(HiwarError):
+    """Send pressed while the audience matches nobody."""
+
+
+class UnknownInvitation(HiwarError):
+    """An RSVP button of an invitation that no longer exists or was not sent to this person."""
+
+
+class PreviewOnly(HiwarError):
+    """An RSVP button on the admin's preview."""
+
+
+class EventStarted(HiwarError):
+    """An RSVP after the event has begun."""

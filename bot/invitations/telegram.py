@@ -1,0 +1,165 @@
+"""The delivery engine's `Outbox` on a PTB bot, and the background work's start and stop."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable
+from datetime import timedelta
+
+from telegram import Bot, InputFile, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.i18n import use_language
+from bot.invitations import views
+from bot.invitations.delivery import (
+    Broadcaster,
+    PermanentFailure,
+    RateLimited,
+    RecipientBlocked,
+    SendFailure,
+    TemporaryFailure,
+    Tuning,
+)
+from bot.invitations.model import Delivery, DeliveryFigures, Invitation
+from bot.invitations.ports import BroadcastStore
+
+TUNING = Tuning()
+"""The engine's timings in production (tests replace it to run faster)."""
+
+
+def failure(error: TelegramError) -> SendFailure:
+    """What a Bot API error means for a delivery.
+
+    BadRequest is a subclass of NetworkError in PTB, so it is matched first; TimedOut and
+    the other NetworkErrors (including Telegram's 5xx answers) are worth retrying.
+    """
+    match error:
+        case RetryAfter():
+            return RateLimited(retry_after_seconds(error))
+        case Forbidden():
+            return RecipientBlocked(error.message)
+        case BadRequest():
+            return PermanentFailure(error.message)
+    return TemporaryFailure(error.message)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Exactly what Telegram asked for, whichever type PTB hands it out as (int is deprecated)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+async def _call(request: Awaitable[Message]) -> int:
+    try:
+        return (await request).message_id
+    except TelegramError as error:
+        raise failure(error) from error
+
+
+async def send_card(
+    bot: Bot, chat_id: int, card: views.Card, uploaded: str | None = None
+) -> Message:
+    """The invitation in one message: the .ics document, captioned, with the RSVP buttons.
+
+    `uploaded`: the file id Telegram gave the same document before, sent instead of the bytes.
+    """
+    return await bot.send_document(
+        chat_id,
+        uploaded or InputFile(card.ics, filename=card.filename, attach=True),
+        caption=card.caption,
+        parse_mode=ParseMode.HTML,
+        reply_markup=card.keyboard,
+    )
+
+
+class TelegramOutbox:
+    """Everyone of one language gets the same card: it is rendered once, and its .ics is
+    uploaded once; later sends reuse Telegram's file id (much less work on both sides)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self._cards: dict[tuple[int, str], views.Card] = {}
+        self._file_ids: dict[tuple[int, str], str] = {}
+
+    async def invitation(self, invitation: Invitation, to: Delivery) -> int:
+        key = (invitation.id, to.language)
+        if key not in self._cards:
+            with use_language(to.language):
+                self._cards[key] = views.invitation_card(
+                    invitation.id, invitation.event, invitation.created_at
+                )
+        uploaded = self._file_ids.get(key)
+        try:
+            message = await send_card(self._bot, to.user_id, self._cards[key], uploaded)
+        except BadRequest as error:
+            if uploaded is None:
+                raise failure(error) from error
+            self._file_ids.pop(key, None)  # a file id Telegram no longer knows: upload again
+            raise TemporaryFailure(error.message) from error
+        except TelegramError as error:
+            raise failure(error) from error
+        if message.document is not None:
+            self._file_ids.setdefault(key, message.document.file_id)
+        return message.message_id
+
+    async def reminder(self, invitation: Invitation, to: Delivery) -> int:
+        with use_language(to.language):
+            rendered = views.reminder(invitation)
+        return await _call(
+            self._bot.send_message(
+                to.user_id,
+                rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.keyboard,
+            )
+        )
+
+    async def progress(self, invitation: Invitation, figures: DeliveryFigures, final: bool) -> int:
+        """Edit the admin's progress message; send one if there is none (or it is gone)."""
+        with use_language(invitation.admin_language):
+            text = views.progress(invitation, figures, final)
+        if invitation.progress_message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=invitation.created_by,
+                    message_id=invitation.progress_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+                return invitation.progress_message_id
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return invitation.progress_message_id
+            except TelegramError as error:
+                raise failure(error) from error
+        return await _call(
+            self._bot.send_message(invitation.created_by, text, parse_mode=ParseMode.HTML)
+        )
+
+
+async def start_delivery(application: Application, store: BroadcastStore, rate: int) -> Broadcaster:
+    """Resume and run broadcasts in the background; scan reminders now and periodically.
+
+    Stop with `Broadcaster.stop()` before the Application stops (the bot is still needed to
+    finish the calls in flight).
+    """
+    broadcaster = Broadcaster(store, TelegramOutbox(application.bot), rate, TUNING)
+    await broadcaster.start()
+
+    async def send_reminders(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue: reminders due now, straight from the database (so restarts lose none)."""
+        await broadcaster.send_due_reminders()
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        send_reminders,
+        interval=TUNING.reminder_scan_every,
+        first=TUNING.reminder_first_scan,
+        name="invitation-reminders",
+    )
+    return broadcaster
