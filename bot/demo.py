@@ -19,6 +19,7 @@ from typing import Any
 from bot.app import running_bot
 from bot.config import Settings
 from bot.i18n import _, use_language
+from bot.reports.text import plain
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser, keyboard_rows
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import Question, QuestionType, Side, Survey
@@ -139,7 +140,7 @@ async def answer(
             option = wanted or rng.choice(question.options).id
             await user.tap(f"A:{question.id}:{option}", until=moved)
         case QuestionType.AGREEMENT_SCALE:
-            value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1))))
+            value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1, 2))))
             await user.tap(f"A:{question.id}:{value}", until=moved)
         case QuestionType.MULTIPLE_CHOICE:
             limit = question.max_choices or len(question.options)
@@ -177,6 +178,7 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
             bot_token=api.token,
             api_base_url=api.base_url,
             db_path=output / "demo.sqlite3",
+            admin_ids=frozenset({DEMO_COORDINATOR}),
             survey_path=DEFAULT_SURVEY_PATH,
         )
         print(f"Local Bot API simulator on {api.base_url}…  database: {settings.db_path}")
@@ -189,11 +191,42 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
                     return await take_part(api, survey, persona, random.Random(persona.user_id))
 
             answered = await asyncio.gather(*(one(p) for p in personas))
-        elapsed = time.perf_counter() - started
-    print(
-        f"{len(personas)} simulated respondents answered {sum(answered)} questions "
-        f"in {elapsed:.1f} s through the real handlers."
-    )
-    by_language = {lang: sum(p.language == lang for p in personas) for lang in ("ar", "en")}
-    print(f"Languages: Arabic {by_language['ar']}, English {by_language['en']}.")
+            elapsed = time.perf_counter() - started
+            print(
+                f"{len(personas)} simulated respondents ({_languages(personas)}) answered "
+                f"{sum(answered)} questions in {elapsed:.1f} s through the real handlers.\n"
+            )
+            await show_coordinator_view(api, output)
     return 0
+
+
+DEMO_COORDINATOR = 1
+"""The demo's admin, who asks the bot for the coordinator's summary and charts at the end."""
+
+
+def _languages(personas: list[Persona]) -> str:
+    arabic = sum(p.language == "ar" for p in personas)
+    return f"{arabic} in Arabic, {len(personas) - arabic} in English"
+
+
+async def show_coordinator_view(api: FakeBotApi, output: Path) -> None:
+    """Ask the running bot, as a coordinator would, for /summary and /chart; print and save."""
+    for language in ("en", "ar"):
+        coordinator = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code=language)
+        await coordinator.send_command("/language", until=_new_message)
+        await coordinator.tap(LANGUAGE_NAMES[language], until=_new_message)
+        summary = await coordinator.send_command("/summary")
+        if language == "en":
+            print("What a coordinator sees with /summary:\n")
+            for action in summary:
+                if action.text:
+                    print(plain([action.text]), end="\n\n")
+        charts = await coordinator.send_command("/chart", until=_photos)
+        for number, action in enumerate((a for a in charts if a.photo), start=1):
+            path = output / f"chart-{number}-{language}.png"
+            path.write_bytes(action.photo or b"")
+            print(f"Chart saved: {path}")
+
+
+def _photos(actions: list[BotAction]) -> bool:
+    return sum(action.method == "sendPhoto" for action in actions) >= 2

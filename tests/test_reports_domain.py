@@ -15,10 +15,8 @@ from matplotlib.figure import Figure
 from openpyxl import load_workbook
 from telegram.ext import ApplicationBuilder, CommandHandler
 
-from bot.config import Settings
 from bot.i18n import RLM, _, use_language
 from bot.reports import charts, text
-from bot.reports.demo import coordinator_report
 from bot.reports.errors import (
     AlreadyStaff,
     FilterSuppressed,
@@ -562,22 +560,3 @@ def test_every_coordinator_command_is_registered_with_help_in_both_languages():
         for language in ("ar", "en"):
             with use_language(language):
                 assert _(description) != description or language == "en"
-
-
-@pytest.mark.parametrize("language", ["ar", "en"])
-async def test_the_demo_gets_the_summary_text_and_chart_files(store, respond, tmp_path, language):
-    settings = Settings(admin_ids=frozenset({ADMIN.user_id}))
-    with use_language("en"):
-        too_few, none = await coordinator_report(
-            store, SHIPPED_SURVEY, settings, language, tmp_path
-        )
-    assert none == [] and "5" in too_few
-    await respond(5, level="local", scale=5)
-    await respond(5, level="national", scale=1)
-    report, paths = await coordinator_report(store, SHIPPED_SURVEY, settings, language, tmp_path)
-    assert report.splitlines()[0] == (
-        "ملخص: جميع المشاركين" if language == "ar" else "Summary: all respondents"
-    )
-    assert "\u2068" not in report and "<b>" not in report
-    assert [p.name for p in paths] == [f"barriers-{language}.png", f"priorities-{language}.png"]
-    assert all(_png_size(p.read_bytes())[0] == 1200 for p in paths)

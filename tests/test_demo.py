@@ -1,0 +1,21 @@
+"""`hiwar demo`, the main job on the embedded default, runs end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.demo import run_demo
+
+
+async def test_demo_collects_answers_and_shows_the_coordinator_view(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert await run_demo(respondents=12, seed=1, output=tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert "12 simulated respondents" in printed
+    assert "Barriers: how many agree" in printed
+    assert "\u2068" not in printed
+    charts = sorted(p.name for p in tmp_path.glob("chart-*.png"))
+    assert charts == ["chart-1-ar.png", "chart-1-en.png", "chart-2-ar.png", "chart-2-en.png"]
