@@ -3,14 +3,18 @@
 The fake API enforces the same rate limit the bot is configured with (a 429 for any message
 over the limit within a sliding second), answers a few chosen sends with an injected 429 and
 some recipients with 403 (they blocked the bot). Reports the achieved rate as a share of the
-limit (target: at least 95%), duplicates (must be 0) and losses (must be 0).
+limit while the bot was allowed to send (target: at least 95%; the seconds a 429 told it to
+wait are reported separately), duplicates (must be 0) and losses (must be 0).
 
-    .venv/bin/python bench/broadcast_bench.py                 # 10,000 at 500/s, ~20 s
+    .venv/bin/python bench/broadcast_bench.py                 # 10,000 at 100/s, ~2 minutes
     .venv/bin/python bench/broadcast_bench.py --rate 25 --recipients 1000
 
 The bot runs as in production (`hiwar run`, in its own process, so that the fake API and the
 bot do not share one CPU core); the recipients are stored through the survey's storage API
-first (timed separately). Exit status 1 when a target is missed.
+first (timed separately). The default rate is what python-telegram-bot's HTTP client and the
+fake API sustain together on a small machine (about 8 ms of CPU per message between them);
+above that the machine, not the rate limit, sets the pace. Exit status 1 when a target is
+missed.
 """
 
 from __future__ import annotations
@@ -125,32 +129,56 @@ async def run(args: argparse.Namespace) -> int:
                 bot.send_signal(signal.SIGTERM)
                 await bot.wait()
 
+    return report(api, admin, args.rate, recipients, blocked)
+
+
+def told_to_wait(api: FakeBotApi) -> float:
+    """Seconds covered by 429 answers' retry_after (overlaps counted once)."""
+    pauses = sorted(
+        (e.timestamp, e.timestamp + float((e.description or "1").rsplit(" ", 1)[-1]))
+        for e in api.errors
+        if e.error_code == 429
+    )
+    total, covered_until = 0.0, 0.0
+    for start, end in pauses:
+        total += max(0.0, end - max(start, covered_until))
+        covered_until = max(covered_until, end)
+    return total
+
+
+def report(
+    api: FakeBotApi, admin: SimulatedUser, limit: int, recipients: list[int], blocked: set[int]
+) -> int:
     sends = [a for a in api.actions if a.method == "sendDocument"]
     stamps = sorted(a.timestamp for a in sends)
     elapsed = stamps[-1] - stamps[0]
+    waited = told_to_wait(api)
     copies = Counter(a.chat_id for a in sends)
     duplicates = sum(count - 1 for count in copies.values() if count > 1)
     lost = [r for r in recipients if r not in blocked and copies[r] == 0]
     rate = (len(stamps) - 1) / elapsed
-    sending_rate = (len(stamps) - 1) / (elapsed - args.retry_afters * args.retry_after)
-    print(f"limit {args.rate}/s, {len(sends):,} invitations sent in {elapsed:.1f} s")
-    print(f"achieved {rate:.1f}/s = {rate / args.rate:.1%} of the limit, including the")
+    allowed_rate = (len(stamps) - 1) / (elapsed - waited)
+    too_many = [e for e in api.errors if e.error_code == 429]
+    print(f"limit {limit}/s: {len(sends):,} invitations in {elapsed:.1f} s = {rate:.1f}/s")
     print(
-        f"  {args.retry_afters} injected 429s ({args.retry_after} s each, obeyed); "
-        f"{sending_rate:.1f}/s = {sending_rate / args.rate:.1%} while allowed to send"
+        f"429 answers: {len(too_many)} ({api.rate_limited} from the fake's own rate limit), "
+        f"obeyed: {waited:.1f} s without sending"
     )
-    print(f"429s from the fake's own rate limit: {api.rate_limited}")
+    print(
+        f"achieved rate: {allowed_rate:.1f}/s = {allowed_rate / limit:.1%} of the limit while "
+        f"allowed to send ({rate / limit:.1%} counting the waits)"
+    )
     print(f"blocked (403): {sum(1 for e in api.errors if e.error_code == 403)} of {len(blocked)}")
     print(f"duplicates: {duplicates}")
     print(f"losses: {len(lost)}")
-    print(f"final report: {final_report(admin)!r}")
-    return 0 if sending_rate >= 0.95 * args.rate and duplicates == 0 and not lost else 1
+    print(f"admin's final report: {final_report(admin)!r}")
+    return 0 if allowed_rate >= 0.95 * limit and duplicates == 0 and not lost else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--rate", type=int, default=500, help="messages per second (default 500)")
+    parser.add_argument("--rate", type=int, default=100, help="messages per second (default 100)")
     parser.add_argument("--blocked", type=int, default=50, help="recipients answering 403")
     parser.add_argument("--retry-afters", type=int, default=2, help="injected 429s")
     parser.add_argument("--retry-after", type=int, default=1, help="their retry_after, seconds")

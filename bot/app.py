@@ -26,9 +26,9 @@ from handlers import invitations as invitation_handlers
 from handlers import survey as survey_handlers
 from handlers.context import SERVICES_KEY, Services
 from handlers.errors import on_error
+from storage import open_store
 from storage.invitations import InvitationStore
-from storage.reports import SqliteReports
-from storage.sqlite import SqliteStore
+from storage.reports import SqlReports
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,12 @@ def build_application(
         .base_url(settings.api_base_url)
         .update_queue(updates)
         .concurrent_updates(
-            PerUserOrderedProcessor(settings.concurrent_updates, on_done=updates.mark_done)
+            PerUserOrderedProcessor(
+                settings.concurrent_updates,
+                on_done=updates.mark_done,
+                # Shared database: one user's updates are ordered across all instances.
+                turns=updates.take_turn if services.store.shared else None,
+            )
         )
         .build()
     )
@@ -105,7 +110,7 @@ async def running_bot(
     settings: Settings, survey: Survey, token: str, *, poll_timeout: int = 10
 ) -> AsyncIterator[Application]:
     """The bot, polling for updates, until the block exits; then a clean shutdown."""
-    store = await SqliteStore.open(settings.db_path)
+    store = await open_store(settings.database)
     try:
         invitation_store = InvitationStore(store)
         services = Services(
@@ -119,7 +124,7 @@ async def running_bot(
                 timedelta(hours=settings.reminder_hours),
             ),
             reports=await ReportService.start(
-                SqliteReports(store), survey, settings.admin_ids, settings.min_cell_size
+                SqlReports(store), survey, settings.admin_ids, settings.min_cell_size
             ),
         )
         updates = DurableUpdateQueue(store)
@@ -132,11 +137,14 @@ async def running_bot(
             broadcaster = await start_delivery(
                 application, invitation_store, settings.broadcast_rate
             )
+            if store.shared:  # other instances may die: take over what they leave behind
+                updates.start_adopting(application.bot)
             try:
                 yield application
             finally:
                 assert application.updater is not None
                 await application.updater.stop()
+                await updates.stop_adopting()
                 await broadcaster.stop()
                 await application.stop()
     finally:
@@ -144,12 +152,22 @@ async def running_bot(
         log.info("bot_stopped")
 
 
-async def serve_until_signalled(settings: Settings, survey: Survey, token: str) -> None:
-    """`hiwar run`: poll until SIGTERM or Ctrl-C, then finish in-flight work and stop."""
+async def serve_until_signalled(settings: Settings, survey: Survey, token: str) -> int:
+    """`hiwar run`: poll until SIGTERM or Ctrl-C, then finish in-flight work and stop.
+
+    Returns the exit status: 1 when this instance lost its place among the instances sharing
+    the database (its connection dropped; the others may be taking over its work), so that a
+    supervisor starts a fresh one; 0 otherwise.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with running_bot(settings, survey, token):
-        await stop.wait()
-        log.info("shutdown_requested")
+    async with running_bot(settings, survey, token) as application:
+        lost = application.bot_data[SERVICES_KEY].store.instance_lost
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+        log.info("shutdown_requested", extra={"instance_lost": lost.is_set()})
+    return 1 if lost.is_set() else 0

@@ -1,4 +1,4 @@
-"""`hiwar` command line: run, demo, check-survey."""
+"""`hiwar` command line: run, demo, check-survey, migrate-db."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
 from bot.survey.loader import DEFAULT_SURVEY_PATH, SurveyFileError, load_survey
+from storage.database import StorageError
+from storage.url import BadDatabaseUrl
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-survey", help="validate a survey file")
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
+    migrate = commands.add_parser(
+        "migrate-db",
+        help="copy a whole deployment into another, empty database (SQLite ⇄ PostgreSQL)",
+        description="Copy every table of SOURCE_URL into TARGET_URL, which must be empty, "
+        "and compare the row counts of each table. Both are migrated to the latest schema "
+        "first. URLs: sqlite:///path/to/file or postgresql://user:password@host/database.",
+    )
+    migrate.add_argument("source", metavar="SOURCE_URL")
+    migrate.add_argument("target", metavar="TARGET_URL")
     return parser
+
+
+def _migrate_db(source: str, target: str) -> int:
+    """Copy, then print each table's row count in both databases."""
+    from storage.copy import copy_database
+
+    counts = asyncio.run(copy_database(source, target))
+    width = max(len(c.table) for c in counts)
+    for count in counts:
+        print(f"{count.table:<{width}}  {count.source:>9,} → {count.target:>9,}  OK")
+    print(f"copied {len(counts)} tables, {sum(c.target for c in counts):,} rows")
+    return 0
 
 
 def _check_survey(path: Path) -> int:
@@ -57,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-survey":
             return _check_survey(args.file)
+        if args.command == "migrate-db":
+            return _migrate_db(args.source, args.target)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -66,9 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         survey = load_survey(settings.survey_path)
         from bot.app import serve_until_signalled
 
-        asyncio.run(serve_until_signalled(settings, survey, token))
-        return 0
-    except (ConfigError, SurveyFileError) as error:
+        return asyncio.run(serve_until_signalled(settings, survey, token))
+    except (ConfigError, SurveyFileError, StorageError, BadDatabaseUrl) as error:
         print(f"hiwar: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

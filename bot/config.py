@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.survey.loader import DEFAULT_SURVEY_PATH
+from storage.url import BadDatabaseUrl, parse_database_url
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -26,6 +27,9 @@ class Settings:
     bot_token: str | None = None
     api_base_url: str = TELEGRAM_API_BASE_URL
     db_path: Path = Path("hiwar.sqlite3")
+    """The SQLite file, when `database_url` is not set."""
+    database_url: str | None = None
+    """`sqlite:///path` or `postgresql://…` (storage/url.py); wins over `db_path`."""
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     survey_path: Path = DEFAULT_SURVEY_PATH
     min_cell_size: int = 5
@@ -40,6 +44,11 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+
+    @property
+    def database(self) -> str:
+        """The database to use, as a URL."""
+        return self.database_url or f"sqlite:///{self.db_path}"
 
     @property
     def webhook_path(self) -> str:
@@ -106,7 +115,14 @@ def load_settings(
         raw = get(name)
         return _parse_positive_int(name, raw) if raw else default
 
-    db = get("HIWAR_DB_PATH")
+    db, database_url = get("HIWAR_DB_PATH"), get("HIWAR_DATABASE_URL")
+    if database_url is not None:
+        if db is not None:
+            raise ConfigError("set HIWAR_DATABASE_URL or HIWAR_DB_PATH, not both")
+        try:
+            parse_database_url(database_url)
+        except BadDatabaseUrl as error:
+            raise ConfigError(f"HIWAR_DATABASE_URL: {error}") from None
     webhook_url, webhook_secret = get("HIWAR_WEBHOOK_URL"), get("HIWAR_WEBHOOK_SECRET")
     if webhook_url is not None:
         if not webhook_url.startswith(("https://", "http://")):
@@ -121,6 +137,7 @@ def load_settings(
         bot_token=get("HIWAR_BOT_TOKEN"),
         api_base_url=base_url,
         db_path=Path(db) if db else Path("hiwar.sqlite3"),
+        database_url=database_url,
         admin_ids=_parse_admin_ids(get("HIWAR_ADMIN_IDS") or ""),
         survey_path=survey_path,
         min_cell_size=positive("HIWAR_MIN_CELL_SIZE", 5),

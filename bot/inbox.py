@@ -5,29 +5,57 @@ PTB's updater confirms updates to Telegram with the next getUpdates offset (or t
 the update to the database first means a crash after the confirmation loses nothing: pending
 updates are replayed at the next start, before new ones. Updates are marked done after
 handling (see PerUserOrderedProcessor), and a re-delivered update is not queued twice.
+
+When several instances share the database (PostgreSQL), an update is stored as the receiving
+instance's, and applied when it is its user's turn across all instances (`take_turn`); the
+updates of an instance that died are taken over by the others within `ADOPT_EVERY`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Protocol
 
 from telegram import Bot, Update
+
+from bot.ordering import ordering_key
 
 log = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=1)
 """Telegram keeps an unconfirmed update for 24 hours, so remembering done ids longer is moot."""
+ADOPT_EVERY = 1.0
+"""Seconds between looks for updates left by an instance that died (shared databases)."""
+RECHECK_TURN = 0.5
+"""Seconds a waiting update re-checks its turn even without being woken (a safety net)."""
+
+
+class Turn(Enum):
+    GO = "go"
+    """Apply it now: no other update of its user is in progress or older and waiting."""
+    WAIT = "wait"
+    """An update of the same user is in progress, or an older one is waiting."""
+    GONE = "gone"
+    """Not this instance's to apply any more: it was done, or taken over."""
 
 
 class InboxStore(Protocol):
-    async def inbox_add(self, update_id: int, payload: str, at: datetime) -> bool: ...
-    async def inbox_done(self, update_id: int, at: datetime) -> None: ...
-    async def inbox_pending(self) -> list[str]: ...
+    shared: bool
+
+    async def inbox_add(
+        self, update_id: int, user_key: int | None, payload: str, at: datetime
+    ) -> bool: ...
+    async def inbox_turn(self, update_id: int, user_key: int | None, at: datetime) -> Turn: ...
+    def inbox_watch(self, user_key: int) -> AbstractContextManager[asyncio.Event]: ...
+    async def inbox_done(self, update_id: int, user_key: int | None, at: datetime) -> None: ...
+    async def inbox_adopt(self) -> list[str]: ...
     async def inbox_prune(self, before: datetime) -> int: ...
 
 
@@ -38,11 +66,13 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         super().__init__()
         self._store = store
         self._clock = clock
+        self._adopting: asyncio.Task[None] | None = None
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             payload = json.dumps(item.to_dict(), ensure_ascii=False)
-            if not await self._store.inbox_add(item.update_id, payload, self._clock()):
+            key = ordering_key(item)
+            if not await self._store.inbox_add(item.update_id, key, payload, self._clock()):
                 log.info("update_redelivered", extra={"update_id": item.update_id})
                 return
         await super().put(item)
@@ -50,13 +80,57 @@ class DurableUpdateQueue(asyncio.Queue[object]):
     async def replay_pending(self, bot: Bot) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
         await self._store.inbox_prune(self._clock() - KEEP_DONE)
-        pending = await self._store.inbox_pending()
+        replayed = await self._adopt(bot)
+        if replayed:
+            log.info("updates_replayed", extra={"count": replayed})
+        return replayed
+
+    async def _adopt(self, bot: Bot) -> int:
+        pending = await self._store.inbox_adopt()
         for payload in pending:
             await super().put(Update.de_json(json.loads(payload), bot))
-        if pending:
-            log.info("updates_replayed", extra={"count": len(pending)})
         return len(pending)
+
+    def start_adopting(self, bot: Bot, every: float = ADOPT_EVERY) -> None:
+        """Shared database: keep taking over the updates of instances that died."""
+
+        async def adopt_forever() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    if adopted := await self._adopt(bot):
+                        log.warning("updates_adopted", extra={"count": adopted})
+                except Exception:
+                    log.exception("update_adoption_failed")
+
+        self._adopting = asyncio.create_task(adopt_forever(), name="inbox-adoption")
+
+    async def stop_adopting(self) -> None:
+        if self._adopting is not None:
+            self._adopting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._adopting
+            self._adopting = None
+
+    async def take_turn(self, update: object) -> bool:
+        """Wait until it is this update's turn among its user's (across instances); False
+        when another instance applied it or took it over."""
+        if not isinstance(update, Update):
+            return True
+        key = ordering_key(update)
+        while True:
+            if key is None:
+                turn = await self._store.inbox_turn(update.update_id, key, self._clock())
+                return turn is Turn.GO
+            with self._store.inbox_watch(key) as changed:
+                turn = await self._store.inbox_turn(update.update_id, key, self._clock())
+                if turn is not Turn.WAIT:
+                    if turn is Turn.GONE:
+                        log.info("update_taken_over", extra={"update_id": update.update_id})
+                    return turn is Turn.GO
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), RECHECK_TURN)
 
     async def mark_done(self, update: object) -> None:
         if isinstance(update, Update):
-            await self._store.inbox_done(update.update_id, self._clock())
+            await self._store.inbox_done(update.update_id, ordering_key(update), self._clock())

@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.invitations.service import InvitationService
 from bot.reports.service import ReportService
 from bot.survey.service import SurveyService
-from storage.sqlite import SqliteStore
+from storage.store import Store
 
 SERVICES_KEY = "hiwar"
 
@@ -18,7 +18,7 @@ SERVICES_KEY = "hiwar"
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    store: SqliteStore
+    store: Store
     survey: SurveyService
     invitations: InvitationService
     reports: ReportService

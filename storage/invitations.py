@@ -1,14 +1,21 @@
-"""All SQL of the invitations feature (bot/invitations/ports.py describes each method)."""
+"""All SQL of the invitations feature (bot/invitations/ports.py describes each method).
+
+One SQL text for both backends (storage/database.py). Messages being sent carry the number
+of the instance sending them (`claimed_by`); what a crashed instance left `sending` is
+taken over by the live ones (`requeue_interrupted` at start-up, and every few seconds while
+claiming, so that the instances still running carry on without a restart). One live
+instance at a time reports a broadcast's progress (it holds the broadcast's advisory lock),
+so the admin sees one progress message however many instances send.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.invitations.audience import Selection
@@ -28,13 +35,19 @@ from bot.invitations.model import (
 from bot.invitations.ports import Settlement
 from bot.invitations.wizard import Draft, Step
 from bot.survey.model import Text
-from storage.sqlite import SqliteStore
+from storage.database import Connection, Dialect
+from storage.store import Store
 
 _INVITATION_COLUMNS = (
     "invitation_id, created_by, admin_language, title_ar, title_en, description_ar,"
     " description_en, starts_at, time_zone, duration_minutes, place, audience,"
     " remind_before_minutes, status, progress_message_id, created_at"
 )
+PROGRESS_LOCKS = 0x68697761 + 4
+"""Advisory lock namespace (storage/store.py numbers the others): the instance reporting a
+broadcast's progress; the key is the invitation id."""
+RECLAIM_EVERY = 2.0
+"""Seconds between looks, while claiming, for messages left `sending` by a dead instance."""
 
 
 def _ts(at: datetime) -> str:
@@ -106,7 +119,7 @@ def _draft(step: str, raw: str) -> Draft:
     )
 
 
-def _recipients(selection: Selection) -> tuple[str, list[object]]:
+def _recipients(selection: Selection, dialect: Dialect) -> tuple[str, list[object]]:
     """A query of the people a selection means, as rows (user_id, lang)."""
     sql = (
         "SELECT u.user_id, COALESCE(u.language, ?) AS lang FROM users u"
@@ -118,12 +131,12 @@ def _recipients(selection: Selection) -> tuple[str, list[object]]:
         marks = ",".join("?" * len(condition.option_ids))
         sql += (
             " AND EXISTS (SELECT 1 FROM answers a WHERE a.response_id = r.response_id"
-            f" AND a.question_id = ? AND json_extract(a.value, '$') IN ({marks}))"
+            f" AND a.question_id = ? AND {dialect.json_text('a.value')} IN ({marks}))"
         )
         params += [condition.question_id, *condition.option_ids]
     if selection.languages is not None:
-        sql += f" AND lang IN ({','.join('?' * len(selection.languages))})"
-        params += selection.languages
+        sql += f" AND COALESCE(u.language, ?) IN ({','.join('?' * len(selection.languages))})"
+        params += [DEFAULT_LANGUAGE, *selection.languages]
     return sql, params
 
 
@@ -132,8 +145,9 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 
 
 class InvitationStore:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
+        self._next_reclaim = 0.0
 
     # -- drafts ------------------------------------------------------------------------
 
@@ -154,17 +168,17 @@ class InvitationStore:
 
     async def delete_draft(self, admin_id: int) -> bool:
         async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM invitation_drafts WHERE admin_id = ?", (admin_id,)
+            return (
+                await db.execute("DELETE FROM invitation_drafts WHERE admin_id = ?", (admin_id,))
+                > 0
             )
-            return cursor.rowcount > 0
 
     # -- recipients and launching ------------------------------------------------------
 
     async def count_recipients(self, selection: Selection) -> Mapping[str, int]:
-        recipients, params = _recipients(selection)
+        recipients, params = _recipients(selection, self._store.dialect)
         rows = await self._store.fetchall(
-            f"SELECT lang, COUNT(*) FROM ({recipients}) GROUP BY lang", tuple(params)
+            f"SELECT lang, COUNT(*) FROM ({recipients}) AS recipients GROUP BY lang", params
         )
         return {language: count for language, count in rows}
 
@@ -178,17 +192,18 @@ class InvitationStore:
         remind_before: timedelta,
         at: datetime,
     ) -> tuple[int, int] | None:
-        recipients, params = _recipients(selection)
+        recipients, params = _recipients(selection, self._store.dialect)
         async with self._store.transaction() as db:
             consumed = await db.execute(
                 "DELETE FROM invitation_drafts WHERE admin_id = ? AND step = ?",
                 (admin_id, Step.PREVIEW.value),
             )
-            if consumed.rowcount == 0:
+            if consumed == 0:
                 return None
-            cursor = await db.execute(
+            created = await db.fetchone(
                 f"INSERT INTO invitations ({_INVITATION_COLUMNS.partition(', ')[2]})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', NULL, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', NULL, ?)"
+                " RETURNING invitation_id",
                 (
                     admin_id,
                     admin_language,
@@ -205,15 +220,16 @@ class InvitationStore:
                     _ts(at),
                 ),
             )
-            invitation_id = cursor.lastrowid
-            assert invitation_id is not None
+            assert created is not None
+            invitation_id = created[0]
             listed = await db.execute(
                 "INSERT INTO invitation_deliveries (invitation_id, user_id, language, state,"
                 " next_attempt_at, updated_at)"
-                f" SELECT ?, user_id, lang, 'pending', ?, ? FROM ({recipients})",
+                f" SELECT CAST(? AS BIGINT), user_id, lang, 'pending', ?, ?"
+                f" FROM ({recipients}) AS recipients",
                 (invitation_id, _ts(at), _ts(at), *params),
             )
-            return invitation_id, listed.rowcount
+            return invitation_id, listed
 
     # -- recipients' answers and opting out --------------------------------------------
 
@@ -252,7 +268,8 @@ class InvitationStore:
             # A reminder already sent (or failed) is never scheduled again.
             await db.execute(
                 "INSERT INTO invitation_reminders (invitation_id, user_id, due_at, state,"
-                " updated_at) SELECT ?, ?, ?, 'pending', ? WHERE NOT EXISTS"
+                " updated_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), ?, 'pending', ?"
+                " WHERE NOT EXISTS"
                 " (SELECT 1 FROM invitation_optouts WHERE user_id = ?)"
                 " ON CONFLICT (invitation_id, user_id) DO UPDATE SET state = 'pending',"
                 " due_at = excluded.due_at, attempts = 0, updated_at = excluded.updated_at"
@@ -265,12 +282,10 @@ class InvitationStore:
             await self._opt_out(db, user_id, reason, at)
 
     @staticmethod
-    async def _opt_out(
-        db: aiosqlite.Connection, user_id: int, reason: OptOut, at: datetime
-    ) -> None:
+    async def _opt_out(db: Connection, user_id: int, reason: OptOut, at: datetime) -> None:
         await db.execute(
-            "INSERT OR IGNORE INTO invitation_optouts (user_id, reason, at)"
-            " SELECT user_id, ?, ? FROM users WHERE user_id = ?",
+            "INSERT INTO invitation_optouts (user_id, reason, at)"
+            " SELECT user_id, ?, ? FROM users WHERE user_id = ? ON CONFLICT (user_id) DO NOTHING",
             (reason.value, _ts(at), user_id),
         )
         for table in ("invitation_deliveries", "invitation_reminders"):
@@ -305,33 +320,49 @@ class InvitationStore:
     # -- the delivery engine -----------------------------------------------------------
 
     async def requeue_interrupted(self) -> int:
+        await self._store.instance()  # registered, so this process counts as live
         async with self._store.transaction() as db:
-            requeued = 0
-            for table in ("invitation_deliveries", "invitation_reminders"):
-                cursor = await db.execute(
-                    f"UPDATE {table} SET state = 'pending' WHERE state = 'sending'"
-                )
-                requeued += cursor.rowcount
-            return requeued
+            return await self._requeue_orphans(db)
+
+    @staticmethod
+    async def _requeue_orphans(db: Connection) -> int:
+        requeued = 0
+        for table in ("invitation_deliveries", "invitation_reminders"):
+            requeued += await db.execute(
+                f"UPDATE {table} SET state = 'pending', claimed_by = NULL"
+                " WHERE state = 'sending' AND (claimed_by IS NULL"
+                " OR claimed_by NOT IN (SELECT instance FROM live_instances))"
+            )
+        return requeued
+
+    async def _reclaim_now_and_then(self, db: Connection) -> None:
+        """While claiming: what an instance that died meanwhile left `sending` goes back to
+        `pending`, so the instances still running send it (nobody restarts to requeue it)."""
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + RECLAIM_EVERY
+            await self._requeue_orphans(db)
 
     async def claim_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        instance = await self._store.instance()
+        lock = self._store.dialect.lock_rows("invitation_deliveries")
         async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitation_deliveries SET state = 'sending', updated_at = ?"
-                " WHERE (invitation_id, user_id) IN (SELECT invitation_id, user_id"
-                " FROM invitation_deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at LIMIT ?)"
-                " RETURNING invitation_id, user_id, language, attempts",
-                (_ts(now), _ts(now), limit),
+            await self._reclaim_now_and_then(db)
+            rows = await db.fetchall(
+                "UPDATE invitation_deliveries SET state = 'sending', claimed_by = ?,"
+                " updated_at = ? WHERE (invitation_id, user_id) IN (SELECT invitation_id,"
+                " user_id FROM invitation_deliveries WHERE state = 'pending'"
+                " AND next_attempt_at <= ? ORDER BY next_attempt_at, invitation_id, user_id"
+                f" LIMIT ?{lock})"
+                " RETURNING invitation_id, user_id, language, attempts, next_attempt_at",
+                (instance, _ts(now), _ts(now), limit),
             )
-            rows = await cursor.fetchall()
-            await cursor.close()
-        return [_delivery(row) for row in rows]
+        # RETURNING follows no order (PostgreSQL): the due order is restored here.
+        return [_delivery(row) for row in sorted(rows, key=lambda r: (r[4], r[0], r[1]))]
 
     async def release_deliveries(self, rows: Sequence[Delivery]) -> None:
         async with self._store.transaction() as db:
             await db.executemany(
-                "UPDATE invitation_deliveries SET state = 'pending'"
+                "UPDATE invitation_deliveries SET state = 'pending', claimed_by = NULL"
                 " WHERE invitation_id = ? AND user_id = ? AND state = 'sending'",
                 [(row.invitation_id, row.user_id) for row in rows],
             )
@@ -378,31 +409,31 @@ class InvitationStore:
                     await self._opt_out(db, row.user_id, OptOut.BLOCKED, at)
 
     async def claim_reminder(self, now: datetime) -> Delivery | None:
+        instance = await self._store.instance()
+        lock = self._store.dialect.lock_rows("m")
         async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitation_reminders SET state = 'sending', updated_at = ?"
-                " WHERE (invitation_id, user_id) = (SELECT m.invitation_id, m.user_id"
-                " FROM invitation_reminders m JOIN invitations i"
+            await self._reclaim_now_and_then(db)
+            row = await db.fetchone(
+                "UPDATE invitation_reminders SET state = 'sending', claimed_by = ?,"
+                " updated_at = ? WHERE (invitation_id, user_id) IN (SELECT m.invitation_id,"
+                " m.user_id FROM invitation_reminders m JOIN invitations i"
                 " ON i.invitation_id = m.invitation_id"
                 " WHERE m.state = 'pending' AND m.due_at <= ? AND i.starts_at > ?"
-                " ORDER BY m.due_at LIMIT 1) RETURNING invitation_id, user_id,"
+                f" ORDER BY m.due_at LIMIT 1{lock}) RETURNING invitation_id, user_id,"
                 " (SELECT COALESCE(language, ?) FROM users u WHERE u.user_id ="
                 " invitation_reminders.user_id), attempts",
-                (_ts(now), _ts(now), _ts(now), DEFAULT_LANGUAGE),
+                (instance, _ts(now), _ts(now), _ts(now), DEFAULT_LANGUAGE),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
         return _delivery(row) if row else None
 
     async def expire_reminders(self, now: datetime) -> int:
         async with self._store.transaction() as db:
-            cursor = await db.execute(
+            return await db.execute(
                 "UPDATE invitation_reminders SET state = 'expired', updated_at = ?"
                 " WHERE state = 'pending' AND invitation_id IN"
                 " (SELECT invitation_id FROM invitations WHERE starts_at <= ?)",
                 (_ts(now), _ts(now)),
             )
-            return cursor.rowcount
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None:
         row = await self._store.fetchone(
@@ -412,11 +443,17 @@ class InvitationStore:
         return _invitation(row) if row else None
 
     async def active_broadcasts(self) -> list[Invitation]:
+        """The unfinished broadcasts whose progress this instance reports: all of them,
+        except those another live instance reports (it holds their lock)."""
         rows = await self._store.fetchall(
             f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE status = 'sending'"
             " ORDER BY invitation_id"
         )
-        return [_invitation(row) for row in rows]
+        return [
+            _invitation(row)
+            for row in rows
+            if await self._store.database.try_hold(PROGRESS_LOCKS, row[0])
+        ]
 
     async def figures(self, invitation_id: int) -> DeliveryFigures:
         rows = await self._store.fetchall(

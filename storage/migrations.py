@@ -1,17 +1,25 @@
-"""Numbered SQL migrations, each applied in the same transaction as the row that records it."""
+"""Numbered SQL migrations, one folder per backend, each applied in the same transaction as
+the row that records it.
+
+`migrations/sqlite/` and `migrations/postgres/` hold the same numbered names: the schema is
+the same, spelled for each backend (types, triggers, views). Every instance runs them at
+start-up; on PostgreSQL a transaction-scoped advisory lock lets one instance at a time apply
+them, and the others then find them recorded.
+"""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
+from storage.database import Connection, Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+MIGRATION_LOCK = (0x68697761 + 2, 0)
+"""Advisory lock (namespace, key) held while migrating (storage/store.py numbers the others)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,47 +28,42 @@ class Migration:
     statements: tuple[str, ...]
 
 
-def split_statements(script: str) -> tuple[str, ...]:
-    """Split a script into complete statements (executescript would commit on its own)."""
-    statements, pending = [], ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            if pending.strip():
-                statements.append(pending.strip())
-            pending = ""
-    if pending.strip() and not pending.strip().startswith("--"):
-        raise ValueError(f"incomplete SQL statement at the end: {pending.strip()[:60]!r}")
-    return tuple(statements)
+def migration_files(dialect: str, directory: Path = MIGRATIONS_DIR) -> list[Path]:
+    return sorted(p for p in (directory / dialect).glob("*.sql") if _NAME.match(p.name))
 
 
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    files = sorted(p for p in directory.glob("*.sql") if _NAME.match(p.name))
-    return [Migration(p.stem, split_statements(p.read_text("utf-8"))) for p in files]
+def load_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    return [
+        Migration(p.stem, db.script(p.read_text("utf-8")))
+        for p in migration_files(db.dialect.name, directory)
+    ]
 
 
-async def apply_migrations(db: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
+async def _recorded(db: Connection) -> set[str]:
+    await db.lock(*MIGRATION_LOCK)
     await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS schema_migrations"
+        " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    async with db.execute("SELECT name FROM schema_migrations") as cursor:
-        done = {row[0] for row in await cursor.fetchall()}
+    return {row[0] for row in await db.fetchall("SELECT name FROM schema_migrations")}
+
+
+async def apply_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
+    async with db.transaction() as tx:
+        done = await _recorded(tx)
     applied = []
-    for migration in load_migrations(directory):
+    for migration in load_migrations(db, directory):
         if migration.name in done:
             continue
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        async with db.transaction() as tx:
+            if migration.name in await _recorded(tx):
+                continue  # another instance applied it meanwhile
             for statement in migration.statements:
-                await db.execute(statement)
-            await db.execute(
+                await tx.execute(statement)
+            await tx.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                 (migration.name, datetime.now(UTC).isoformat()),
             )
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
         applied.append(migration.name)
     return applied

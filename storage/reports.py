@@ -1,9 +1,9 @@
 """SQL of coordinator reports: roles, grant codes, the audit log and the report tallies.
 
-The tallies (`report_cells`, `report_tallies`, migration 0002) are kept in step with the
-responses by triggers, so a summary reads a few hundred pre-counted rows instead of every
-answer. `raw_aggregates` runs the same aggregation straight from the answers, for the
-benchmark and for the tests that check the two agree.
+The tallies (`report_cells`, `report_tallies`, migration 0002 of each backend) are kept in
+step with the responses by triggers, so a summary reads a few hundred pre-counted rows
+instead of every answer. `raw_aggregates` runs the same aggregation straight from the
+answers, for the benchmark and for the tests that check the two agree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.reports.model import AuditEntry, Cell, Coordinator, Filter, Grant, Role, Tally
 from bot.survey.model import ReportRole
 from bot.survey.state import AnswerValue
-from storage.sqlite import SqliteStore
+from storage.store import Store
 
 _COLUMNS: dict[ReportRole, str] = {
     ReportRole.COUNTRY: "country",
@@ -23,6 +23,8 @@ _COLUMNS: dict[ReportRole, str] = {
     ReportRole.LEVEL: "level",
 }
 """Filterable profile columns; the only names ever formatted into SQL."""
+REPORT_QUESTIONS_LOCK = (0x68697761 + 3, 0)
+"""Held while recounting: instances starting together must not recount at the same time."""
 
 
 def _ts(at: datetime) -> str:
@@ -39,10 +41,10 @@ def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
     return f" AND {_COLUMNS[only.dimension]} = ?", (only.option_id,)
 
 
-class SqliteReports:
-    """Implements bot.reports.ports.ReportStore over the application's SqliteStore."""
+class SqlReports:
+    """Implements bot.reports.ports.ReportStore over the application's Store (either backend)."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     # -- roles -------------------------------------------------------------------------
@@ -64,8 +66,7 @@ class SqliteReports:
 
     async def remove_coordinator(self, user_id: int) -> bool:
         async with self._store.transaction() as db:
-            cursor = await db.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,))
-            return cursor.rowcount > 0
+            return await db.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,)) > 0
 
     async def add_grant(self, grant: Grant) -> None:
         async with self._store.transaction() as db:
@@ -85,12 +86,12 @@ class SqliteReports:
 
     async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
         async with self._store.transaction() as db:
-            cursor = await db.execute(
+            used = await db.execute(
                 "UPDATE grant_codes SET used_by = ?, used_at = ?"
                 " WHERE code_hash = ? AND used_by IS NULL",
                 (coordinator.user_id, _ts(coordinator.granted_at), code_hash),
             )
-            if cursor.rowcount != 1:
+            if used != 1:
                 return False
             await db.execute(
                 "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at)"
@@ -148,6 +149,12 @@ class SqliteReports:
         if dict(stored) == dict(roles):
             return False
         async with self._store.transaction() as db:
+            await db.lock(*REPORT_QUESTIONS_LOCK)
+            stored = await db.fetchall(
+                "SELECT question_id, role FROM report_questions WHERE survey_id = ?", (survey_id,)
+            )
+            if dict(stored) == dict(roles):
+                return False  # another instance recounted meanwhile
             await db.execute("DELETE FROM report_questions WHERE survey_id = ?", (survey_id,))
             await db.executemany(
                 "INSERT INTO report_questions (survey_id, question_id, role) VALUES (?, ?, ?)",
@@ -158,7 +165,8 @@ class SqliteReports:
             await db.execute(
                 "INSERT INTO report_cells (survey_id, country, sector, level, respondents)"
                 " SELECT survey_id, country, sector, level, COUNT(*) FROM report_profiles"
-                " WHERE survey_id = ? AND status = 'completed' GROUP BY country, sector, level",
+                " WHERE survey_id = ? AND status = 'completed'"
+                " GROUP BY survey_id, country, sector, level",
                 (survey_id,),
             )
             await db.execute(
@@ -168,7 +176,7 @@ class SqliteReports:
                 " COUNT(*) FROM report_profiles p"
                 " JOIN report_items i ON i.response_id = p.response_id"
                 " WHERE p.survey_id = ? AND p.status = 'completed'"
-                " GROUP BY i.question_id, i.item, p.country, p.sector, p.level",
+                " GROUP BY p.survey_id, i.question_id, i.item, p.country, p.sector, p.level",
                 (survey_id,),
             )
         return True
@@ -198,7 +206,7 @@ class SqliteReports:
                 " AND EXISTS (SELECT 1 FROM answers a JOIN report_questions q"
                 " ON q.survey_id = r.survey_id AND q.question_id = a.question_id"
                 " WHERE a.response_id = r.response_id AND q.role = ?"
-                " AND json_extract(a.value, '$') = ?)"
+                f" AND {self._store.dialect.json_text('a.value')} = ?)"
             )
             params += (_COLUMNS[only.dimension], only.option_id)
         row = await self._store.fetchone(
@@ -210,7 +218,7 @@ class SqliteReports:
 
     async def comments(self, survey_id: str, question_id: str) -> list[str]:
         rows = await self._store.fetchall(
-            "SELECT json_extract(a.value, '$') FROM responses r"
+            f"SELECT {self._store.dialect.json_text('a.value')} FROM responses r"
             " JOIN answers a ON a.response_id = r.response_id AND a.question_id = ?"
             " WHERE r.survey_id = ? AND r.status = 'completed' AND a.value IS NOT NULL",
             (question_id, survey_id),
@@ -241,3 +249,7 @@ class SqliteReports:
             (survey_id, *params),
         )
         return [Tally(*row) for row in rows]
+
+
+SqliteReports = SqlReports
+"""The name this class had when SQLite was the only backend."""

@@ -1,275 +1,152 @@
-"""SQLite (WAL) storage: the embedded default. All SQL of the application lives in storage/."""
+"""SQLite (WAL), the embedded default: one aiosqlite connection for one process.
+
+A lock keeps each transaction whole under concurrency, and `BEGIN IMMEDIATE` makes every
+transaction the only writer, so claims and checks-then-writes never race.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
-from collections.abc import AsyncIterator, Collection
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
-from bot.survey.state import AnswerValue, Progress, Respondent, Status
-from storage.migrations import apply_migrations
+from storage.database import SQLITE, Params, Row, StorageError
+from storage.store import Store
 
 
-def _ts(at: datetime) -> str:
-    return at.isoformat()
+def split_statements(script: str) -> tuple[str, ...]:
+    """Split a script into complete statements (executescript would commit on its own)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not pending.strip().startswith("--"):
+        raise ValueError(f"incomplete SQL statement at the end: {pending.strip()[:60]!r}")
+    return tuple(statements)
 
 
-def _dt(raw: str | None) -> datetime | None:
-    return datetime.fromisoformat(raw) if raw else None
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def new_respondent_code() -> str:
-    """A pseudonymous id for exports: random, never derived from the Telegram id."""
-    return "R-" + secrets.token_hex(5).upper()
+class _Transaction:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = await self._db.execute(sql, tuple(params))
+        try:
+            return cursor.rowcount
+        finally:
+            await cursor.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._db.executemany(sql, [tuple(row) for row in rows])
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def lock(self, namespace: int, key: int) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already made this transaction the only writer."""
 
 
-class SqliteStore:
-    """One aiosqlite connection; a lock keeps each transaction whole under concurrency."""
+class SqliteDatabase:
+    dialect = SQLITE
+    shared = False
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         self._lock = asyncio.Lock()
+        self.lost = asyncio.Event()  # never set: a process cannot outlive its own file handle
 
     @classmethod
-    async def open(cls, path: Path | str) -> SqliteStore:
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
+    async def connect(cls, path: Path) -> SqliteDatabase:
+        try:
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot open the SQLite database {path}: {error}") from None
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
-        await apply_migrations(db)
+        # This connection's process is the only one alive (see Database.hold_instance).
+        await db.execute("CREATE TEMP TABLE live_instances (instance INTEGER PRIMARY KEY)")
         return cls(db)
 
     async def close(self) -> None:
         await self._db.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[_Transaction]:
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield _Transaction(self._db)
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
 
-    async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self._db.execute(sql, params) as cursor:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
-    async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    @staticmethod
-    async def claim_update(db: aiosqlite.Connection, update_id: int | None, at: datetime) -> bool:
-        if update_id is None:
-            return True
-        cursor = await db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, _ts(at)),
-        )
-        return cursor.rowcount == 1
+    async def iterate(self, sql: str, batch: int) -> AsyncIterator[list[Row]]:
+        async with self._lock, self._db.execute(sql) as cursor:
+            while rows := list(await cursor.fetchmany(batch)):
+                yield rows
 
-    # -- respondents -------------------------------------------------------------------
+    def script(self, text: str) -> tuple[str, ...]:
+        return split_statements(text)
 
-    async def get_respondent(self, user_id: int) -> Respondent | None:
-        row = await self.fetchone(
-            "SELECT user_id, language, consented_at FROM users WHERE user_id = ?", (user_id,)
-        )
-        return Respondent(row[0], row[1], _dt(row[2])) if row else None
+    async def hold_instance(self, instance: int) -> None:
+        async with self._lock:
+            await self._db.execute("INSERT INTO live_instances (instance) VALUES (?)", (instance,))
 
-    async def save_language(self, user_id: int, language: str, at: datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
-                " updated_at = excluded.updated_at",
-                (user_id, language, _ts(at), _ts(at)),
-            )
+    async def watch(self, callback: Callable[[int], None]) -> None:
+        """No other process uses this file: nothing to watch."""
 
-    async def save_consent(self, user_id: int, at: datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO users (user_id, consented_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
-                " consented_at = excluded.consented_at, updated_at = excluded.updated_at",
-                (user_id, _ts(at), _ts(at), _ts(at)),
-            )
+    async def try_hold(self, namespace: int, key: int) -> bool:
+        return True  # the only instance
 
-    async def delete_respondent(self, user_id: int) -> bool:
-        async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
-            return cursor.rowcount > 0
-
-    # -- progress ----------------------------------------------------------------------
-
-    async def was_processed(self, update_id: int) -> bool:
-        row = await self.fetchone(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return row is not None
-
-    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
-        row = await self.fetchone(
-            "SELECT response_id, survey_version, respondent_code, status, current_question,"
-            " draft, started_at, completed_at FROM responses WHERE user_id = ? AND survey_id = ?",
-            (user_id, survey_id),
-        )
-        if row is None:
-            return None
-        answers = await self.fetchall(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
-        )
-        return Progress(
-            response_id=row[0],
-            user_id=user_id,
-            survey_id=survey_id,
-            survey_version=row[1],
-            respondent_code=row[2],
-            status=Status(row[3]),
-            current=row[4],
-            draft=None if row[5] is None else tuple(json.loads(row[5])),
-            answers={q: None if v is None else json.loads(v) for q, v in answers},
-            started_at=_dt(row[6]),
-            completed_at=_dt(row[7]),
-        )
-
-    async def start_progress(
-        self,
-        user_id: int,
-        survey_id: str,
-        survey_version: int,
-        first_question: str,
-        at: datetime,
-    ) -> Progress:
-        async with self.transaction() as db:
-            await db.execute(
-                "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
-            )
-            await db.execute(
-                "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
-                " status, current_question, started_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
-                (
-                    user_id,
-                    survey_id,
-                    survey_version,
-                    new_respondent_code(),
-                    first_question,
-                    _ts(at),
-                    _ts(at),
-                ),
-            )
-        progress = await self.get_progress(user_id, survey_id)
-        assert progress is not None
-        return progress
-
-    async def save_answer(
-        self,
-        response_id: int,
-        question_id: str,
-        value: AnswerValue,
-        next_question: str | None,
-        at: datetime,
-        update_id: int | None,
-    ) -> bool:
-        async with self.transaction() as db:
-            if not await self.claim_update(db, update_id, at):
-                return False
-            await db.execute(
-                "INSERT INTO answers (response_id, question_id, value, answered_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET"
-                " value = excluded.value, answered_at = excluded.answered_at",
-                (
-                    response_id,
-                    question_id,
-                    None if value is None else json.dumps(value, ensure_ascii=False),
-                    _ts(at),
-                ),
-            )
-            await db.execute(
-                "UPDATE responses SET current_question = ?, draft = NULL, status = 'in_progress',"
-                " updated_at = ? WHERE response_id = ?",
-                (next_question, _ts(at), response_id),
-            )
-            return True
-
-    async def save_draft(
-        self, response_id: int, draft: tuple[str, ...], at: datetime, update_id: int | None
-    ) -> bool:
-        async with self.transaction() as db:
-            if not await self.claim_update(db, update_id, at):
-                return False
-            await db.execute(
-                "UPDATE responses SET draft = ?, updated_at = ? WHERE response_id = ?",
-                (json.dumps(list(draft)), _ts(at), response_id),
-            )
-            return True
-
-    async def move_to(self, response_id: int, question_id: str, at: datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE responses SET current_question = ?, draft = NULL, status = 'in_progress',"
-                " updated_at = ? WHERE response_id = ?",
-                (question_id, _ts(at), response_id),
-            )
-
-    async def set_status(self, response_id: int, status: Status, at: datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE responses SET status = ?, updated_at = ? WHERE response_id = ?",
-                (status.value, _ts(at), response_id),
-            )
-
-    async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
-        async with self.transaction() as db:
-            kept = list(keep)
-            marks = ",".join("?" * len(kept))
-            await db.execute(
-                f"DELETE FROM answers WHERE response_id = ? AND question_id NOT IN ({marks})",
-                (response_id, *kept),
-            )
-            await db.execute(
-                "UPDATE responses SET status = 'completed', current_question = NULL,"
-                " draft = NULL, completed_at = ?, updated_at = ? WHERE response_id = ?",
-                (_ts(at), _ts(at), response_id),
-            )
-
-    # -- inbox of updates --------------------------------------------------------------
-
-    async def inbox_add(self, update_id: int, payload: str, at: datetime) -> bool:
-        """Record an arriving update; False when it was seen before (a re-delivery)."""
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                (update_id, payload, _ts(at)),
-            )
-            return cursor.rowcount == 1
-
-    async def inbox_done(self, update_id: int, at: datetime) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE inbox SET done_at = ? WHERE update_id = ?", (_ts(at), update_id)
-            )
-
-    async def inbox_pending(self) -> list[str]:
-        """Payloads of updates received but not handled (a crash came between), oldest first."""
+    async def tables(self) -> list[str]:
         rows = await self.fetchall(
-            "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
         )
         return [row[0] for row in rows]
 
-    async def inbox_prune(self, before: datetime) -> int:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (_ts(before),)
-            )
-            return cursor.rowcount
+    async def columns(self, table: str) -> list[str]:
+        rows = await self.fetchall(f"PRAGMA table_info({_quoted(table)})")
+        return [row[1] for row in rows]
+
+    async def parents(self, table: str) -> set[str]:
+        rows = await self.fetchall(f"PRAGMA foreign_key_list({_quoted(table)})")
+        return {row[2] for row in rows}
+
+    async def after_bulk_load(self, tables: Sequence[str]) -> None:
+        """Nothing to do: a rowid id continues after the largest one stored."""
+
+
+class SqliteStore(Store):
+    """The application's store on an SQLite file (`Store` on any backend: storage.open_store)."""
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SqliteStore:
+        return await cls.on(await SqliteDatabase.connect(Path(path)))

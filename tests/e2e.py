@@ -58,11 +58,13 @@ class Harness:
         return self.user(ADMIN_ID, "Admin", language)
 
 
-def make_settings(api: FakeBotApi, db_path: Path, **overrides: object) -> Settings:
+def make_settings(api: FakeBotApi, database: str | Path, **overrides: object) -> Settings:
+    """`database`: a URL (the `database` fixture), or an SQLite file."""
     base = Settings(
         bot_token=api.token,
         api_base_url=api.base_url,
-        db_path=db_path,
+        db_path=database if isinstance(database, Path) else Path("hiwar.sqlite3"),
+        database_url=database if isinstance(database, str) else None,
         admin_ids=frozenset({ADMIN_ID}),
         survey_path=DEFAULT_SURVEY_PATH,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,7 @@ from bot.invitations import clock
 from bot.invitations import telegram as invitations_telegram
 from bot.invitations.delivery import Tuning
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser
-from storage.sqlite import SqliteStore
+from storage import open_store
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 from tests.test_invitations_domain import AMAL, KARIM, LEILA, PEOPLE, SAMI, respond
 
@@ -36,7 +35,7 @@ def label(language: str, message: str) -> str:
 
 
 @pytest.fixture
-async def bot(fake_api: FakeBotApi, db_path: Path, monkeypatch) -> AsyncIterator[Harness]:
+async def bot(fake_api: FakeBotApi, database: str, monkeypatch) -> AsyncIterator[Harness]:
     """Hiwar with fast engine timings and a high rate limit, not started yet: seed first."""
     monkeypatch.setattr(
         invitations_telegram,
@@ -44,7 +43,7 @@ async def bot(fake_api: FakeBotApi, db_path: Path, monkeypatch) -> AsyncIterator
         Tuning(backoff=0.3, progress_every=0.2, idle_poll=0.05, drain_timeout=5.0),
     )
     harness = Harness(
-        fake_api, make_settings(fake_api, db_path, broadcast_rate=200), SHIPPED_SURVEY
+        fake_api, make_settings(fake_api, database, broadcast_rate=200), SHIPPED_SURVEY
     )
     yield harness
     await harness.stop()
@@ -52,7 +51,7 @@ async def bot(fake_api: FakeBotApi, db_path: Path, monkeypatch) -> AsyncIterator
 
 async def seed(harness: Harness, extra: int = 0) -> list[SimulatedUser]:
     """The four personas, plus `extra` opted-in respondents; their private chats exist."""
-    store = await SqliteStore.open(harness.settings.db_path)
+    store = await open_store(harness.settings.database)
     people = dict(PEOPLE)
     for index in range(extra):
         people[2000 + index] = ("ar" if index % 2 else "en", PEOPLE[AMAL][1], "yes")
@@ -231,10 +230,10 @@ async def test_429_and_403_during_a_broadcast(bot: Harness):
 
 
 async def test_an_interrupted_broadcast_resumes_without_duplicates(
-    fake_api: FakeBotApi, db_path: Path, monkeypatch
+    fake_api: FakeBotApi, database: str, monkeypatch
 ):
     monkeypatch.setattr(invitations_telegram, "TUNING", Tuning(progress_every=0.2, idle_poll=0.05))
-    harness = Harness(fake_api, make_settings(fake_api, db_path, broadcast_rate=5), SHIPPED_SURVEY)
+    harness = Harness(fake_api, make_settings(fake_api, database, broadcast_rate=5), SHIPPED_SURVEY)
     try:
         recipients = [u for u in await seed(harness, extra=8) if u.id != LEILA]
         await harness.start()

@@ -19,7 +19,7 @@ import pytest
 from bot.demo import make_personas, take_part
 from bot.simulator import FakeBotApi
 from bot.survey.state import Status
-from storage.sqlite import SqliteStore
+from storage import open_store
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 
 SURVEY_ID = SHIPPED_SURVEY.id
@@ -32,8 +32,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def progress_of(db_path: Path, user_ids: list[int]) -> dict[int, object]:
-    store = await SqliteStore.open(db_path)
+async def progress_of(database: str, user_ids: list[int]) -> dict[int, object]:
+    store = await open_store(database)
     try:
         return {uid: await store.get_progress(uid, SURVEY_ID) for uid in user_ids}
     finally:
@@ -44,11 +44,11 @@ async def progress_of(db_path: Path, user_ids: list[int]) -> dict[int, object]:
 
 
 @pytest.fixture
-async def webhook_bot(fake_api: FakeBotApi, db_path: Path) -> AsyncIterator[Harness]:
+async def webhook_bot(fake_api: FakeBotApi, database: str) -> AsyncIterator[Harness]:
     port = free_port()
     settings = make_settings(
         fake_api,
-        db_path,
+        database,
         webhook_url=f"http://127.0.0.1:{port}/hiwar-hook",
         webhook_secret=SECRET,
         webhook_listen="127.0.0.1",
@@ -110,7 +110,7 @@ async def test_many_users_at_once_each_in_order(hiwar: Harness):
     answered = await asyncio.gather(
         *(take_part(hiwar.api, SHIPPED_SURVEY, p, random.Random(p.user_id)) for p in personas)
     )
-    progress = await progress_of(hiwar.settings.db_path, [p.user_id for p in personas])
+    progress = await progress_of(hiwar.settings.database, [p.user_id for p in personas])
     for persona, count in zip(personas, answered, strict=True):
         saved = progress[persona.user_id]
         assert saved.status == Status.COMPLETED
@@ -145,7 +145,7 @@ async def test_rapid_taps_from_one_user_are_applied_in_order(hiwar: Harness):
     for update_id in ids:
         await hiwar.api.wait_consumed(update_id, timeout=10)
     await hiwar.api.wait_for(lambda: "barrier_consensus" in str(rami.last_message), timeout=10)
-    saved = (await progress_of(hiwar.settings.db_path, [2003]))[2003]
+    saved = (await progress_of(hiwar.settings.database, [2003]))[2003]
     assert saved.answers == {
         "sector": "academia",
         "level": "national",
@@ -160,12 +160,12 @@ async def test_rapid_taps_from_one_user_are_applied_in_order(hiwar: Harness):
 class BotProcess:
     """`hiwar run` in its own process, polling the fake Bot API."""
 
-    def __init__(self, api: FakeBotApi, db_path: Path, workdir: Path) -> None:
+    def __init__(self, api: FakeBotApi, database: str, workdir: Path) -> None:
         self.env = {
             **os.environ,
             "HIWAR_BOT_TOKEN": api.token,
             "HIWAR_API_BASE_URL": api.base_url,
-            "HIWAR_DB_PATH": str(db_path),
+            "HIWAR_DATABASE_URL": database,
         }
         self.workdir = workdir
         self.api = api
@@ -198,10 +198,10 @@ class BotProcess:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
 async def test_stopped_mid_burst_then_restarted_loses_and_repeats_nothing(
-    fake_api: FakeBotApi, db_path: Path, tmp_path: Path, signum: int
+    fake_api: FakeBotApi, database: str, tmp_path: Path, signum: int
 ):
     fake_api.reply_timeout = 60
-    bot = BotProcess(fake_api, db_path, tmp_path)
+    bot = BotProcess(fake_api, database, tmp_path)
     await bot.start()
     personas = make_personas(SHIPPED_SURVEY, 12, random.Random(5))
     burst = asyncio.gather(
@@ -213,7 +213,7 @@ async def test_stopped_mid_burst_then_restarted_loses_and_repeats_nothing(
     await bot.start()  # the same database; respondents carry on
     answered = await asyncio.wait_for(burst, 120)
     await bot.stop(signal.SIGTERM)
-    progress = await progress_of(db_path, [p.user_id for p in personas])
+    progress = await progress_of(database, [p.user_id for p in personas])
     for persona, count in zip(personas, answered, strict=True):
         saved = progress[persona.user_id]
         assert saved.status == Status.COMPLETED, (persona, saved.current)

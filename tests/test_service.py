@@ -22,7 +22,7 @@ from bot.survey.service import (
     SurveyService,
 )
 from bot.survey.state import Status
-from storage.sqlite import SqliteStore
+from storage import open_store
 from tests.factories import mini_survey
 
 AMAL = 1001  # a youth worker in Amman
@@ -147,13 +147,13 @@ async def test_pause_and_resume_exactly_where_stopped(service):
     assert resumed.question.id == "no_trust"
 
 
-async def test_progress_survives_reopening_the_database(db_path, service, store):
+async def test_progress_survives_reopening_the_database(database, service, store):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=1)
     await service.answer_button(AMAL, "no_trust", "1", update_id=2)
     await service.toggle_choice(AMAL, "priorities", "realism", update_id=3)
     await store.close()
-    reopened = await SqliteStore.open(db_path)
+    reopened = await open_store(database)
     try:
         fresh = SurveyService(reopened, mini_survey())
         current = await fresh.current(AMAL)

@@ -1,20 +1,21 @@
 """The delivery engine: sends stored send lists and due reminders, within Telegram's limits.
 
-Every message is a row in SQLite before it is sent. Rows are marked `sending` just before
-their API calls (a tenth of a second's worth at a time) and settled (sent, blocked, failed,
-or pending again) as soon as the answer arrives, so a restart resumes where the engine
-stopped:
+Every message is a row in the database before it is sent. Rows are marked `sending` just
+before their API calls (a tenth of a second's worth at a time) and settled (sent, blocked,
+failed, or pending again) as soon as the answer arrives, so a restart resumes where the
+engine stopped:
 
 - A graceful stop (SIGTERM, the Application stopping) claims nothing new, puts claimed rows
   not yet sent back to `pending` and waits for the calls in flight: nothing is left
   `sending`, nobody gets two copies, nobody is skipped.
-- After a crash (kill -9), rows found `sending` are sent again: nobody is skipped. Someone
-  receives a second copy only if Telegram had accepted their message in the instant between
-  its answer and the commit of `sent` (the answer's trip back, parsing it, and one SQLite
-  transaction shared with the other answers arriving then: a few milliseconds), so at most
-  the messages in flight at that instant (`Tuning.max_in_flight`, in practice rate x round
-  trip). A call that times out after Telegram received it is retried too, the other (rarer)
-  source of a second copy.
+- After a crash (kill -9) of this process, or of another instance sharing a PostgreSQL
+  database, the rows it left `sending` are sent again by the live instances (each row
+  carries the instance sending it): nobody is skipped. Someone receives a second copy only
+  if Telegram had accepted their message in the instant between its answer and the commit
+  of `sent` (the answer's trip back, parsing it, and one transaction shared with the other
+  answers arriving then: a few milliseconds), so at most the messages in flight at that
+  instant (`Tuning.max_in_flight`, in practice rate x round trip). A call that times out
+  after Telegram received it is retried too, the other (rarer) source of a second copy.
 
 Limits: one leaky bucket (aiolimiter) keeps every second under the configured rate; a
 `RetryAfter` pauses all sending for exactly the time Telegram asks; someone who blocked the
@@ -81,6 +82,7 @@ class Tuning:
     backoff: float = 2.0
     """Seconds before the second try; doubled for each further try."""
     max_in_flight: int = 64
+    """API calls at once: enough for the rate times Telegram's round trip."""
     progress_every: float = 3.0
     idle_poll: float = 0.5
     """How often to look for new work when there is none."""
@@ -94,14 +96,14 @@ class Tuning:
 def rate_limiter(rate: int) -> AsyncLimiter:
     """At most `rate` messages in any one second, while staying close to it.
 
-    A bucket of capacity `burst` draining at `r` per second lets through at most
-    `burst - 1 + ceil(r)` calls in any second, so `r = rate - (burst - 1)`, less 2% for
-    jitter between our clock and the arrival at Telegram. The burst (20 ms worth) absorbs
-    timer lateness in a busy event loop.
+    A leaky bucket of capacity `c` draining `r` per second lets through at most `c - 1 + r`
+    messages in any second. A capacity a little over one message (10 ms worth of extra
+    sends) lets sends woken late by a busy event loop catch up; `r` then leaves 2% of the
+    rate for jitter between our clock and the arrival at Telegram. Net: 97% of `rate`.
     """
-    burst = max(1, rate // 50)
-    drain = (rate - (burst - 1)) * 0.98
-    return AsyncLimiter(burst, burst / drain)
+    extra = rate * 0.01
+    drain = (rate - extra) * 0.98
+    return AsyncLimiter(1 + extra, (1 + extra) / drain)
 
 
 def settle(attempts: int, result: int | SendFailure, now: datetime, tuning: Tuning) -> Settlement:
@@ -148,9 +150,7 @@ class Broadcaster:
 
     async def start(self) -> None:
         """Resume unfinished broadcasts: rows left `sending` by a crash are sent again."""
-        requeued = await self._store.requeue_interrupted()
-        if requeued:
-            log.warning("broadcast_resumed requeued_sending=%d (possible duplicates)", requeued)
+        await self._adopt()
         self._stopping.clear()
         self._loops = [
             asyncio.create_task(self._dispatch(), name="invitations-dispatch"),
@@ -310,9 +310,17 @@ class Broadcaster:
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return self._stopping.is_set()
 
+    async def _adopt(self) -> None:
+        """Take over messages left `sending` by an instance that is gone (a crash, or another
+        instance sharing the database that was killed); they are sent again."""
+        requeued = await self._store.requeue_interrupted()
+        if requeued:
+            log.warning("broadcast_resumed requeued_sending=%d (possible duplicates)", requeued)
+
     async def _watch(self) -> None:
         while True:
             try:
+                await self._adopt()
                 await self.report_progress()
             except Exception:
                 log.exception("progress_report_failed")

@@ -87,7 +87,8 @@ class RsvpStore(Protocol):
 
 class BroadcastStore(Protocol):
     async def requeue_interrupted(self) -> int:
-        """After a restart: messages left in `sending` go back to `pending`. Returns how many."""
+        """Messages left `sending` by an instance no longer alive (after a crash) go back to
+        `pending`. Returns how many."""
         ...
 
     async def claim_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
