@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, _, use_language
+from bot.http import AiohttpRequest
 from bot.inbox import DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.invitations.telegram import start_delivery
@@ -47,6 +48,8 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(settings.api_base_url)
+        .request(AiohttpRequest(connection_pool_size=settings.concurrent_updates))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .update_queue(updates)
         .concurrent_updates(
             PerUserOrderedProcessor(settings.concurrent_updates, on_done=updates.mark_done)

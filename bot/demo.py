@@ -103,17 +103,21 @@ def _new_message(actions: list[BotAction]) -> bool:
     return any(action.method == "sendMessage" for action in actions)
 
 
-def _moved_past(question_id: str) -> Callable[[list[BotAction]], bool]:
-    """Wait for a new message that is not this question again: the next one or the summary.
+def moved_past(question_id: str) -> Callable[[list[BotAction]], bool]:
+    """Wait until the bot shows something other than this question: the next question (a new
+    message, or the tapped card edited into it) or the summary.
 
     After a crash the bot may show the current question once more; that is not an answer.
     """
 
     def moved(actions: list[BotAction]) -> bool:
-        return any(
-            action.method == "sendMessage" and question_on(action.reply_markup) != question_id
-            for action in actions
-        )
+        for action in actions:
+            shown = question_on(action.reply_markup)
+            if action.method == "sendMessage" and shown != question_id:
+                return True
+            if action.method == "editMessageText" and shown not in (None, question_id):
+                return True
+        return False
 
     return moved
 
@@ -126,7 +130,7 @@ async def answer(
     user: SimulatedUser, question: Question, persona: Persona, rng: random.Random
 ) -> None:
     """Answer one question as this persona would, through the bot's own buttons."""
-    moved = _moved_past(question.id)
+    moved = moved_past(question.id)
     if question.optional and rng.random() < 0.15:
         await user.tap(f"S:{question.id}", until=moved)
         return

@@ -101,12 +101,16 @@ async def show(update: Update, context: Context, screen: Screen) -> None:
             )
         case AskQuestion():
             await send(bot, chat_id, views.ask(screen))
+        case Recorded(question=question, value=value, then=AskQuestion() as then) if (
+            _tapped_message(update) is not None
+        ):
+            # A tap turns the question's card into the next question: one call instead of
+            # two, no stale keyboards left behind; the toast confirms what was saved.
+            await _edit(_tapped_message(update), views.ask(then))
         case Recorded(question=question, value=value, then=then):
-            query = update.callback_query
-            if query is not None and isinstance(query.message, Message):
-                await query.message.edit_text(
-                    views.recorded(question, value), parse_mode=ParseMode.HTML
-                )
+            tapped = _tapped_message(update)
+            if tapped is not None:
+                await _edit(tapped, views.Rendered(views.recorded(question, value)))
             await show(update, context, then)
         case Completed():
             for text in views.completed(screen):
@@ -140,14 +144,33 @@ async def show(update: Update, context: Context, screen: Screen) -> None:
             await send(bot, chat_id, _note(message_for(SurveyAlreadyCompleted())))
 
 
-async def acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
-    """Stop the button's spinner, optionally with an alert.
+def _tapped_message(update: Update) -> Message | None:
+    query = update.callback_query
+    return query.message if query is not None and isinstance(query.message, Message) else None
+
+
+async def _edit(message: Message | None, rendered: views.Rendered) -> None:
+    """Edit a card; an edit that changes nothing (a replayed update) is not an error."""
+    assert message is not None
+    try:
+        await message.edit_text(
+            rendered.text, parse_mode=ParseMode.HTML, reply_markup=rendered.keyboard
+        )
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def acknowledge(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Stop the button's spinner, optionally with a short toast or an alert to dismiss.
 
     Best effort: Telegram refuses to answer a query twice or once it is old, which happens
     to updates replayed after a crash; the user has had (or is getting) a reply anyway.
     """
     try:
-        await query.answer(alert, show_alert=alert is not None)
+        await query.answer(text, show_alert=alert)
     except BadRequest as error:
         log.info("callback_answer_refused", extra={"reason": str(error)})
 
@@ -163,7 +186,7 @@ async def explain(update: Update, context: Context, error: HiwarError) -> None:
             await acknowledge(query)
         return
     if query is not None:
-        await acknowledge(query, message_for(error))
+        await acknowledge(query, message_for(error), alert=True)
         return
     await send(context.bot, update.effective_chat.id, _note(message_for(error)))
     if isinstance(error, ButtonExpected):
@@ -171,12 +194,17 @@ async def explain(update: Update, context: Context, error: HiwarError) -> None:
 
 
 async def _show_current(update: Update, context: Context) -> None:
-    """Show the question the user is on, if they are answering at all."""
+    """Show the question the user is on, if they are answering at all: on the tapped card
+    when there is one (so that no second card appears), else as a new message."""
     try:
-        screen: Screen = await services(context).survey.current(_user_id(update))
+        screen = await services(context).survey.current(_user_id(update))
     except HiwarError:
         return
-    await show(update, context, screen)
+    tapped = _tapped_message(update)
+    if tapped is not None:
+        await _edit(tapped, views.ask(screen))
+    else:
+        await show(update, context, screen)
 
 
 def _user_id(update: Update) -> int:
@@ -337,7 +365,10 @@ async def button(update: Update, context: Context) -> None:
         await show(update, context, screen)
     # Answered last: the spinner stops once the result is on screen, and all the work that
     # can take time (storage) is done before the first reply, so replies arrive together.
-    await acknowledge(query)
+    saved = (
+        views.saved_toast(screen.question, screen.value) if isinstance(screen, Recorded) else None
+    )
+    await acknowledge(query, saved)
 
 
 async def _dispatch_button(
@@ -356,12 +387,8 @@ async def _dispatch_button(
             return await survey.answer_button(user_id, first, second, update_id)
         case "T":
             screen = await survey.toggle_choice(user_id, first, second, update_id)
-            query = update.callback_query
-            if isinstance(query.message, Message):
-                rendered = views.ask(screen)
-                await query.message.edit_text(
-                    rendered.text, parse_mode=ParseMode.HTML, reply_markup=rendered.keyboard
-                )
+            if _tapped_message(update) is not None:
+                await _edit(_tapped_message(update), views.ask(screen))
             return None
         case "D":
             return await survey.finish_choices(user_id, first, update_id)

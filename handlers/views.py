@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -214,6 +214,11 @@ def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
     if q.optional:
         navigation.append((_("Skip"), f"S:{q.id}"))
     return [*rows, navigation]
+
+
+def saved_toast(question: Question, value: AnswerValue) -> str:
+    """The short confirmation shown over the chat when a tap was saved (plain text)."""
+    return _("Saved: {answer}", answer=unescape(answer_text(question, value)))
 
 
 def recorded(question: Question, value: AnswerValue) -> str:

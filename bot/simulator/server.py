@@ -971,6 +971,8 @@ class FakeBotApi:
         self.dropped_updates = 0
         self.webhook_deliveries = 0
         self.webhook_failures: list[tuple[int, str]] = []
+        self.pushed: list[tuple[int, int | None, float]] = []
+        """(update_id, chat_id, time.monotonic()) of every update made available to the bot."""
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.blocked: set[int] = set()
@@ -1317,6 +1319,7 @@ class FakeBotApi:
         if kind == "callback_query" and isinstance(body, dict) and "id" in body:
             self._callback_queries[str(body["id"])] = chat_id
         record = _PendingUpdate(update_id, data, kind, chat_id)
+        self.pushed.append((update_id, chat_id, time.monotonic()))
         allowed = self._allowed_updates
         if (kind not in allowed) if allowed is not None else (kind in _DEFAULT_EXCLUDED_UPDATES):
             self.dropped_updates += 1
