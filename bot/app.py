@@ -13,6 +13,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
+from bot.http import AiohttpRequest
 from bot.i18n import LANGUAGES, _, use_language
 from bot.inbox import DurableUpdateQueue
 from bot.invitations.service import InvitationService
@@ -47,6 +48,8 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(settings.api_base_url)
+        .request(AiohttpRequest(connection_pool_size=settings.concurrent_updates))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .update_queue(updates)
         .concurrent_updates(
             PerUserOrderedProcessor(

@@ -157,8 +157,17 @@ async def answer(
             await user.send_text(str(rng.randint(1, 25)), until=moved)
 
 
-async def take_part(api: FakeBotApi, survey: Survey, persona: Persona, rng: random.Random) -> int:
-    """One respondent from /start to the summary; returns how many questions they answered."""
+async def take_part(
+    api: FakeBotApi,
+    survey: Survey,
+    persona: Persona,
+    rng: random.Random,
+    think: Callable[[], float] | None = None,
+) -> int:
+    """One respondent from /start to the summary; returns how many questions they answered.
+
+    `think` gives the seconds to pause before each answer (none: answer at once).
+    """
     user = api.make_user(persona.user_id, persona.name, language_code=persona.language)
     await user.send_command("/start", until=_new_message)
     await user.tap(LANGUAGE_NAMES[persona.language], until=_new_message)
@@ -166,6 +175,8 @@ async def take_part(api: FakeBotApi, survey: Survey, persona: Persona, rng: rand
         await user.tap(_("I agree"), until=_new_message)
     answered = 0
     while (question := current_question(user, survey)) is not None:
+        if think is not None:
+            await asyncio.sleep(think())
         await answer(user, question, persona, rng)
         answered += 1
     return answered
