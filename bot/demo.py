@@ -103,9 +103,14 @@ def _new_message(actions: list[BotAction]) -> bool:
     return any(action.method == "sendMessage" for action in actions)
 
 
+def _refused(actions: list[BotAction]) -> bool:
+    """The bot answered a tap with an alert (e.g. the person tapped an outdated view)."""
+    return any(a.method == "answerCallbackQuery" and a.show_alert for a in actions)
+
+
 def moved_past(question_id: str) -> Callable[[list[BotAction]], bool]:
-    """Wait until the bot shows something other than this question: the next question (a new
-    message, or the tapped card edited into it) or the summary.
+    """Wait until the bot shows something other than this question (the next question, as a
+    new message or the tapped card edited into it, or the summary), or refuses the tap.
 
     After a crash the bot may show the current question once more; that is not an answer.
     """
@@ -117,7 +122,7 @@ def moved_past(question_id: str) -> Callable[[list[BotAction]], bool]:
                 return True
             if action.method == "editMessageText" and shown not in (None, question_id):
                 return True
-        return False
+        return _refused(actions)
 
     return moved
 
@@ -128,12 +133,15 @@ def _answered(actions: list[BotAction]) -> bool:
 
 async def answer(
     user: SimulatedUser, question: Question, persona: Persona, rng: random.Random
-) -> None:
-    """Answer one question as this persona would, through the bot's own buttons."""
+) -> bool:
+    """Answer one question as this persona would, through the bot's own buttons.
+
+    Returns False when the bot refused the answer; like a person, the caller then looks at
+    the chat again and answers what it shows.
+    """
     moved = moved_past(question.id)
     if question.optional and rng.random() < 0.15:
-        await user.tap(f"S:{question.id}", until=moved)
-        return
+        return not _refused(await user.tap(f"S:{question.id}", until=moved))
     match question.type:
         case QuestionType.SINGLE_CHOICE:
             wanted = {
@@ -142,19 +150,22 @@ async def answer(
                 "country": persona.country,
             }.get(question.id)
             option = wanted or rng.choice(question.options).id
-            await user.tap(f"A:{question.id}:{option}", until=moved)
+            reactions = await user.tap(f"A:{question.id}:{option}", until=moved)
         case QuestionType.AGREEMENT_SCALE:
             value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1, 2))))
-            await user.tap(f"A:{question.id}:{value}", until=moved)
+            reactions = await user.tap(f"A:{question.id}:{value}", until=moved)
         case QuestionType.MULTIPLE_CHOICE:
             limit = question.max_choices or len(question.options)
             for option in rng.sample(question.options, rng.randint(1, min(2, limit))):
                 await user.tap(f"T:{question.id}:{option.id}", until=_answered)
-            await user.tap(f"D:{question.id}", until=moved)
+            reactions = await user.tap(f"D:{question.id}", until=moved)
         case QuestionType.FREE_TEXT:
-            await user.send_text(rng.choice(SAMPLE_TEXTS[persona.language]), until=moved)
-        case QuestionType.NUMBER:
-            await user.send_text(str(rng.randint(1, 25)), until=moved)
+            reactions = await user.send_text(
+                rng.choice(SAMPLE_TEXTS[persona.language]), until=moved
+            )
+        case _:
+            reactions = await user.send_text(str(rng.randint(1, 25)), until=moved)
+    return not _refused(reactions)
 
 
 async def take_part(
@@ -173,12 +184,15 @@ async def take_part(
     await user.tap(LANGUAGE_NAMES[persona.language], until=_new_message)
     with use_language(persona.language):
         await user.tap(_("I agree"), until=_new_message)
-    answered = 0
+    answered, refused_in_a_row = 0, 0
     while (question := current_question(user, survey)) is not None:
+        if refused_in_a_row > 3:
+            raise RuntimeError(f"{user!r} is stuck: the bot keeps refusing {question.id!r}")
         if think is not None:
             await asyncio.sleep(think())
-        await answer(user, question, persona, rng)
-        answered += 1
+        accepted = await answer(user, question, persona, rng)
+        answered += accepted
+        refused_in_a_row = 0 if accepted else refused_in_a_row + 1
     return answered
 
 
