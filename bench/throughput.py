@@ -133,7 +133,7 @@ async def crowd(count: int, concurrency: int, one: Callable[[int], Awaitable[Non
 async def measure(
     name: str,
     api: FakeBotApi,
-    bot: BotProcess,
+    bot: BotProcess | FleetProcesses,
     count: int,
     concurrency: int,
     one: Callable[[int], Awaitable[None]],
@@ -166,6 +166,48 @@ async def hiwar_phase(api: FakeBotApi, workdir: Path, respondents: int, concurre
             await take_part(api, SURVEY, persona, random.Random(persona.user_id))
 
         return await measure("Hiwar", api, bot, respondents, concurrency, one)
+
+
+class FleetProcesses:
+    """The instances of a fleet measured as one bot: CPU and peak memory summed."""
+
+    def __init__(self, members: list[BotProcess]) -> None:
+        self.members = members
+
+    def cpu_seconds(self) -> float:
+        return sum(m.cpu_seconds() for m in self.members)
+
+    def peak_rss_mb(self) -> float:
+        return sum(m.peak_rss_mb() for m in self.members)
+
+
+async def fleet_phase(
+    api: FakeBotApi, workdir: Path, respondents: int, concurrency: int, instances: int
+) -> Result:
+    """Hiwar on PostgreSQL: `instances` webhook processes behind a round-robin balancer."""
+    from bot.simulator.fleet import fleet
+    from storage.pgcluster import temporary_database
+
+    personas = make_personas(SURVEY, respondents, random.Random(1))
+    workdir.mkdir(parents=True, exist_ok=True)
+    async with (
+        temporary_database(workdir) as url,
+        fleet(api, url, instances=instances, workdir=workdir) as running,
+    ):
+        members = []
+        for instance in running.instances:
+            member = BotProcess([], api, workdir)
+            member.process = instance.process
+            members.append(member)
+
+        async def one(index: int) -> None:
+            persona = personas[index]
+            await take_part(api, SURVEY, persona, random.Random(persona.user_id))
+
+        return await measure(
+            f"Hiwar, PostgreSQL x{instances}", api, FleetProcesses(members), respondents,
+            concurrency, one,
+        )
 
 
 async def paced_phase(api: FakeBotApi, workdir: Path, respondents: int, think: float) -> Result:
@@ -243,6 +285,14 @@ async def main() -> None:
     parser.add_argument("--memory-respondents", type=int, default=10_000)
     parser.add_argument("--paced-respondents", type=int, default=100)
     parser.add_argument(
+        "--database", choices=("sqlite", "postgres"), default="sqlite",
+        help="postgres: only the saturated run, on a throwaway server",
+    )
+    parser.add_argument(
+        "--instances", type=int, default=1,
+        help="with --database postgres: webhook instances behind a round-robin balancer",
+    )
+    parser.add_argument(
         "--think",
         type=float,
         default=3.0,
@@ -257,6 +307,19 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
+        if args.database == "postgres":
+            async with FakeBotApi(token="781:BENCH") as api:
+                api.reply_timeout = 300
+                api.quiet = 0.0
+                result = await fleet_phase(
+                    api, workdir / "pg", args.respondents, args.concurrency, args.instances
+                )
+            print(
+                f"{result.name}: {result.rate:.1f} updates/s, p50 {result.percentile(50):.0f} "
+                f"ms, p95 {result.percentile(95):.0f} ms, p99 {result.percentile(99):.0f} ms, "
+                f"bot CPU {result.bot_cpu:.1f} s, peak memory {result.peak_rss_mb:.0f} MB"
+            )
+            return
         async with FakeBotApi(token="777:BENCH") as api:
             api.reply_timeout = 300
             api.quiet = 0.0

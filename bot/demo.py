@@ -91,12 +91,30 @@ def question_on(markup: dict[str, Any] | None) -> str | None:
     return None
 
 
+def current_view(user: SimulatedUser, survey: Survey) -> tuple[Question, int] | None:
+    """The question on the view the bot changed last, and that message's id (None: finished).
+
+    Like a person, look at what just changed: the newest message, or the card just edited.
+    """
+    looked_at: set[int | None] = set()
+    for action in reversed(user.messages):
+        if action.method not in ("sendMessage", "editMessageText") or (
+            action.message_id in looked_at  # an older state of a message seen already
+        ):
+            continue
+        looked_at.add(action.message_id)
+        question_id = question_on(action.reply_markup)
+        if question_id is not None and survey.has_question(question_id):
+            assert action.message_id is not None
+            return survey.question(question_id), action.message_id
+        if action.method == "sendMessage":
+            return None  # the summary (or a note) came after every question
+    return None
+
+
 def current_question(user: SimulatedUser, survey: Survey) -> Question | None:
-    """The question on the bot's newest message, read from its buttons (None: finished)."""
-    question_id = question_on((user.last_message or {}).get("reply_markup"))
-    return (
-        survey.question(question_id) if question_id and survey.has_question(question_id) else None
-    )
+    view = current_view(user, survey)
+    return view[0] if view else None
 
 
 def _new_message(actions: list[BotAction]) -> bool:
@@ -132,7 +150,11 @@ def _answered(actions: list[BotAction]) -> bool:
 
 
 async def answer(
-    user: SimulatedUser, question: Question, persona: Persona, rng: random.Random
+    user: SimulatedUser,
+    question: Question,
+    persona: Persona,
+    rng: random.Random,
+    message_id: int | None = None,
 ) -> bool:
     """Answer one question as this persona would, through the bot's own buttons.
 
@@ -141,7 +163,7 @@ async def answer(
     """
     moved = moved_past(question.id)
     if question.optional and rng.random() < 0.15:
-        return not _refused(await user.tap(f"S:{question.id}", until=moved))
+        return not _refused(await user.tap(f"S:{question.id}", until=moved, message_id=message_id))
     match question.type:
         case QuestionType.SINGLE_CHOICE:
             wanted = {
@@ -150,15 +172,21 @@ async def answer(
                 "country": persona.country,
             }.get(question.id)
             option = wanted or rng.choice(question.options).id
-            reactions = await user.tap(f"A:{question.id}:{option}", until=moved)
+            reactions = await user.tap(
+                f"A:{question.id}:{option}", until=moved, message_id=message_id
+            )
         case QuestionType.AGREEMENT_SCALE:
             value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1, 2))))
-            reactions = await user.tap(f"A:{question.id}:{value}", until=moved)
+            reactions = await user.tap(
+                f"A:{question.id}:{value}", until=moved, message_id=message_id
+            )
         case QuestionType.MULTIPLE_CHOICE:
             limit = question.max_choices or len(question.options)
             for option in rng.sample(question.options, rng.randint(1, min(2, limit))):
-                await user.tap(f"T:{question.id}:{option.id}", until=_answered)
-            reactions = await user.tap(f"D:{question.id}", until=moved)
+                await user.tap(
+                    f"T:{question.id}:{option.id}", until=_answered, message_id=message_id
+                )
+            reactions = await user.tap(f"D:{question.id}", until=moved, message_id=message_id)
         case QuestionType.FREE_TEXT:
             reactions = await user.send_text(
                 rng.choice(SAMPLE_TEXTS[persona.language]), until=moved
@@ -185,12 +213,13 @@ async def take_part(
     with use_language(persona.language):
         await user.tap(_("I agree"), until=_new_message)
     answered, refused_in_a_row = 0, 0
-    while (question := current_question(user, survey)) is not None:
+    while (view := current_view(user, survey)) is not None:
+        question, message_id = view
         if refused_in_a_row > 3:
             raise RuntimeError(f"{user!r} is stuck: the bot keeps refusing {question.id!r}")
         if think is not None:
             await asyncio.sleep(think())
-        accepted = await answer(user, question, persona, rng)
+        accepted = await answer(user, question, persona, rng, message_id)
         answered += accepted
         refused_in_a_row = 0 if accepted else refused_in_a_row + 1
     return answered

@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.i18n import N_, _, current_language, pick_language, set_language
 from bot.survey.errors import (
+    AlreadyAnswered,
     ButtonExpected,
     DuplicateUpdate,
     HiwarError,
@@ -186,6 +187,9 @@ async def explain(update: Update, context: Context, error: HiwarError) -> None:
             await acknowledge(query)
         return
     if query is not None:
+        if isinstance(error, StaleButton | AlreadyAnswered):
+            # The person is looking at an outdated view: bring the tapped card up to date.
+            await _show_current(update, context)
         await acknowledge(query, message_for(error), alert=True)
         return
     await send(context.bot, update.effective_chat.id, _note(message_for(error)))
