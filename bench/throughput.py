@@ -191,7 +191,7 @@ async def fleet_phase(
     personas = make_personas(SURVEY, respondents, random.Random(1))
     workdir.mkdir(parents=True, exist_ok=True)
     async with (
-        temporary_database(workdir) as url,
+        temporary_database() as url,
         fleet(api, url, instances=instances, workdir=workdir) as running,
     ):
         members = []
