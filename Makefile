@@ -24,15 +24,15 @@ lint: install
 
 # Re-extract messages from the code and merge them into each feature's catalog (translations
 # are kept); then fill in the new entries of locales/ar and locales/en.
-CATALOG_hiwar := bot/*.py bot/survey handlers/survey.py handlers/views.py handlers/errors.py
-CATALOG_reports := bot/reports handlers/coordinator.py
-CATALOG_invitations := bot/invitations handlers/invitations.py
+CATALOG_hiwar := bot/*.py bot/core bot/survey handlers/base handlers/survey.py
+CATALOG_reports := bot/reports handlers/reports.py
+CATALOG_invitations := bot/invitations handlers/invitations.py handlers/outbox.py
 catalogs: install
 	for domain in hiwar reports invitations; do \
 	  case $$domain in hiwar) src="$(CATALOG_hiwar)";; reports) src="$(CATALOG_reports)";; \
 	    invitations) src="$(CATALOG_invitations)";; esac; \
 	  $(BIN)/pybabel extract -k _n:1,2 --no-location --sort-output -o locales/$$domain.pot \
 	    $$(ls -d $$src 2>/dev/null) && \
-	  $(BIN)/pybabel update -i locales/$$domain.pot -d locales -D $$domain --no-location \
-	    --width 100 --init-missing; \
+	  $(BIN)/pybabel update -i locales/$$domain.pot -d locales -D $$domain \
+	    --width 100 --ignore-obsolete; \
 	done

@@ -32,14 +32,15 @@ from pathlib import Path
 
 from bot.app import running_bot
 from bot.config import Settings
-from bot.i18n import use_language
+from bot.core.access import Access, Actor
+from bot.core.i18n import use_language
+from bot.core.text import split_message
 from bot.reports import text
-from bot.reports.model import Actor, Filter
+from bot.reports.model import Filter
 from bot.reports.service import ReportService
 from bot.simulator import FakeBotApi
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import QuestionType, ReportRole, Side, Survey
-from handlers.views import split_message
 from storage.reports import SqliteReports
 from storage.sqlite import SqliteStore
 
@@ -155,9 +156,9 @@ async def main(count: int) -> None:
             f"setup: {count:,} completed responses inserted in {time.perf_counter() - started:.1f} s"
         )
         started = time.perf_counter()
-        reports = await ReportService.start(
-            SqliteReports(store), survey, {ADMIN.user_id}, threshold=5
-        )
+        db = SqliteReports(store)
+        access = Access(db, db, {ADMIN.user_id})
+        reports = await ReportService.start(db, survey, access, threshold=5)
         print(f"setup: report tallies counted in {time.perf_counter() - started:.1f} s")
 
         tallies = SqliteReports(store)
@@ -187,7 +188,7 @@ async def main(count: int) -> None:
         raw = await timed(from_the_answers, repeats=1)
         warm = await timed(summary)
         jordan = str(Filter(ReportRole.COUNTRY, "jordan"))
-        fresh = ReportService(SqliteReports(store), survey, {ADMIN.user_id}, threshold=5)
+        fresh = ReportService(db, survey, access, threshold=5)
         started = time.perf_counter()
         await summary(jordan, fresh)  # its privacy decisions still to make
         filtered_first = (time.perf_counter() - started) * 1000

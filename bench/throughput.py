@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.i18n import _, use_language
 from bot.demo import make_personas, moved_past, take_part
-from bot.i18n import _, use_language
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
-from handlers.views import LANGUAGE_NAMES
+from bot.survey.views import LANGUAGE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEY = load_survey(DEFAULT_SURVEY_PATH)

@@ -9,41 +9,51 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
+from bot.core.access import Access, Role
 from bot.http import AiohttpRequest
-from bot.i18n import LANGUAGES, _, use_language
 from bot.inbox import DurableUpdateQueue
 from bot.invitations.service import InvitationService
-from bot.invitations.telegram import start_delivery
 from bot.ordering import PerUserOrderedProcessor
 from bot.reports.service import ReportService
 from bot.survey.model import Survey
 from bot.survey.service import SurveyService
-from handlers import coordinator as coordinator_handlers
-from handlers import invitations as invitation_handlers
-from handlers import survey as survey_handlers
-from handlers.context import SERVICES_KEY, Services
-from handlers.errors import on_error
+from handlers import invitations, reports, survey
+from handlers.base import middleware
+from handlers.base.context import SERVICES_KEY, Services
+from handlers.base.errors import error_table, on_error
+from handlers.base.feature import Feature
+from handlers.base.menus import set_menus, set_role_menu, unknown_commands
+from handlers.outbox import start_delivery
 from storage import open_store
+from storage.cards import SqlLiveCards
 from storage.invitations import InvitationStore
 from storage.reports import SqlReports
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (coordinator_handlers, invitation_handlers, survey_handlers)
-"""Each feature's handlers module exposes `register(application)`. Handler groups:
--20 picks the locale, -10 keeps group chats out, -5 is for feature flows that must see typed
-text before the survey does (they raise ApplicationHandlerStop when they took the update),
-0 holds commands and buttons. The respondents' module stays last: its catch-all command and
-text handlers in group 0 would otherwise shadow the other features' commands."""
+INSTANCE_LOST = "instance_lost"
+"""bot_data key of the event set when this instance lost its place (see serve_until_signalled)."""
+
+FEATURES: tuple[Feature, ...] = (reports.FEATURE, invitations.FEATURE, survey.FEATURE)
+"""Every feature: its commands, its error table and its handlers. Handler groups: -20 picks
+the locale, -10 keeps group chats out (handlers/base/middleware.py), -5 is for flows that
+must see typed text before the survey does (they stop the update when they took it), 0
+holds commands, buttons (each kind its own pattern) and messages."""
 
 
 def build_application(
-    settings: Settings, token: str, services: Services, updates: DurableUpdateQueue
+    settings: Settings,
+    token: str,
+    services: Services,
+    updates: DurableUpdateQueue,
+    shared: bool,
 ) -> Application:
+    """`shared`: other instances use the same database (one user's updates are then ordered
+    across all of them)."""
     application = (
         ApplicationBuilder()
         .token(token)
@@ -56,30 +66,27 @@ def build_application(
                 settings.concurrent_updates,
                 on_done=updates.mark_done,
                 # Shared database: one user's updates are ordered across all instances.
-                turns=updates.take_turn if services.store.shared else None,
+                turns=updates.take_turn if shared else None,
             )
         )
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
-    for module in HANDLER_MODULES:
-        module.register(application)
+    middleware.register(application)
+    for feature in services.features:
+        feature.register(application)
+    application.add_handler(unknown_commands(services.features))
     application.add_error_handler(on_error)
     return application
 
 
-async def register_command_menus(application: Application) -> None:
-    """One command menu per language, plus the English one as the default."""
-    for language in (None, *LANGUAGES):
-        with use_language(language or "en"):
-            commands = [
-                BotCommand(name, _(description))
-                for name, description in {
-                    **survey_handlers.COMMANDS,
-                    **invitation_handlers.COMMANDS,
-                }.items()
-            ]
-        await application.bot.set_my_commands(commands, language_code=language)
+async def register_command_menus(application: Application, services: Services) -> None:
+    """Everyone's menu, one per language; the admins' and coordinators' in their chats."""
+    await set_menus(application.bot, services.features)
+    for admin in sorted(services.access.admins):
+        await set_role_menu(application.bot, services.features, admin, Role.ADMIN)
+    for coordinator in await services.reports.coordinator_ids():
+        await set_role_menu(application.bot, services.features, coordinator, Role.COORDINATOR)
 
 
 async def start_receiving(application: Application, settings: Settings, poll_timeout: int) -> None:
@@ -116,24 +123,27 @@ async def running_bot(
     store = await open_store(settings.database)
     try:
         invitation_store = InvitationStore(store)
+        report_store = SqlReports(store)
+        access = Access(report_store, report_store, settings.admin_ids)
         services = Services(
             settings=settings,
-            store=store,
+            access=access,
             survey=SurveyService(store, survey),
             invitations=InvitationService(
-                invitation_store,
-                survey,
-                settings.admin_ids,
-                timedelta(hours=settings.reminder_hours),
+                invitation_store, survey, access, timedelta(hours=settings.reminder_hours)
             ),
             reports=await ReportService.start(
-                SqlReports(store), survey, settings.admin_ids, settings.min_cell_size
+                report_store, survey, access, settings.min_cell_size
             ),
+            cards=SqlLiveCards(store.database),
+            features=FEATURES,
+            errors=error_table(FEATURES),
         )
         updates = DurableUpdateQueue(store)
-        application = build_application(settings, token, services, updates)
+        application = build_application(settings, token, services, updates, store.shared)
+        application.bot_data[INSTANCE_LOST] = store.instance_lost
         async with application:
-            await register_command_menus(application)
+            await register_command_menus(application, services)
             await application.start()
             await updates.replay_pending(application.bot)
             await start_receiving(application, settings, poll_timeout)
@@ -167,7 +177,7 @@ async def serve_until_signalled(settings: Settings, survey: Survey, token: str) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with running_bot(settings, survey, token) as application:
-        lost = application.bot_data[SERVICES_KEY].store.instance_lost
+        lost = application.bot_data[INSTANCE_LOST]
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in waits:

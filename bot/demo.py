@@ -18,15 +18,15 @@ from typing import Any
 
 from bot.app import running_bot
 from bot.config import Settings
-from bot.i18n import _, use_language
+from bot.core.i18n import _, use_language
 from bot.reports.text import plain
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser, keyboard_rows
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import Question, QuestionType, Side, Survey
-from handlers.views import LANGUAGE_NAMES
+from bot.survey.views import LANGUAGE_NAMES
 
 QUESTION_BUTTONS = frozenset("ATDSB")
-"""Callback-data kinds that belong to a survey question (see handlers/views.py)."""
+"""Callback-data kinds that belong to a survey question (see bot/survey/views.py)."""
 
 SAMPLE_TEXTS = {
     "en": [

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.invitations.audience import Selection
 from bot.invitations.model import (
     Audience,

@@ -12,7 +12,8 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.reports.model import AuditEntry, Cell, Coordinator, Filter, Grant, Role, Tally
+from bot.core.access import AuditEntry, Role
+from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
 from bot.survey.model import ReportRole
 from bot.survey.state import AnswerValue
 from storage.store import Store

@@ -1,5 +1,6 @@
 """Meta-tests: every message in the code has an Arabic and an English translation with the
-same placeholders, every respondent command has help text, and Arabic plurals have six forms."""
+same placeholders, every command of every feature has help text, and Arabic plurals have six
+forms."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from telegram.ext import ApplicationBuilder, CommandHandler
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, _, _n, use_language
-from handlers.survey import COMMANDS
+from bot.app import FEATURES
+from bot.core.i18n import LANGUAGES, LOCALES_DIR, _, _n, use_language
+from handlers.base.feature import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -94,10 +97,33 @@ def test_arabic_has_six_plural_forms(count, expected):
 
 
 def test_every_command_has_help_text_in_both_languages():
-    for name, description in COMMANDS.items():
+    commands = all_commands(FEATURES)
+    assert {"start", "summary", "grant", "invite", "unsubscribe"} <= {c.name for c in commands}
+    translated = {language: catalog_entries(language) for language in LANGUAGES}
+    for command in commands:
         for language in LANGUAGES:
+            assert command.help in translated[language], (command.name, language)
             with use_language(language):
-                assert _(description).strip(), name
+                assert _(command.help).strip(), command.name
+
+
+def test_every_command_is_registered_and_every_registered_command_listed():
+    application = ApplicationBuilder().token("1:TEST").build()
+    for feature in FEATURES:
+        feature.register(application)
+    registered = {
+        name
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }
+    assert registered == {c.name for c in all_commands(FEATURES)}
+
+
+def test_command_names_are_unique_across_features():
+    names = [c.name for c in all_commands(FEATURES)]
+    assert len(names) == len(set(names))
 
 
 def test_commands_inside_arabic_are_isolated():

@@ -14,9 +14,9 @@ from itertools import count
 import pytest
 from openpyxl import load_workbook
 
-from bot.i18n import _, use_language
+from bot.core.i18n import _, use_language
 from bot.simulator import BotAction, SimulatedUser
-from handlers.context import SERVICES_KEY, Services
+from handlers.base.context import SERVICES_KEY, Services
 from tests.e2e import Harness
 from tests.respondents import answers, column_name, complete
 
@@ -294,7 +294,7 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
     ]
     codes = [
         row[0]
-        for row in await services(hiwar).store.fetchall(
+        for row in await hiwar.query(
             "SELECT respondent_code FROM responses ORDER BY respondent_code"
         )
     ]

@@ -9,7 +9,7 @@ from bot.survey.errors import (
     EmptyAnswer,
     NotANumber,
     NothingChosen,
-    StaleButton,
+    StaleQuestion,
     TextTooLong,
     TooManyChoices,
 )
@@ -69,7 +69,7 @@ def test_toggle_respects_maximum_and_keeps_definition_order():
     with pytest.raises(TooManyChoices):
         engine.toggle(question, draft, "realism")
     assert engine.toggle(question, draft, "funding") == ("inclusion",)
-    with pytest.raises(StaleButton):
+    with pytest.raises(StaleQuestion):
         engine.toggle(question, draft, "nonexistent")
     with pytest.raises(NothingChosen):
         engine.finish_selection(())

@@ -12,15 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.access import Access, Actor
 from bot.demo import make_personas, take_part
 from bot.invitations.model import Rsvp
-from bot.invitations.service import InvitationService
+from bot.invitations.service import InvitationService, Launched
 from bot.simulator import FakeBotApi
 from bot.simulator.fleet import fleet
 from bot.survey.state import Status
 from storage import Store, open_store
 from storage.invitations import InvitationStore
 from storage.pgcluster import PgCluster, create_database, drop_database
+from storage.reports import SqlReports
 from tests.e2e import ADMIN_ID, SHIPPED_SURVEY
 from tests.test_invitations_domain import ready_draft
 
@@ -112,12 +114,7 @@ async def test_a_broadcast_to_1000_shared_by_two_instances_reaches_each_once(
     store = await open_store(shared_database)
     try:
         users = await seed_recipients(store, 1000)
-        invitations = InvitationStore(store)
-        service = InvitationService(
-            invitations, SHIPPED_SURVEY, frozenset({ADMIN_ID}), timedelta(hours=24)
-        )
-        await invitations.save_draft(ADMIN_ID, ready_draft(), datetime.now(UTC))
-        launched = await service.launch(ADMIN_ID, "en")
+        launched = await launch(store)
         assert launched.recipients == 1000
     finally:
         await store.close()
@@ -141,14 +138,18 @@ async def test_a_broadcast_to_1000_shared_by_two_instances_reaches_each_once(
     assert len(senders) == 2 and sum(count for _i, count in senders) == 1000, senders
 
 
+async def launch(store: Store) -> Launched:
+    """The admin sends a ready invitation to everyone who asked for invitations."""
+    invitations, reports = InvitationStore(store), SqlReports(store)
+    access = Access(reports, reports, {ADMIN_ID})
+    service = InvitationService(invitations, SHIPPED_SURVEY, access, timedelta(hours=24))
+    await invitations.save_draft(ADMIN_ID, ready_draft(), datetime.now(UTC))
+    return await service.launch(Actor(ADMIN_ID, "Admin"), "en")
+
+
 async def launch_to(store: Store, recipients: int) -> int:
     await seed_recipients(store, recipients)
-    invitations = InvitationStore(store)
-    service = InvitationService(
-        invitations, SHIPPED_SURVEY, frozenset({ADMIN_ID}), timedelta(hours=24)
-    )
-    await invitations.save_draft(ADMIN_ID, ready_draft(), datetime.now(UTC))
-    return (await service.launch(ADMIN_ID, "en")).invitation_id
+    return (await launch(store)).invitation_id
 
 
 async def test_what_a_dead_instance_was_sending_is_sent_by_the_others(shared_database: str):

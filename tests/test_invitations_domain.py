@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.i18n import use_language
+from bot.core.access import Access, Actor
+from bot.core.errors import NotAnAdmin
+from bot.core.i18n import use_language
 from bot.invitations import calendar, clock, views, wizard
 from bot.invitations.delivery import (
     Broadcaster,
@@ -33,7 +35,6 @@ from bot.invitations.errors import (
     EventStarted,
     NobodyToInvite,
     NoInvitationDraft,
-    NotAnAdmin,
     NotArabic,
     PreviewOnly,
     TimeSkipped,
@@ -57,11 +58,13 @@ from bot.survey.errors import ButtonExpected, EmptyAnswer, TextTooLong
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from storage import Store, open_store
 from storage.invitations import InvitationStore
+from storage.reports import SqlReports
 
 SURVEY = load_survey(DEFAULT_SURVEY_PATH)
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 AMMAN = ZoneInfo("Asia/Amman")
 ADMIN = 900_001
+ADMIN_ACTOR = Actor(ADMIN, "Hiwar admin")
 
 # Personas: who they are, the language they chose, and their profile answers.
 AMAL = 1001  # a youth worker in Amman, asked for invitations
@@ -102,9 +105,15 @@ def invitations_store(store: Store) -> InvitationStore:
     return InvitationStore(store)
 
 
+def admin_access(store: Store) -> Access:
+    """The Hiwar admin's permissions, audited in this database."""
+    reports = SqlReports(store)
+    return Access(reports, reports, {ADMIN})
+
+
 @pytest.fixture
-def service(invitations_store) -> InvitationService:
-    return InvitationService(invitations_store, SURVEY, frozenset({ADMIN}), timedelta(hours=24))
+def service(store, invitations_store) -> InvitationService:
+    return InvitationService(invitations_store, SURVEY, admin_access(store), timedelta(hours=24))
 
 
 async def respond(store: Store, user_id: int, people: dict = PEOPLE) -> None:
@@ -142,7 +151,7 @@ def ready_draft(**changes: object) -> Draft:
 
 async def launch(service, invitations_store, **changes: object) -> int:
     await invitations_store.save_draft(ADMIN, ready_draft(**changes), NOW)
-    launched = await service.launch(ADMIN, "en")
+    launched = await service.launch(ADMIN_ACTOR, "en")
     return launched.invitation_id
 
 
@@ -210,47 +219,47 @@ def test_time_zone_by_city_and_arabic_digits():
 
 async def test_only_admins_may_invite(service):
     with pytest.raises(NotAnAdmin):
-        await service.open_wizard(AMAL)
+        await service.open_wizard(Actor(AMAL, "Amal"))
     assert not await service.has_draft(AMAL)
 
 
-async def test_the_wizard_survives_a_restart(service, invitations_store, everyone):
-    await service.open_wizard(ADMIN)
-    await service.type_text(ADMIN, "ورشة عمّان")
+async def test_the_wizard_survives_a_restart(service, store, invitations_store, everyone):
+    await service.open_wizard(ADMIN_ACTOR)
+    await service.type_text(ADMIN_ACTOR, "ورشة عمّان")
     restarted = InvitationService(
-        invitations_store, SURVEY, frozenset({ADMIN}), timedelta(hours=24)
+        invitations_store, SURVEY, admin_access(store), timedelta(hours=24)
     )
-    screen = await restarted.open_wizard(ADMIN)
+    screen = await restarted.open_wizard(ADMIN_ACTOR)
     assert screen.draft.step == Step.TITLE_EN
     assert screen.draft.title_ar == "ورشة عمّان"
 
 
 async def test_stale_wizard_buttons_change_nothing(service, everyone):
-    await service.open_wizard(ADMIN)
+    await service.open_wizard(ADMIN_ACTOR)
     with pytest.raises(NoInvitationDraft):
-        await service.back(ADMIN, Step.PLACE)
+        await service.back(ADMIN_ACTOR, Step.PLACE)
     with pytest.raises(NoInvitationDraft):
-        await service.preview(ADMIN)
+        await service.preview(ADMIN_ACTOR)
     with pytest.raises(NoInvitationDraft):
-        await service.launch(ADMIN, "en")
+        await service.launch(ADMIN_ACTOR, "en")
 
 
 async def test_audience_filters_and_counts(service, invitations_store, everyone):
     await invitations_store.save_draft(ADMIN, ready_draft(step=Step.AUDIENCE), NOW)
-    screen = await service.open_wizard(ADMIN)
+    screen = await service.open_wizard(ADMIN_ACTOR)
     assert dict(screen.recipients) == {"ar": 1, "en": 2}  # Leila declined invitations
     assert set(screen.choices) == set(Dimension)
-    await service.show_filter(ADMIN, Dimension.LEVEL)
-    screen = await service.toggle_filter(ADMIN, Dimension.LEVEL, "local")
+    await service.show_filter(ADMIN_ACTOR, Dimension.LEVEL)
+    screen = await service.toggle_filter(ADMIN_ACTOR, Dimension.LEVEL, "local")
     assert dict(screen.recipients) == {"ar": 1, "en": 1}  # Amal and Sami
-    await service.show_filter(ADMIN, Dimension.LANGUAGE)
-    screen = await service.toggle_filter(ADMIN, Dimension.LANGUAGE, "en")
+    await service.show_filter(ADMIN_ACTOR, Dimension.LANGUAGE)
+    screen = await service.toggle_filter(ADMIN_ACTOR, Dimension.LANGUAGE, "en")
     assert dict(screen.recipients) == {"en": 1}
     with pytest.raises(NoInvitationDraft):  # a value from another dimension's buttons
-        await service.toggle_filter(ADMIN, Dimension.LANGUAGE, "local")
+        await service.toggle_filter(ADMIN_ACTOR, Dimension.LANGUAGE, "local")
     with pytest.raises(ButtonExpected):
-        await service.type_text(ADMIN, "everyone please")
-    screen = await service.everyone(ADMIN)
+        await service.type_text(ADMIN_ACTOR, "everyone please")
+    screen = await service.everyone(ADMIN_ACTOR)
     assert screen.draft.audience == Audience()
     assert sum(screen.recipients.values()) == 3
 
@@ -260,14 +269,14 @@ async def test_launch_stores_the_send_list_once(service, invitations_store, ever
     assert await invitations_store.figures(invitation_id) == DeliveryFigures(pending=3)
     assert not await service.has_draft(ADMIN)
     with pytest.raises(NoInvitationDraft):  # Send tapped twice
-        await service.launch(ADMIN, "en")
+        await service.launch(ADMIN_ACTOR, "en")
 
 
 async def test_nobody_to_invite(service, invitations_store, everyone):
     only_tunisia = Audience({Dimension.COUNTRY: frozenset({"tunisia"})})
     await invitations_store.save_draft(ADMIN, ready_draft(audience=only_tunisia), NOW)
     with pytest.raises(NobodyToInvite):
-        await service.launch(ADMIN, "en")
+        await service.launch(ADMIN_ACTOR, "en")
 
 
 # -- the delivery engine ----------------------------------------------------------------------
@@ -484,7 +493,7 @@ async def test_rsvp_can_be_changed_and_reminders_follow(
     await service.answer(AMAL, invitation_id, Rsvp.MAYBE)  # …and again
     await service.answer(KARIM, invitation_id, Rsvp.DECLINED)
     await service.answer(SAMI, invitation_id, Rsvp.ATTENDING)
-    [summary] = await service.overview(ADMIN)
+    [summary] = await service.overview(ADMIN_ACTOR)
     assert summary.answers == {Rsvp.MAYBE: 1, Rsvp.DECLINED: 1, Rsvp.ATTENDING: 1}
     assert summary.unanswered == 0
 
@@ -548,11 +557,11 @@ async def test_delete_erases_everything_about_the_person(
     await service.unsubscribe(AMAL)
     assert await store.delete_respondent(AMAL)
     assert await invitations_store.invitation_sent_to(invitation_id, AMAL) is None
-    [summary] = await service.overview(ADMIN)
+    [summary] = await service.overview(ADMIN_ACTOR)
     assert summary.answers == {}
     assert summary.figures == DeliveryFigures(sent=2)
     await store.save_language(ADMIN, "en", NOW)  # an admin who also answered the survey
-    await service.open_wizard(ADMIN)
+    await service.open_wizard(ADMIN_ACTOR)
     await store.delete_respondent(ADMIN)
     assert not await service.has_draft(ADMIN)
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.i18n import _, use_language
+from bot.core.i18n import _, use_language
 from bot.invitations import clock
-from bot.invitations import telegram as invitations_telegram
 from bot.invitations.delivery import Tuning
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser
+from handlers import outbox as invitations_telegram
 from storage import open_store
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 from tests.test_invitations_domain import AMAL, KARIM, LEILA, PEOPLE, SAMI, respond
@@ -107,6 +107,12 @@ def reminders(user: SimulatedUser) -> list[BotAction]:
     ]
 
 
+def last_message(actions: list[BotAction]) -> str:
+    """The text of the last message the bot sent among `actions` (the tap's answer comes
+    after it)."""
+    return plain(next(a for a in reversed(actions) if a.method == "sendMessage").text)
+
+
 def final_reports(admin: SimulatedUser) -> list[str]:
     return [a.text for a in admin.messages if a.text and "Invitation sent" in a.text]
 
@@ -151,12 +157,12 @@ async def test_invite_preview_send_in_each_language(bot: Harness):
     await admin.tap("Jordan")
     await admin.tap("Iraq")
     replies = await admin.tap("Done")
-    assert "2 people would receive it" in plain(replies[-1].text)
+    assert "2 people would receive it" in plain(replies[0].text)
     preview = await admin.tap("Preview", until=lambda actions: len(actions) >= 4)
     arabic_card, english_card = (a for a in preview if a.method == "sendDocument")
     assert arabic_card.text.startswith("يسعدنا")
     assert "https://meet.example.org/hiwar" in english_card.text
-    assert "(in Arabic: 1, in English: 1)" in plain(preview[-1].text)
+    assert "(in Arabic: 1, in English: 1)" in last_message(preview)
     replies = await admin.tap("سأحضر", message_id=arabic_card.message_id)
     assert "preview" in replies[0].callback_text
 
@@ -187,7 +193,7 @@ async def test_only_admins_invite_and_the_wizard_can_be_cancelled(bot: Harness):
     amal, *_others = await seed(bot)
     await bot.start()
     replies = await amal.send_command("/invite")
-    assert replies[0].text == label("ar", "This command is only for coordinators.")
+    assert replies[0].text == label("ar", "This command is for administrators.")
     admin = bot.admin("en")
     await admin.send_command("/invite")
     await admin.send_text("ورشة")
@@ -293,7 +299,7 @@ async def test_unsubscribe_stops_all_invitations(bot: Harness):
     assert replies[0].text.startswith("Done: you will not receive")
     admin = bot.admin("en")
     preview = await create_invitation(admin)
-    assert "2 people would receive it" in plain(preview[-1].text)
+    assert "2 people would receive it" in last_message(preview)
     await broadcast(bot.api, admin)
     assert [len(documents(u)) for u in (amal, karim, sami)] == [1, 1, 0]
     assert not sami.chat.errors

@@ -2,13 +2,13 @@
 
 import pytest
 
+from bot.core.errors import DuplicateUpdate
 from bot.survey.errors import (
     AlreadyAnswered,
-    DuplicateUpdate,
     NoActiveSurvey,
     NothingToGoBackTo,
     NotOptional,
-    StaleButton,
+    StaleQuestion,
     SurveyAlreadyCompleted,
 )
 from bot.survey.service import (
@@ -97,9 +97,9 @@ async def test_stale_and_repeated_buttons(service):
     await service.answer_button(AMAL, "level", "national", update_id=1)
     with pytest.raises(AlreadyAnswered):
         await service.answer_button(AMAL, "level", "national", update_id=2)
-    with pytest.raises(StaleButton):
+    with pytest.raises(StaleQuestion):
         await service.answer_button(AMAL, "level", "local", update_id=3)
-    with pytest.raises(StaleButton):
+    with pytest.raises(StaleQuestion):
         await service.toggle_choice(AMAL, "priorities", "funding", update_id=4)
 
 

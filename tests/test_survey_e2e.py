@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from bot.core.i18n import _, use_language
 from bot.demo import Persona, current_question, take_part
-from bot.i18n import _, use_language
 from bot.simulator import SimulatedUser
 from storage import open_store
 from tests.e2e import Harness

@@ -1,15 +1,11 @@
-"""Named errors of the invitations feature; handlers/invitations.py maps each to a message."""
+"""Named errors of the invitations feature; bot/invitations/messages.py explains each."""
 
 from __future__ import annotations
 
-from bot.survey.errors import HiwarError
+from bot.core.errors import HiwarError, StaleButton
 
 
-class NotAnAdmin(HiwarError):
-    """An invitations command from someone who is not in HIWAR_ADMIN_IDS."""
-
-
-class NoInvitationDraft(HiwarError):
+class NoInvitationDraft(StaleButton):
     """A wizard button was tapped but no invitation is being prepared (or another step is)."""
 
 

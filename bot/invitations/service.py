@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.core.access import Access, Action, Actor, Role
+from bot.core.i18n import N_
 from bot.invitations import audience, clock, wizard
 from bot.invitations.errors import (
     EventStarted,
     NobodyToInvite,
     NoInvitationDraft,
-    NotAnAdmin,
     PreviewOnly,
     UnknownInvitation,
 )
@@ -33,6 +34,13 @@ from bot.invitations.ports import InvitationStore
 from bot.invitations.wizard import Draft, Step
 from bot.survey.errors import ButtonExpected
 from bot.survey.model import Survey
+
+OPEN_WIZARD = Action("invite", N_("invitation wizard opened"))
+LAUNCH = Action("launch", N_("invitation sent"))
+DISCARD = Action("discard", N_("invitation discarded"))
+OVERVIEW = Action("invitations", N_("list of invitations"))
+"""What the audit log records of this feature; the wizard's steps in between are checked
+(admins only) but not recorded one by one."""
 
 PREVIEW_ID = 0
 """The invitation id on the buttons of a preview (real ids start at 1)."""
@@ -80,12 +88,12 @@ class InvitationService:
         self,
         store: InvitationStore,
         survey: Survey,
-        admin_ids: frozenset[int],
+        access: Access,
         remind_before: timedelta,
     ) -> None:
         self._store = store
         self._survey = survey
-        self._admin_ids = admin_ids
+        self._access = access
         self._remind_before = remind_before
         self.dimensions = audience.dimensions(survey)
 
@@ -94,63 +102,68 @@ class InvitationService:
 
     # -- the wizard --------------------------------------------------------------------
 
-    async def open_wizard(self, admin_id: int) -> WizardScreen:
+    async def open_wizard(self, admin: Actor) -> WizardScreen:
         """/invite: a new draft, or the one in progress shown again where it stopped."""
-        self._require_admin(admin_id)
-        draft = await self._store.get_draft(admin_id)
+        await self._access.authorize(admin, Role.ADMIN, OPEN_WIZARD)
+        return await self.current_step(admin)
+
+    async def current_step(self, admin: Actor) -> WizardScreen:
+        """The draft where it stands (a new one if there is none), without an audit entry."""
+        await self._access.check(admin.user_id, Role.ADMIN)
+        draft = await self._store.get_draft(admin.user_id)
         if draft is None:
             draft = Draft()
-            await self._store.save_draft(admin_id, draft, clock.now())
+            await self._store.save_draft(admin.user_id, draft, clock.now())
         return await self._screen(draft)
 
     async def has_draft(self, user_id: int) -> bool:
         """Whether typed text from this user belongs to the wizard (cheap for non-admins)."""
-        return user_id in self._admin_ids and await self._store.get_draft(user_id) is not None
+        return self._access.is_admin(user_id) and await self._store.get_draft(user_id) is not None
 
-    async def type_text(self, admin_id: int, text: str) -> WizardScreen:
-        draft = await self._draft(admin_id)
+    async def type_text(self, admin: Actor, text: str) -> WizardScreen:
+        draft = await self._draft(admin)
         if draft.step not in wizard.TYPED_STEPS:
             raise ButtonExpected
-        return await self._save(admin_id, wizard.accept(draft, text, clock.now()))
+        return await self._save(admin, wizard.accept(draft, text, clock.now()))
 
-    async def back(self, admin_id: int, step: Step) -> WizardScreen:
-        draft = await self._draft(admin_id, step)
+    async def back(self, admin: Actor, step: Step) -> WizardScreen:
+        draft = await self._draft(admin, step)
         earlier = wizard.previous(step)
         if earlier is None:
             raise NoInvitationDraft
-        return await self._save(admin_id, replace(draft, step=earlier, editing=None))
+        return await self._save(admin, replace(draft, step=earlier, editing=None))
 
-    async def show_filter(self, admin_id: int, dimension: Dimension | None) -> WizardScreen:
+    async def show_filter(self, admin: Actor, dimension: Dimension | None) -> WizardScreen:
         """Show the values of one audience dimension for ticking (None: back to the summary)."""
-        draft = await self._draft(admin_id, Step.AUDIENCE)
+        draft = await self._draft(admin, Step.AUDIENCE)
         if dimension is not None and dimension not in self.dimensions:
             raise NoInvitationDraft
-        return await self._save(admin_id, replace(draft, editing=dimension))
+        return await self._save(admin, replace(draft, editing=dimension))
 
-    async def toggle_filter(self, admin_id: int, dimension: Dimension, value: str) -> WizardScreen:
-        draft = await self._draft(admin_id, Step.AUDIENCE)
+    async def toggle_filter(self, admin: Actor, dimension: Dimension, value: str) -> WizardScreen:
+        draft = await self._draft(admin, Step.AUDIENCE)
         if draft.editing != dimension or value not in {c.id for c in self.choices(dimension)}:
             raise NoInvitationDraft
         return await self._save(
-            admin_id, replace(draft, audience=draft.audience.toggled(dimension, value))
+            admin, replace(draft, audience=draft.audience.toggled(dimension, value))
         )
 
-    async def everyone(self, admin_id: int) -> WizardScreen:
-        draft = await self._draft(admin_id, Step.AUDIENCE)
-        return await self._save(admin_id, replace(draft, audience=Audience(), editing=None))
+    async def everyone(self, admin: Actor) -> WizardScreen:
+        draft = await self._draft(admin, Step.AUDIENCE)
+        return await self._save(admin, replace(draft, audience=Audience(), editing=None))
 
-    async def preview(self, admin_id: int) -> WizardScreen:
-        draft = await self._draft(admin_id, Step.AUDIENCE)
-        return await self._save(admin_id, replace(draft, step=Step.PREVIEW, editing=None))
+    async def preview(self, admin: Actor) -> WizardScreen:
+        draft = await self._draft(admin, Step.AUDIENCE)
+        return await self._save(admin, replace(draft, step=Step.PREVIEW, editing=None))
 
-    async def launch(self, admin_id: int, admin_language: str) -> Launched:
+    async def launch(self, admin: Actor, admin_language: str) -> Launched:
         """Send: store the invitation and its send list, atomically with ending the wizard."""
-        draft = await self._draft(admin_id, Step.PREVIEW)
+        draft = await self._draft(admin, Step.PREVIEW)
         selection = audience.selection(self._survey, draft.audience)
         if not sum((await self._store.count_recipients(selection)).values()):
             raise NobodyToInvite
         launched = await self._store.launch(
-            admin_id,
+            admin.user_id,
             admin_language,
             draft.event(),
             draft.audience,
@@ -160,11 +173,14 @@ class InvitationService:
         )
         if launched is None:
             raise NoInvitationDraft
-        return Launched(*launched)
+        result = Launched(*launched)
+        detail = f"{result.invitation_id}: {result.recipients}"
+        await self._access.authorize(admin, Role.ADMIN, LAUNCH, detail)
+        return result
 
-    async def cancel(self, admin_id: int) -> bool:
-        self._require_admin(admin_id)
-        return await self._store.delete_draft(admin_id)
+    async def cancel(self, admin: Actor) -> bool:
+        await self._access.authorize(admin, Role.ADMIN, DISCARD)
+        return await self._store.delete_draft(admin.user_id)
 
     # -- recipients --------------------------------------------------------------------
 
@@ -186,27 +202,23 @@ class InvitationService:
         """/unsubscribe: no invitation or reminder ever again, including queued ones."""
         await self._store.opt_out(user_id, OptOut.UNSUBSCRIBED, clock.now())
 
-    async def overview(self, admin_id: int) -> list[InvitationSummary]:
+    async def overview(self, admin: Actor) -> list[InvitationSummary]:
         """/invitations: the latest invitations with delivery figures and RSVP counts."""
-        self._require_admin(admin_id)
+        await self._access.authorize(admin, Role.ADMIN, OVERVIEW)
         return await self._store.summaries(LISTED)
 
     # -- internals ---------------------------------------------------------------------
 
-    def _require_admin(self, user_id: int) -> None:
-        if user_id not in self._admin_ids:
-            raise NotAnAdmin
-
-    async def _draft(self, admin_id: int, step: Step | None = None) -> Draft:
+    async def _draft(self, admin: Actor, step: Step | None = None) -> Draft:
         """The admin's draft; with `step`, only if the wizard is at that step (else stale)."""
-        self._require_admin(admin_id)
-        draft = await self._store.get_draft(admin_id)
+        await self._access.check(admin.user_id, Role.ADMIN)
+        draft = await self._store.get_draft(admin.user_id)
         if draft is None or (step is not None and draft.step != step):
             raise NoInvitationDraft
         return draft
 
-    async def _save(self, admin_id: int, draft: Draft) -> WizardScreen:
-        await self._store.save_draft(admin_id, draft, clock.now())
+    async def _save(self, admin: Actor, draft: Draft) -> WizardScreen:
+        await self._store.save_draft(admin.user_id, draft, clock.now())
         return await self._screen(draft)
 
     async def _screen(self, draft: Draft) -> WizardScreen:

@@ -1,8 +1,7 @@
-"""Pure rendering of invitations, the wizard, progress and listings, in the current language.
+"""Pure rendering of invitations, the wizard, progress and listings, in the current language,
+and the feature's buttons (typed callback data; any of them may be stale).
 
 Dates and times are formatted by Babel for the reader's locale, in the event's own time zone.
-Callback data: `iv:<action>[:…]` for the wizard, `rsvp:<invitation>:<answer>` for answers;
-all well under Telegram's 64 bytes, and any of them may be stale.
 """
 
 from __future__ import annotations
@@ -21,9 +20,10 @@ from babel.dates import (
     get_timezone_location,
     get_timezone_name,
 )
-from telegram import InlineKeyboardMarkup
 
-from bot.i18n import N_, _, _n, current_language, is_rtl
+from bot.core.callbacks import CallbackData
+from bot.core.i18n import N_, _, _n, current_language, is_rtl
+from bot.core.views import CHOSEN, Button, Rows, View, pair_up
 from bot.invitations import calendar, wizard
 from bot.invitations.model import (
     BroadcastStatus,
@@ -36,7 +36,6 @@ from bot.invitations.model import (
 )
 from bot.invitations.service import PREVIEW_ID, Launched, RsvpSaved, WizardScreen
 from bot.invitations.wizard import Step
-from handlers.views import CHOSEN, Button, Rendered, keyboard, pair_up
 
 RSVP_LABELS: dict[Rsvp, str] = {
     Rsvp.ATTENDING: N_("Attending"),
@@ -74,6 +73,58 @@ PROMPTS: dict[Step, str] = {
     ),
 }
 ZONE_EXAMPLES = "Asia/Amman, Asia/Baghdad, Africa/Tunis, Europe/Brussels"
+FLOW = "wizard"
+"""The wizard's steps share one live keyboard per admin (handlers/base/present.py)."""
+
+
+@dataclass(frozen=True)
+class EditAudience(CallbackData):
+    """Show the values of one audience dimension for ticking (None: back to the summary)."""
+
+    prefix = "ivd"
+    dimension: Dimension | None
+
+
+@dataclass(frozen=True)
+class TickAudience(CallbackData):
+    prefix = "ivt"
+    dimension: Dimension
+    value: str
+
+
+@dataclass(frozen=True)
+class InviteEveryone(CallbackData):
+    prefix = "iva"
+
+
+@dataclass(frozen=True)
+class WizardBack(CallbackData):
+    prefix = "ivb"
+    step: Step
+
+
+@dataclass(frozen=True)
+class ShowPreview(CallbackData):
+    prefix = "ivp"
+
+
+@dataclass(frozen=True)
+class SendInvitation(CallbackData):
+    prefix = "ivs"
+
+
+@dataclass(frozen=True)
+class DiscardInvitation(CallbackData):
+    prefix = "ivc"
+
+
+@dataclass(frozen=True)
+class Answer(CallbackData):
+    """An RSVP button of one invitation."""
+
+    prefix = "rsvp"
+    invitation: int
+    answer: Rsvp
 DATE_PATTERN = "YYYY-MM-DD HH:MM"
 
 
@@ -82,7 +133,9 @@ class Card:
     """An invitation as recipients get it: the .ics document, captioned, with RSVP buttons."""
 
     caption: str
-    keyboard: InlineKeyboardMarkup | None
+    rows: Rows
+    language: str
+    """Whose reading order the buttons follow."""
     filename: str
     ics: bytes
 
@@ -140,14 +193,12 @@ def example_start(zone: str, now: datetime) -> str:
 # -- what recipients get --------------------------------------------------------------------
 
 
-def rsvp_keyboard(invitation_id: int, chosen: Rsvp | None = None) -> InlineKeyboardMarkup | None:
-    return keyboard(
-        [
-            [
-                ((CHOSEN if answer == chosen else "") + _(label), f"rsvp:{invitation_id}:{answer}")
-                for answer, label in RSVP_LABELS.items()
-            ]
-        ]
+def rsvp_rows(invitation_id: int, chosen: Rsvp | None = None) -> Rows:
+    return (
+        tuple(
+            Button((CHOSEN if answer == chosen else "") + _(label), Answer(invitation_id, answer))
+            for answer, label in RSVP_LABELS.items()
+        ),
     )
 
 
@@ -167,13 +218,14 @@ def invitation_card(invitation_id: int, event: Event, stamp: datetime) -> Card:
     ]
     return Card(
         caption="\n".join(lines),
-        keyboard=rsvp_keyboard(invitation_id),
+        rows=rsvp_rows(invitation_id),
+        language=language,
         filename=f"hiwar-invitation-{invitation_id or 'preview'}.ics",
         ics=calendar.ics(invitation_id, event, language, stamp),
     )
 
 
-def reminder(invitation: Invitation) -> Rendered:
+def reminder(invitation: Invitation) -> View:
     event = invitation.event
     lines = [
         _("Reminder: you are expected at"),
@@ -184,7 +236,7 @@ def reminder(invitation: Invitation) -> Rendered:
         "",
         _("If your plans have changed, please update your answer:"),
     ]
-    return Rendered("\n".join(lines), rsvp_keyboard(invitation.id))
+    return View("\n".join(lines), rsvp_rows(invitation.id))
 
 
 def rsvp_saved(saved: RsvpSaved) -> str:
@@ -211,11 +263,11 @@ def _header(step: Step) -> str:
 
 
 def _navigation(step: Step) -> list[Button]:
-    buttons = [(_("Back"), f"iv:back:{step}")] if wizard.previous(step) else []
-    return [*buttons, (_("Cancel"), "iv:cancel")]
+    buttons = [Button(_("Back"), WizardBack(step))] if wizard.previous(step) else []
+    return [*buttons, Button(_("Cancel"), DiscardInvitation())]
 
 
-def wizard_step(screen: WizardScreen, now: datetime) -> Rendered:
+def wizard_step(screen: WizardScreen, now: datetime) -> View:
     """The message of the wizard's current step (the preview's per-language cards aside)."""
     match screen.draft.step:
         case Step.AUDIENCE:
@@ -225,7 +277,7 @@ def wizard_step(screen: WizardScreen, now: datetime) -> Rendered:
     return _typed_step(screen.draft, now)
 
 
-def _typed_step(draft: wizard.Draft, now: datetime) -> Rendered:
+def _typed_step(draft: wizard.Draft, now: datetime) -> View:
     prompt = _(
         PROMPTS[draft.step],
         limit=wizard.TEXT_LIMITS.get(draft.step, 0),
@@ -240,7 +292,7 @@ def _typed_step(draft: wizard.Draft, now: datetime) -> Rendered:
     current = _typed_value(draft)
     if current:
         lines += ["", _("Now: {value}", value=escape(current))]
-    return Rendered("\n".join(lines), keyboard([_navigation(draft.step)]))
+    return View.of("\n".join(lines), [_navigation(draft.step)])
 
 
 def _typed_value(draft: wizard.Draft) -> str:
@@ -279,7 +331,7 @@ def audience_summary(screen: WizardScreen) -> str:
     return "\n".join(lines)
 
 
-def _audience(screen: WizardScreen) -> Rendered:
+def _audience(screen: WizardScreen) -> View:
     draft, language = screen.draft, current_language()
     lines = [
         _header(Step.AUDIENCE),
@@ -295,31 +347,33 @@ def _audience(screen: WizardScreen) -> Rendered:
         chosen = draft.audience.values(draft.editing)
         rows = pair_up(
             [
-                (
+                Button(
                     (CHOSEN if c.id in chosen else "") + c.label.get(language),
-                    f"iv:tick:{draft.editing}:{c.id}",
+                    TickAudience(draft.editing, c.id),
                 )
                 for c in screen.choices[draft.editing]
             ]
         )
         lines += ["", _("Tick the values to include, then press “Done”.")]
-        return Rendered("\n".join(lines), keyboard([*rows, [(_("Done"), "iv:dim:-")]]))
+        return View.of("\n".join(lines), [*rows, [Button(_("Done"), EditAudience(None))]])
     filters = pair_up(
         [
-            (
+            Button(
                 _(DIMENSION_LABELS[d])
                 + (f" ({len(draft.audience.values(d))})" if draft.audience.values(d) else ""),
-                f"iv:dim:{d}",
+                EditAudience(d),
             )
             for d in screen.choices
         ]
     )
-    everyone = [] if draft.audience.is_everyone else [(_("Everyone who asked"), "iv:all")]
-    rows = [*filters, everyone, [(_("Preview"), "iv:preview")], _navigation(Step.AUDIENCE)]
-    return Rendered("\n".join(lines), keyboard(rows))
+    everyone = (
+        [] if draft.audience.is_everyone else [Button(_("Everyone who asked"), InviteEveryone())]
+    )
+    rows = [*filters, everyone, [Button(_("Preview"), ShowPreview())], _navigation(Step.AUDIENCE)]
+    return View.of("\n".join(lines), rows)
 
 
-def _preview_summary(screen: WizardScreen) -> Rendered:
+def _preview_summary(screen: WizardScreen) -> View:
     """After the per-language previews: how many get it, and Send / Back / Cancel."""
     total = sum((screen.recipients or {}).values())
     lines = [
@@ -328,10 +382,10 @@ def _preview_summary(screen: WizardScreen) -> Rendered:
         audience_summary(screen),
         _recipients(screen.recipients or {}),
     ]
-    send = [(_("Send now"), "iv:send")] if total else []
+    send = [Button(_("Send now"), SendInvitation())] if total else []
     if not total:
         lines.append(_("Nobody matches this audience yet; go back and change it."))
-    return Rendered("\n".join(lines), keyboard([send, _navigation(Step.PREVIEW)]))
+    return View.of("\n".join(lines), [send, _navigation(Step.PREVIEW)])
 
 
 def launched(result: Launched) -> str:

@@ -1,10 +1,8 @@
-"""Who may see reports: admins (HIWAR_ADMIN_IDS) and the coordinators they invite.
+"""Making and removing coordinators: admins (HIWAR_ADMIN_IDS) invite them by one-time links.
 
 An admin's /grant issues a one-time code, valid for 24 hours, inside a deep link
-(`t.me/<bot>?start=grant-…`); whoever opens it first becomes a coordinator. Every permitted
-coordinator or admin action goes through `authorize`, which writes the audit log, so no
-action can forget to. Refused attempts are not logged: that would record the Telegram ids
-of respondents who merely tried a command.
+(`t.me/<bot>?start=grant-…`); whoever opens it first becomes a coordinator. Permissions and
+the audit log are bot/core/access.py's `Access.authorize`, shared by every feature.
 """
 
 from __future__ import annotations
@@ -12,20 +10,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.access import Access, Actor, AuditEntry, Role
+from bot.core.clock import Clock
 from bot.reports.errors import (
     AlreadyStaff,
     GrantExpired,
     GrantUnknown,
     GrantUsed,
-    NotACoordinator,
-    NotAnAdmin,
     UnknownCoordinator,
 )
-from bot.reports.model import Action, Actor, AuditEntry, Coordinator, Grant, Role
+from bot.reports.model import AUDIT, GRANT, JOINED, REVOKE, ROLES, Coordinator, Grant
 from bot.reports.ports import AccessStore
 
 GRANT_LIFETIME = timedelta(hours=24)
@@ -54,39 +51,14 @@ def _hash(code: str) -> str:
 
 
 class AccessControl:
-    def __init__(
-        self,
-        store: AccessStore,
-        admin_ids: Collection[int],
-        clock: Callable[[], datetime],
-    ) -> None:
+    def __init__(self, store: AccessStore, access: Access, clock: Clock) -> None:
         self._store = store
-        self._admins = frozenset(admin_ids)
+        self._access = access
         self._clock = clock
-
-    async def role_of(self, user_id: int) -> Role | None:
-        if user_id in self._admins:
-            return Role.ADMIN
-        return Role.COORDINATOR if await self._store.coordinator(user_id) else None
-
-    async def authorize(self, actor: Actor, needed: Role, action: Action, detail: str = "") -> Role:
-        """Check that `actor` may do `action`, and record that they did; raises otherwise."""
-        role = await self.role_of(actor.user_id)
-        if needed == Role.ADMIN and role != Role.ADMIN:
-            raise NotAnAdmin
-        if role is None:
-            raise NotACoordinator
-        await self._audit(actor, role, action, detail)
-        return role
-
-    async def _audit(self, actor: Actor, role: Role, action: Action, detail: str) -> None:
-        await self._store.record(
-            AuditEntry(self._clock(), actor.user_id, actor.name, role, action.value, detail)
-        )
 
     async def grant(self, actor: Actor) -> IssuedGrant:
         """/grant: a new one-time code for making someone a coordinator."""
-        await self.authorize(actor, Role.ADMIN, Action.GRANT)
+        await self._access.authorize(actor, Role.ADMIN, GRANT)
         code = GRANT_PREFIX + secrets.token_urlsafe(18)
         now = self._clock()
         issued = IssuedGrant(code, now + GRANT_LIFETIME)
@@ -103,36 +75,36 @@ class AccessControl:
         now = self._clock()
         if now >= grant.expires_at:
             raise GrantExpired
-        if await self.role_of(actor.user_id) is not None:
+        if await self._access.role_of(actor.user_id) is not None:
             raise AlreadyStaff
         coordinator = Coordinator(actor.user_id, actor.name, grant.created_by, now)
         if not await self._store.use_grant(grant.code_hash, coordinator):
             raise GrantUsed
-        await self._audit(actor, Role.COORDINATOR, Action.JOINED, f"by {grant.created_by}")
+        await self._access.record(actor, Role.COORDINATOR, JOINED, f"by {grant.created_by}")
         return coordinator
 
     async def revoke(self, actor: Actor, user_id: int) -> Coordinator:
         """/revoke: the coordinator loses access at once."""
-        await self.authorize(actor, Role.ADMIN, Action.REVOKE, str(user_id))
+        await self._access.authorize(actor, Role.ADMIN, REVOKE, str(user_id))
         coordinator = await self._store.coordinator(user_id)
         if coordinator is None or not await self._store.remove_coordinator(user_id):
             raise UnknownCoordinator
         return coordinator
 
     async def roles(self, actor: Actor) -> Roles:
-        await self.authorize(actor, Role.ADMIN, Action.ROLES)
+        await self._access.authorize(actor, Role.ADMIN, ROLES)
         return Roles(
-            tuple(sorted(self._admins)),
+            tuple(sorted(self._access.admins)),
             tuple(await self._store.coordinators()),
             tuple(await self._store.pending_grants(self._clock())),
         )
 
     async def coordinators(self, actor: Actor) -> list[Coordinator]:
         """For /revoke without an id: whom it could apply to."""
-        await self.authorize(actor, Role.ADMIN, Action.ROLES)
+        await self._access.authorize(actor, Role.ADMIN, ROLES)
         return await self._store.coordinators()
 
     async def audit(self, actor: Actor) -> list[AuditEntry]:
         """/audit: the latest entries, newest first (this look included)."""
-        await self.authorize(actor, Role.ADMIN, Action.AUDIT)
+        await self._access.authorize(actor, Role.ADMIN, AUDIT)
         return await self._store.recent(AUDIT_PAGE)

@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.i18n import _, current_language, is_rtl, number, percent
+from bot.core.i18n import _, current_language, is_rtl, number, percent
 from bot.reports.summary import Ranking, Summary
 
 FONT = "DejaVu Sans"

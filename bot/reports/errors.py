@@ -1,20 +1,12 @@
-"""Named errors of coordinator reports; handlers/coordinator.py maps each to one message."""
+"""Named errors of coordinator reports; bot/reports/messages.py explains each."""
 
 from __future__ import annotations
 
-from bot.survey.errors import HiwarError
+from bot.core.errors import HiwarError
 
 
 class ReportError(HiwarError):
     """Base of the errors a coordinator or an admin can cause."""
-
-
-class NotACoordinator(ReportError):
-    """A coordinator command from someone who is neither a coordinator nor an admin."""
-
-
-class NotAnAdmin(ReportError):
-    """An admin command from someone who is not an admin."""
 
 
 class GrantUnknown(ReportError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 
-from bot.i18n import _, current_language, is_rtl
+from bot.core.i18n import _, current_language, is_rtl
 from bot.reports.model import DIMENSIONS
 from bot.survey.model import Option, Question, QuestionType, Survey
 from bot.survey.state import AnswerValue

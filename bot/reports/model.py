@@ -1,25 +1,14 @@
-"""Plain values of the reports domain: who acts, what they may filter by, what storage counts."""
+"""Plain values of the reports domain: coordinators, their actions, what they may filter by,
+what storage counts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from bot.core.access import Action
+from bot.core.i18n import N_
 from bot.survey.model import ReportRole
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    COORDINATOR = "coordinator"
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Someone sending a coordinator or admin command (their Telegram id and display name)."""
-
-    user_id: int
-    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,30 +30,18 @@ class Grant:
     used_by: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    at: datetime
-    actor_id: int
-    actor_name: str
-    role: Role
-    action: str
-    detail: str = ""
-
-
-class Action(StrEnum):
-    """What the audit log records (handlers/coordinator.py names each in both languages)."""
-
-    SUMMARY = "summary"
-    FILTERS = "filters"
-    CHART = "chart"
-    COMMENTS = "comments"
-    EXPORT = "export"
-    GRANT = "grant"
-    JOINED = "joined"
-    REVOKE = "revoke"
-    ROLES = "roles"
-    AUDIT = "audit"
-    HELP = "help"
+SUMMARY = Action("summary", N_("summary"))
+FILTERS = Action("filters", N_("list of groups"))
+CHART = Action("chart", N_("charts"))
+COMMENTS = Action("comments", N_("free-text answers"))
+EXPORT = Action("export", N_("export"))
+GRANT = Action("grant", N_("invitation link created"))
+JOINED = Action("joined", N_("became a coordinator"))
+REVOKE = Action("revoke", N_("coordinator removed"))
+ROLES = Action("roles", N_("list of roles"))
+AUDIT = Action("audit", N_("audit log"))
+HELP = Action("help", N_("list of commands"))
+"""What the audit log records of this feature (its labels name entries in /audit)."""
 
 
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)

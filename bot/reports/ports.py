@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from bot.reports.model import AuditEntry, Cell, Coordinator, Filter, Grant, Tally
+from bot.core.access import AuditEntry
+from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
 from bot.survey.state import AnswerValue
 
 

@@ -7,15 +7,15 @@ exports are rendered here in a worker thread, in the current language.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from bot.core.access import Access, Actor, Role
+from bot.core.clock import Clock, utc_now
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
 from bot.reports.errors import TooFewComments, TooFewResponses, UnknownQuestion
 from bot.reports.filters import all_filters, parse_filter
-from bot.reports.model import Action, Actor, Filter, Role
+from bot.reports.model import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY, Filter
 from bot.reports.ports import ReportStore
 from bot.reports.summary import ReleasePlan, Summary, build_summary
 from bot.survey.model import Question, ReportRole, Survey
@@ -60,14 +60,15 @@ class ReportService:
         self,
         store: ReportStore,
         survey: Survey,
-        admin_ids: Collection[int],
+        access: Access,
         threshold: int,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self.survey = survey
         self.threshold = threshold
-        self.access = AccessControl(store, admin_ids, clock)
+        self._authorize = access.authorize
+        self.access = AccessControl(store, access, clock)
         self._plan: ReleasePlan | None = None
 
     @classmethod
@@ -75,35 +76,39 @@ class ReportService:
         cls,
         store: ReportStore,
         survey: Survey,
-        admin_ids: Collection[int],
+        access: Access,
         threshold: int,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> ReportService:
         """The service, with the tallies set up for this survey (recounted if it changed)."""
         await store.sync_questions(survey.id, tally_roles(survey))
-        return cls(store, survey, admin_ids, threshold, clock)
+        return cls(store, survey, access, threshold, clock)
+
+    async def coordinator_ids(self) -> list[int]:
+        """Whose chats get the coordinators' command menu (a trusted local caller: start-up)."""
+        return [coordinator.user_id for coordinator in await self._store.coordinators()]
 
     async def help(self, actor: Actor) -> Role:
         """/reports: only checks the role (coordinators and admins see different commands)."""
-        return await self.access.authorize(actor, Role.COORDINATOR, Action.HELP)
+        return await self._authorize(actor, Role.COORDINATOR, HELP)
 
     # -- summaries ---------------------------------------------------------------------
 
     async def summary(self, actor: Actor, filter_text: str = "") -> Summary:
         """/summary [filter]."""
-        await self.access.authorize(actor, Role.COORDINATOR, Action.SUMMARY, filter_text.strip())
+        await self._authorize(actor, Role.COORDINATOR, SUMMARY, filter_text.strip())
         return await self.build_summary(parse_filter(self.survey, filter_text))
 
     async def filters(self, actor: Actor, dimension: ReportRole) -> list[Filter]:
         """The filters of one dimension that can be used now."""
-        await self.access.authorize(actor, Role.COORDINATOR, Action.FILTERS, dimension.value)
+        await self._authorize(actor, Role.COORDINATOR, FILTERS, dimension.value)
         plan = await self._current_plan()
         offered = await asyncio.to_thread(plan.offered)
         return [f for f in all_filters(self.survey) if f.dimension == dimension and f in offered]
 
     async def charts(self, actor: Actor, filter_text: str = "") -> list[charts.Chart]:
         """/chart [filter]: the summary as images, labelled in the current language."""
-        await self.access.authorize(actor, Role.COORDINATOR, Action.CHART, filter_text.strip())
+        await self._authorize(actor, Role.COORDINATOR, CHART, filter_text.strip())
         summary = await self.build_summary(parse_filter(self.survey, filter_text))
         return await asyncio.to_thread(charts.render, summary)
 
@@ -127,7 +132,7 @@ class ReportService:
 
     async def comment_questions(self, actor: Actor) -> list[CommentQuestion]:
         """/comments without a question: which questions have answers to read."""
-        await self.access.authorize(actor, Role.COORDINATOR, Action.COMMENTS)
+        await self._authorize(actor, Role.COORDINATOR, COMMENTS)
         found = []
         for question in self.survey.with_role(ReportRole.COMMENT):
             answers = len(await self._store.comments(self.survey.id, question.id))
@@ -136,8 +141,7 @@ class ReportService:
 
     async def comments(self, actor: Actor, question_id: str, page: int = 1) -> CommentsPage:
         """/comments QUESTION [page]: the answers, sorted, without anything about who wrote them."""
-        await self.access.authorize(
-            actor, Role.COORDINATOR, Action.COMMENTS, f"{question_id} {page}"
+        await self._authorize(actor, Role.COORDINATOR, COMMENTS, f"{question_id} {page}"
         )
         question = next(
             (q for q in self.survey.with_role(ReportRole.COMMENT) if q.id == question_id.strip()),
@@ -156,7 +160,7 @@ class ReportService:
 
     async def export(self, actor: Actor) -> export.ExportFiles:
         """/export: completed responses as CSV and XLSX, in the current language."""
-        await self.access.authorize(actor, Role.COORDINATOR, Action.EXPORT)
+        await self._authorize(actor, Role.COORDINATOR, EXPORT)
         respondents = await self._store.completed_answers(self.survey.id)
         if len(respondents) < self.threshold:
             raise TooFewResponses(self.threshold)

@@ -14,10 +14,11 @@ from datetime import datetime
 
 from babel.numbers import format_decimal
 
-from bot.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
+from bot.core.access import ACTIONS, AuditEntry, Role
+from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
 from bot.reports.access import Roles
 from bot.reports.filters import filter_option
-from bot.reports.model import Action, AuditEntry, Coordinator, Filter, Role
+from bot.reports.model import Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import BarrierResult, Breakdown, Ranking, Summary
 from bot.survey.model import Question, ReportRole, Survey
@@ -30,19 +31,6 @@ DIMENSION_NAMES: dict[ReportRole, str] = {
 BREAKDOWN_TITLES: dict[ReportRole, str] = {
     ReportRole.SECTOR: N_("Respondents by sector"),
     ReportRole.LEVEL: N_("Respondents by level"),
-}
-ACTION_NAMES: dict[str, str] = {
-    Action.SUMMARY: N_("summary"),
-    Action.FILTERS: N_("list of groups"),
-    Action.CHART: N_("charts"),
-    Action.COMMENTS: N_("free-text answers"),
-    Action.EXPORT: N_("export"),
-    Action.GRANT: N_("invitation link created"),
-    Action.JOINED: N_("became a coordinator"),
-    Action.REVOKE: N_("coordinator removed"),
-    Action.ROLES: N_("list of roles"),
-    Action.AUDIT: N_("audit log"),
-    Action.HELP: N_("list of commands"),
 }
 ROLE_NAMES: dict[Role, str] = {Role.ADMIN: N_("admin"), Role.COORDINATOR: N_("coordinator")}
 BULLET = "• "
@@ -307,7 +295,7 @@ def _coordinator_line(coordinator: Coordinator) -> str:
 def audit_lines(entries: Sequence[AuditEntry]) -> list[str]:
     lines = [bold(_("Audit log")), italic(_("The latest entries, newest first. Times are UTC."))]
     for entry in entries:
-        action = _(ACTION_NAMES[entry.action]) if entry.action in ACTION_NAMES else entry.action
+        action = _(ACTIONS[entry.action].label) if entry.action in ACTIONS else entry.action
         if entry.detail:
             action = f"{action} ({html.escape(entry.detail)})"
         lines.append(

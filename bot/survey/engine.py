@@ -11,7 +11,7 @@ from bot.survey.errors import (
     EmptyAnswer,
     NotANumber,
     NothingChosen,
-    StaleButton,
+    StaleQuestion,
     TextTooLong,
     TooManyChoices,
 )
@@ -94,7 +94,7 @@ def answers_on_path(survey: Survey, answers: Mapping[str, AnswerValue]) -> dict[
 
 def parse_option(question: Question, option_id: str) -> str:
     if question.option(option_id) is None:
-        raise StaleButton
+        raise StaleQuestion
     return option_id
 
 
@@ -102,9 +102,9 @@ def parse_scale(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise StaleButton from None
+        raise StaleQuestion from None
     if value not in SCALE_VALUES:
-        raise StaleButton
+        raise StaleQuestion
     return value
 
 

@@ -1,10 +1,8 @@
-"""Named domain errors; handlers map each to one translated message (handlers/errors.py)."""
+"""Named errors of the survey; bot/survey/messages.py explains each in the current language."""
 
 from __future__ import annotations
 
-
-class HiwarError(Exception):
-    """Base of the errors a user can cause; never a bug."""
+from bot.core.errors import HiwarError, StaleButton
 
 
 class NoActiveSurvey(HiwarError):
@@ -15,8 +13,8 @@ class SurveyAlreadyCompleted(HiwarError):
     """The user tried to answer after finishing."""
 
 
-class StaleButton(HiwarError):
-    """A button from a question that is no longer being asked."""
+class StaleQuestion(StaleButton):
+    """A button of a question that is no longer being asked."""
 
 
 class AlreadyAnswered(HiwarError):
@@ -71,7 +69,3 @@ class NotOptional(HiwarError):
 
 class NothingToGoBackTo(HiwarError):
     """/back on the first question."""
-
-
-class DuplicateUpdate(HiwarError):
-    """Telegram re-delivered an update that was already applied (e.g. after a crash)."""

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.core.errors import DuplicateUpdate
 from bot.survey import engine
 from bot.survey.errors import (
     AlreadyAnswered,
-    DuplicateUpdate,
     NoActiveSurvey,
     NothingToGoBackTo,
     NotOptional,
-    StaleButton,
+    StaleQuestion,
     SurveyAlreadyCompleted,
 )
 from bot.survey.model import Question, QuestionType, Survey
@@ -116,6 +116,11 @@ class SurveyService:
 
     # -- entering ----------------------------------------------------------------------
 
+    async def language_of(self, user_id: int) -> str | None:
+        """The language the person chose, if they did."""
+        respondent = await self._store.get_respondent(user_id)
+        return respondent.language if respondent is not None else None
+
     async def begin(self, user_id: int, suggested_language: str) -> Screen:
         """/start, or any message from someone who is not answering right now."""
         respondent = await self._store.get_respondent(user_id)
@@ -195,7 +200,7 @@ class SurveyService:
         elif question.type == QuestionType.SINGLE_CHOICE:
             value = engine.parse_option(question, raw_value)
         else:
-            raise StaleButton
+            raise StaleQuestion
         return await self._record(progress, question, value, update_id)
 
     async def toggle_choice(
@@ -232,8 +237,11 @@ class SurveyService:
             raise NotOptional
         return await self._record(progress, question, None, update_id)
 
-    async def back(self, user_id: int) -> AskQuestion:
+    async def back(self, user_id: int, from_question: str | None = None) -> AskQuestion:
+        """/back, or the Back button of `from_question` (stale unless it is the current one)."""
         progress = await self._active(user_id, allow_paused=True)
+        if from_question is not None and from_question != progress.current:
+            raise StaleQuestion
         previous = engine.previous_question(self.survey, progress.answers, progress.current or "")
         if previous is None:
             raise NothingToGoBackTo
@@ -275,10 +283,10 @@ class SurveyService:
         self, progress: Progress, question_id: str, expected: QuestionType | None = None
     ) -> Question:
         if question_id != progress.current or not self.survey.has_question(question_id):
-            raise StaleButton
+            raise StaleQuestion
         question = self.survey.question(question_id)
         if expected is not None and question.type != expected:
-            raise StaleButton
+            raise StaleQuestion
         return question
 
     def _question_for_button(self, progress: Progress, question_id: str, raw: str) -> Question:

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.core.access import Access
+from bot.core.errors import ErrorTable
 from bot.invitations.service import InvitationService
 from bot.reports.service import ReportService
 from bot.survey.service import SurveyService
-from storage.store import Store
+from handlers.base.feature import Feature
+from handlers.base.present import LiveCards
 
 SERVICES_KEY = "hiwar"
 
@@ -18,10 +21,14 @@ SERVICES_KEY = "hiwar"
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    store: Store
+    access: Access
     survey: SurveyService
-    invitations: InvitationService
     reports: ReportService
+    invitations: InvitationService
+    cards: LiveCards
+    features: tuple[Feature, ...]
+    errors: ErrorTable
+    """Every feature's error table, merged (handlers/base/errors.py: error_table)."""
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

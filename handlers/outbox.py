@@ -1,4 +1,5 @@
-"""The delivery engine's `Outbox` on a PTB bot, and the background work's start and stop."""
+"""The invitations' delivery engine on a PTB bot (its `Outbox`), and the background work's
+start and stop."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.i18n import use_language
+from bot.core.i18n import use_language
 from bot.invitations import views
 from bot.invitations.delivery import (
     Broadcaster,
@@ -25,6 +26,7 @@ from bot.invitations.delivery import (
 )
 from bot.invitations.model import Delivery, DeliveryFigures, Invitation
 from bot.invitations.ports import BroadcastStore
+from handlers.base.present import markup, not_modified
 
 TUNING = Tuning()
 """The engine's timings in production (tests replace it to run faster)."""
@@ -64,16 +66,19 @@ async def _call(request: Awaitable[Message]) -> int:
 async def send_card(
     bot: Bot, chat_id: int, card: views.Card, uploaded: str | None = None
 ) -> Message:
-    """The invitation in one message: the .ics document, captioned, with the RSVP buttons.
+    """The invitation in one message: the .ics document, captioned, with the RSVP buttons
+    (ordered for the card's reader).
 
     `uploaded`: the file id Telegram gave the same document before, sent instead of the bytes.
     """
+    with use_language(card.language):
+        keyboard = markup(card.rows)
     return await bot.send_document(
         chat_id,
         uploaded or InputFile(card.ics, filename=card.filename, attach=True),
         caption=card.caption,
         parse_mode=ParseMode.HTML,
-        reply_markup=card.keyboard,
+        reply_markup=keyboard,
     )
 
 
@@ -110,12 +115,10 @@ class TelegramOutbox:
     async def reminder(self, invitation: Invitation, to: Delivery) -> int:
         with use_language(to.language):
             rendered = views.reminder(invitation)
+            keyboard = markup(rendered.rows)
         return await _call(
             self._bot.send_message(
-                to.user_id,
-                rendered.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=rendered.keyboard,
+                to.user_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=keyboard
             )
         )
 
@@ -133,7 +136,7 @@ class TelegramOutbox:
                 )
                 return invitation.progress_message_id
             except BadRequest as error:
-                if "not modified" in error.message:
+                if not_modified(error):
                     return invitation.progress_message_id
             except TelegramError as error:
                 raise failure(error) from error

@@ -1,7 +1,7 @@
-"""Pure rendering of domain screens into Telegram text (HTML) and inline keyboards.
+"""The survey's screens as plain views (HTML text and rows of buttons), and its buttons.
 
-Callback data is short and self-describing (`A:<question>:<value>`), so every button can be
-checked against the current state when tapped: any button may be stale.
+Every button carries typed data (`A:<question>:<value>` and so on) that names the question
+it belongs to, so a tap can be checked against the current state: any button may be stale.
 """
 
 from __future__ import annotations
@@ -10,17 +10,86 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.i18n import LANGUAGES, N_, _, _n, current_language, is_rtl, number, use_language
+from bot.core.callbacks import CallbackData
+from bot.core.i18n import LANGUAGES, N_, _, _n, current_language, is_rtl, number, use_language
+from bot.core.views import CHOSEN, Button, View, pair_up
 from bot.survey.engine import SCALE_VALUES
+from bot.survey.messages import already_completed
 from bot.survey.model import Question, QuestionType
-from bot.survey.service import AskQuestion, Completed, MyData
+from bot.survey.service import (
+    AlreadyCompleted,
+    AskConsent,
+    AskQuestion,
+    ChooseLanguage,
+    Completed,
+    Declined,
+    MyData,
+    OfferResume,
+    Paused,
+)
 from bot.survey.state import AnswerValue, Status
 
-MESSAGE_LIMIT = 4096
-SHORT_LABEL = 18
-"""Options whose labels are all this short are laid out two to a row."""
+FLOW = "survey"
+"""The survey's cards share one live keyboard per person (handlers/base/present.py)."""
+
+
+@dataclass(frozen=True)
+class PickLanguage(CallbackData):
+    prefix = "L"
+    language: str
+
+
+@dataclass(frozen=True)
+class Consent(CallbackData):
+    prefix = "C"
+    agreed: bool
+
+
+@dataclass(frozen=True)
+class Answer(CallbackData):
+    """A single-choice option or an agreement-scale value."""
+
+    prefix = "A"
+    question: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Toggle(CallbackData):
+    prefix = "T"
+    question: str
+    option: str
+
+
+@dataclass(frozen=True)
+class DoneChoosing(CallbackData):
+    prefix = "D"
+    question: str
+
+
+@dataclass(frozen=True)
+class Skip(CallbackData):
+    prefix = "S"
+    question: str
+
+
+@dataclass(frozen=True)
+class Back(CallbackData):
+    prefix = "B"
+    question: str
+
+
+@dataclass(frozen=True)
+class Resume(CallbackData):
+    prefix = "R"
+    start_over: bool
+
+
+@dataclass(frozen=True)
+class Erase(CallbackData):
+    prefix = "X"
+    confirmed: bool
+
 
 SCALE_LABELS: dict[int, str] = {
     1: N_("Strongly disagree"),
@@ -30,53 +99,23 @@ SCALE_LABELS: dict[int, str] = {
     5: N_("Strongly agree"),
 }
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
-CHOSEN = "✅ "
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
-
-
-Button = tuple[str, str]
-
-
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """Build a keyboard, mirroring each row for right-to-left readers.
-
-    Telegram does not mirror inline keyboard rows itself, so an Arabic reader would otherwise
-    read a row such as "Back | Skip" from the wrong end.
-    """
-    rows = [list(reversed(row)) if is_rtl() else list(row) for row in rows if row]
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
-def pair_up(buttons: list[Button]) -> list[list[Button]]:
-    if all(len(label) <= SHORT_LABEL for label, _data in buttons):
-        return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return [[b] for b in buttons]
 
 
 # -- language and consent -----------------------------------------------------------------
 
 
-def language_choice(suggested: str) -> Rendered:
+def language_choice(suggested: str) -> View:
     """Shown before a language is known: the prompt in both languages, suggested one first."""
     order = [suggested, *(lang for lang in LANGUAGES if lang != suggested)]
     lines = []
     for lang in order:
         with use_language(lang):
             lines.append(_("Please choose your language."))
-    buttons = [(LANGUAGE_NAMES[lang], f"L:{lang}") for lang in order]
-    return Rendered("\n".join(lines), keyboard([[b] for b in buttons]))
+    buttons = [Button(LANGUAGE_NAMES[lang], PickLanguage(lang)) for lang in order]
+    return View.of("\n".join(lines), [[b] for b in buttons])
 
 
-def consent(title: str) -> Rendered:
+def consent(title: str) -> View:
     text = "\n\n".join(
         [
             f"<b>{escape(title)}</b>",
@@ -100,7 +139,9 @@ def consent(title: str) -> Rendered:
             _("Do you agree to take part?"),
         ]
     )
-    return Rendered(text, keyboard([[(_("I agree"), "C:y"), (_("No, thank you"), "C:n")]]))
+    return View.of(
+        text, [[Button(_("I agree"), Consent(True)), Button(_("No, thank you"), Consent(False))]]
+    )
 
 
 # -- questions ----------------------------------------------------------------------------
@@ -161,7 +202,7 @@ def question_hint(question: Question, draft_size: int) -> str:
     return _("Type a number.")
 
 
-def ask(screen: AskQuestion) -> Rendered:
+def ask(screen: AskQuestion) -> View:
     language = current_language()
     q = screen.question
     parts = []
@@ -186,33 +227,33 @@ def ask(screen: AskQuestion) -> Rendered:
     parts.append(f"<i>{hint}</i>")
     if screen.answered_before:
         parts.append(_("Your earlier answer: {answer}", answer=answer_text(q, screen.previous)))
-    return Rendered("\n\n".join(parts), keyboard(_question_buttons(screen)))
+    return View.of("\n\n".join(parts), _question_buttons(screen))
 
 
 def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
     q, language = screen.question, current_language()
     if q.type == QuestionType.SINGLE_CHOICE:
-        rows = pair_up([(o.label.get(language), f"A:{q.id}:{o.id}") for o in q.options])
+        rows = pair_up([Button(o.label.get(language), Answer(q.id, o.id)) for o in q.options])
     elif q.type == QuestionType.AGREEMENT_SCALE:
-        rows = [[(scale_label(v), f"A:{q.id}:{v}")] for v in SCALE_VALUES]
+        rows = [[Button(scale_label(v), Answer(q.id, str(v)))] for v in SCALE_VALUES]
     elif q.type == QuestionType.MULTIPLE_CHOICE:
         rows = pair_up(
             [
-                (
+                Button(
                     (CHOSEN if o.id in screen.draft else "") + o.label.get(language),
-                    f"T:{q.id}:{o.id}",
+                    Toggle(q.id, o.id),
                 )
                 for o in q.options
             ]
         )
-        rows.append([(_("Done"), f"D:{q.id}")])
+        rows.append([Button(_("Done"), DoneChoosing(q.id))])
     else:
         rows = []
     navigation = []
     if screen.can_go_back:
-        navigation.append((_("Back"), f"B:{q.id}"))
+        navigation.append(Button(_("Back"), Back(q.id)))
     if q.optional:
-        navigation.append((_("Skip"), f"S:{q.id}"))
+        navigation.append(Button(_("Skip"), Skip(q.id)))
     return [*rows, navigation]
 
 
@@ -235,7 +276,7 @@ def _answer_lines(answers: Sequence[tuple[Question, AnswerValue]]) -> list[str]:
     return lines
 
 
-def completed(screen: Completed) -> list[str]:
+def completed(screen: Completed) -> View:
     lines = [
         "<b>" + _("Thank you! Your answers are saved.") + "</b>",
         _("Here is a summary of what you told us:"),
@@ -244,12 +285,12 @@ def completed(screen: Completed) -> list[str]:
         "",
         _("You can see your data at any time with /mydata, or erase it with /delete."),
     ]
-    return split_message(lines)
+    return View("\n".join(lines))
 
 
-def my_data(data: MyData) -> list[str]:
+def my_data(data: MyData) -> View:
     if data.respondent is None:
-        return [_("We store nothing about you.")]
+        return View(_("We store nothing about you."), html=False)
     lines = [
         "<b>" + _("What we store about you") + "</b>",
         _("Language: {language}", language=LANGUAGE_NAMES[current_language()]),
@@ -270,26 +311,91 @@ def my_data(data: MyData) -> list[str]:
         lines.append(_n("{count} answer stored:", "{count} answers stored:", len(data.answers)))
         lines.extend(_answer_lines(data.answers))
     lines += ["", _("To erase all of it, send /delete.")]
-    return split_message(lines)
+    return View("\n".join(lines))
 
 
-def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join lines into as few messages as fit under Telegram's limit, splitting between lines.
+def resume_offer(screen: OfferResume) -> View:
+    return View.of(
+        _(
+            "Welcome back! You have answered {answered} of {total} questions. "
+            "Shall we continue where you stopped?",
+            answered=screen.answered,
+            total=screen.total,
+        ),
+        [[Button(_("Continue"), Resume(False)), Button(_("Start over"), Resume(True))]],
+    )
 
-    Only a single line longer than the limit is cut inside (free text is capped by the survey
-    well below the limit, so this is a last resort).
-    """
-    messages: list[str] = []
-    current = ""
-    for line in lines:
-        for start in range(0, max(len(line), 1), limit):
-            piece = line[start : start + limit]
-            candidate = f"{current}\n{piece}" if current else piece
-            if len(candidate) > limit:
-                messages.append(current)
-                current = piece
-            else:
-                current = candidate
-    if current.strip():
-        messages.append(current)
-    return messages
+
+def declined() -> View:
+    return View(
+        _(
+            "No problem: none of your answers have been stored. If you change your mind, "
+            "send /start."
+        ),
+        html=False,
+    )
+
+
+def paused() -> View:
+    return View(
+        _(
+            "Paused. Your answers are saved. Send /start or any message whenever you want "
+            "to continue."
+        ),
+        html=False,
+    )
+
+
+def confirm_erase() -> View:
+    return View.of(
+        _(
+            "This erases your answers and everything else we store about you. It cannot be "
+            "undone. Erase everything?"
+        ),
+        [[Button(_("Yes, erase everything"), Erase(True)), Button(_("No, keep it"), Erase(False))]],
+    )
+
+
+def erased(confirmed: bool) -> View:
+    if not confirmed:
+        return View(_("Nothing was erased."), html=False)
+    return View(
+        _(
+            "Done: everything we stored about you has been erased. Thank you for your "
+            "time. Send /start if you ever want to take part again."
+        ),
+        html=False,
+    )
+
+
+def unsupported() -> View:
+    return View(
+        _("I can only read typed text and taps on the buttons. Nothing was changed."), html=False
+    )
+
+
+def screen(
+    shown: ChooseLanguage
+    | AskConsent
+    | Declined
+    | AskQuestion
+    | OfferResume
+    | Paused
+    | AlreadyCompleted,
+) -> View:
+    """The view of any screen that is one message."""
+    match shown:
+        case ChooseLanguage(suggested=suggested):
+            return language_choice(suggested)
+        case AskConsent(survey=survey):
+            return consent(survey.title.get(current_language()))
+        case Declined():
+            return declined()
+        case AskQuestion():
+            return ask(shown)
+        case OfferResume():
+            return resume_offer(shown)
+        case Paused():
+            return paused()
+        case AlreadyCompleted():
+            return View(already_completed(), html=False)

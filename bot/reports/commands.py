@@ -1,0 +1,19 @@
+"""The coordinators' and admins' report commands, with their help text."""
+
+from __future__ import annotations
+
+from bot.core.access import Role
+from bot.core.commands import Command
+from bot.core.i18n import N_
+
+COMMANDS: tuple[Command, ...] = (
+    Command("summary", N_("The results so far; for one group: /summary country=jordan"), Role.COORDINATOR),
+    Command("chart", N_("The results as charts"), Role.COORDINATOR),
+    Command("comments", N_("Read the free-text answers"), Role.COORDINATOR),
+    Command("export", N_("Download the answers as CSV and Excel files"), Role.COORDINATOR),
+    Command("reports", N_("The commands for coordinators"), Role.COORDINATOR),
+    Command("grant", N_("Create a one-time link that makes someone a coordinator"), Role.ADMIN),
+    Command("revoke", N_("Remove a coordinator"), Role.ADMIN),
+    Command("roles", N_("See the admins, the coordinators and unused links"), Role.ADMIN),
+    Command("audit", N_("See what coordinators and admins have done"), Role.ADMIN),
+)

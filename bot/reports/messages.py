@@ -1,0 +1,87 @@
+"""The reports' errors, each explained in the current language (see handlers/base/errors.py)."""
+
+from __future__ import annotations
+
+from bot.core.errors import ErrorTable, Explanation
+from bot.core.i18n import _
+from bot.reports.errors import (
+    AlreadyStaff,
+    FilterSuppressed,
+    GrantExpired,
+    GrantUnknown,
+    GrantUsed,
+    TooFewComments,
+    TooFewResponses,
+    UnknownCoordinator,
+    UnknownFilter,
+    UnknownQuestion,
+)
+
+
+def _unknown_filter(error: UnknownFilter) -> str:
+    return _(
+        "I do not know the group “{group}”. Send /summary and choose a group with the "
+        "buttons, or write for example /summary country=jordan.",
+        group=error.text,
+    )
+
+
+def _suppressed(error: FilterSuppressed) -> str:
+    return _(
+        "This group cannot be shown: it, or what sets it apart from the other groups, "
+        "has fewer than {threshold} respondents, so someone could be recognised.",
+        threshold=error.threshold,
+    )
+
+
+def _too_few_responses(error: TooFewResponses) -> str:
+    return _(
+        "There are fewer than {threshold} completed responses so far. Results are shown "
+        "from {threshold} on, so that nobody can be recognised.",
+        threshold=error.threshold,
+    )
+
+
+def _too_few_comments(error: TooFewComments) -> str:
+    return _(
+        "This question has fewer than {threshold} answers, so they are not shown: with "
+        "so few, someone could be recognised.",
+        threshold=error.threshold,
+    )
+
+
+ERRORS: ErrorTable = {
+    GrantUnknown: Explanation(
+        lambda _e: _(
+            "This invitation link is not valid. Please ask an administrator for a new one."
+        )
+    ),
+    GrantUsed: Explanation(
+        lambda _e: _(
+            "This invitation link has already been used. Please ask an administrator for a "
+            "new one."
+        )
+    ),
+    GrantExpired: Explanation(
+        lambda _e: _(
+            "This invitation link has expired: links work for 24 hours. Please ask an "
+            "administrator for a new one."
+        )
+    ),
+    AlreadyStaff: Explanation(
+        lambda _e: _(
+            "You already have access to the reports. The link was not used, so it can still "
+            "be given to someone else."
+        )
+    ),
+    UnknownCoordinator: Explanation(
+        lambda _e: _("That person is not a coordinator. See who is with /roles.")
+    ),
+    UnknownFilter: Explanation(_unknown_filter),
+    FilterSuppressed: Explanation(_suppressed),
+    TooFewResponses: Explanation(_too_few_responses),
+    UnknownQuestion: Explanation(
+        lambda _e: _("That question has no free-text answers. Send /comments to choose one.")
+    ),
+    TooFewComments: Explanation(_too_few_comments),
+}

@@ -1,0 +1,149 @@
+"""The reports' screens as plain views, and their buttons (lines come from `text`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.access import Role
+from bot.core.callbacks import CallbackData
+from bot.core.commands import Command, visible
+from bot.core.i18n import _
+from bot.core.views import Button, View, pair_up
+from bot.reports import text
+from bot.reports.filters import dimension_question
+from bot.reports.model import DIMENSIONS, Coordinator, Filter
+from bot.reports.service import CommentQuestion, CommentsPage
+from bot.reports.summary import Summary
+from bot.survey.model import ReportRole, Survey
+
+FLOW = "reports"
+
+
+@dataclass(frozen=True)
+class ChooseDimension(CallbackData):
+    """Offer the groups of one dimension (country, sector, level)."""
+
+    prefix = "Kd"
+    dimension: ReportRole
+
+
+@dataclass(frozen=True)
+class ShowGroup(CallbackData):
+    """One group's summary, by its filter text (`country=jordan`)."""
+
+    prefix = "Kf"
+    group: str
+
+
+@dataclass(frozen=True)
+class ShowComments(CallbackData):
+    prefix = "Kc"
+    question: str
+    page: int
+
+
+@dataclass(frozen=True)
+class RevokeCoordinator(CallbackData):
+    prefix = "Kr"
+    user_id: int
+
+
+def lines_view(lines: Sequence[str], rows: Sequence[Sequence[Button]] = ()) -> View:
+    return View.of("\n".join(lines), rows)
+
+
+def summary(result: Summary) -> View:
+    """The summary; for everyone together, with buttons to choose a group by dimension."""
+    lines = text.summary_lines(result)
+    if result.only is not None:
+        return lines_view(lines)
+    survey = result.survey
+    by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None]
+    lines += ["", _("To see one group, choose by what:")]
+    return lines_view(lines, [[Button(_(text.DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
+
+
+def groups(survey: Survey, found: Sequence[Filter]) -> View:
+    if not found:
+        return View(
+            _(
+                "No group can be shown on its own yet: each is too small, or would become too "
+                "small by subtraction."
+            ),
+            html=False,
+        )
+    buttons = [Button(text.option_label(survey, only), ShowGroup(str(only))) for only in found]
+    return View.of(_("Choose a group:"), pair_up(buttons), html=False)
+
+
+def comment_questions(found: Sequence[CommentQuestion], threshold: int) -> View:
+    rows = [
+        [Button(text.button_label(item.question), ShowComments(item.question.id, 1))]
+        for item in found
+        if item.answers is not None
+    ]
+    return lines_view(text.comment_questions_lines(found, threshold), rows)
+
+
+def comments(found: CommentsPage) -> View:
+    turn = []
+    if found.page > 1:
+        turn.append(Button(_("Previous page"), ShowComments(found.question.id, found.page - 1)))
+    if found.page < found.pages:
+        turn.append(Button(_("Next page"), ShowComments(found.question.id, found.page + 1)))
+    return lines_view(text.comments_lines(found), [turn])
+
+
+def export_caption(respondents: int) -> str:
+    return _(
+        "Completed responses: {count}. The CSV file opens in Excel with Arabic intact; the Excel "
+        "file also has a codebook sheet.",
+        count=respondents,
+    )
+
+
+def commands(role: Role, all_commands: Sequence[Command]) -> View:
+    """/reports: the commands this coordinator or admin may use."""
+    lines = [text.bold(_("Commands for coordinators")), ""]
+    lines += [
+        f"/{c.name} — {_(c.help)}" for c in visible(all_commands, role) if c.role is not None
+    ]
+    return lines_view(lines)
+
+
+def grant_link(expires_at: datetime, link: str) -> list[View]:
+    """The link in a message of its own, so that it can be forwarded as it is."""
+    return [
+        View(
+            _(
+                "Send this link to the person who should become a coordinator. It works once, "
+                "until {time} UTC:",
+                time=expires_at.strftime("%Y-%m-%d %H:%M"),
+            ),
+            html=False,
+        ),
+        View(link, html=False),
+    ]
+
+
+def welcome_coordinator() -> View:
+    return View(
+        _(
+            "Welcome! You are now a coordinator of this consultation. Send /summary to "
+            "see the results, or /reports for all your commands."
+        ),
+        html=False,
+    )
+
+
+def revoke_choice(found: Sequence[Coordinator]) -> View:
+    if not found:
+        return View(_("There are no coordinators."), html=False)
+    rows = [[Button(c.name, RevokeCoordinator(c.user_id))] for c in found]
+    return View.of(_("Whom should I remove as a coordinator?"), rows, html=False)
+
+
+def revoked(removed: Coordinator) -> View:
+    return View(_("{name} is no longer a coordinator.", name=removed.name), html=False)

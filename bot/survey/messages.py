@@ -1,0 +1,98 @@
+"""The survey's errors, each explained in the current language (one table, see
+handlers/base/errors.py), with whether the screen is brought up to date afterwards."""
+
+from __future__ import annotations
+
+from bot.core.errors import ErrorTable, Explanation
+from bot.core.i18n import _, _n
+from bot.survey.errors import (
+    AlreadyAnswered,
+    AnswerOutOfRange,
+    ButtonExpected,
+    EmptyAnswer,
+    NoActiveSurvey,
+    NotANumber,
+    NothingChosen,
+    NothingToGoBackTo,
+    NotOptional,
+    StaleQuestion,
+    SurveyAlreadyCompleted,
+    TextTooLong,
+    TooManyChoices,
+)
+
+
+def already_completed() -> str:
+    return _("You have already completed the survey. Thank you! See your answers with /mydata.")
+
+
+def _too_long(error: TextTooLong) -> str:
+    return _n(
+        "Your answer is {length} characters long; the limit is {count} character. "
+        "Please shorten it and send it again.",
+        "Your answer is {length} characters long; the limit is {count} characters. "
+        "Please shorten it and send it again.",
+        error.limit,
+        length=error.length,
+    )
+
+
+def _not_a_number(error: NotANumber) -> str:
+    if error.integer:
+        return _("Please type a whole number, for example 7.")
+    return _("Please type a number, for example 7.")
+
+
+def _out_of_range(error: AnswerOutOfRange) -> str:
+    if error.minimum is not None and error.maximum is not None:
+        return _(
+            "Please type a number from {minimum} to {maximum}.",
+            minimum=error.minimum,
+            maximum=error.maximum,
+        )
+    return _("That number is out of range for this question.")
+
+
+def _too_many(error: TooManyChoices) -> str:
+    return _n(
+        "You can choose at most {count} answer. Untick one first.",
+        "You can choose at most {count} answers. Untick one first.",
+        error.limit,
+    )
+
+
+ERRORS: ErrorTable = {
+    StaleQuestion: Explanation(
+        lambda _e: _(
+            "That button belongs to an earlier question, so nothing was changed. "
+            "Please answer the current question."
+        ),
+        refresh=True,
+    ),
+    AlreadyAnswered: Explanation(
+        lambda _e: _("Your answer to that question is already saved."), refresh=True
+    ),
+    ButtonExpected: Explanation(
+        lambda _e: _("Please answer this question with the buttons under it."), refresh=True
+    ),
+    EmptyAnswer: Explanation(lambda _e: _("That message is empty. Please type your answer.")),
+    TextTooLong: Explanation(_too_long),
+    NotANumber: Explanation(_not_a_number),
+    AnswerOutOfRange: Explanation(_out_of_range),
+    TooManyChoices: Explanation(_too_many),
+    NothingChosen: Explanation(
+        lambda _e: _("Please choose at least one answer before pressing “Done”.")
+    ),
+    NotOptional: Explanation(
+        lambda _e: _(
+            "This question cannot be skipped, but you can change your answer later with /back."
+        )
+    ),
+    NothingToGoBackTo: Explanation(
+        lambda _e: _("This is the first question; there is nothing before it.")
+    ),
+    SurveyAlreadyCompleted: Explanation(lambda _e: already_completed()),
+    NoActiveSurvey: Explanation(
+        lambda _e: _("You are not answering the survey right now. Send /start to begin.")
+    ),
+}

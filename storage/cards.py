@@ -1,0 +1,24 @@
+"""Which card of a chat's flow has live buttons (the Telegram layer's LiveCards port)."""
+
+from __future__ import annotations
+
+from storage.database import Database
+
+
+class SqlLiveCards:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replace_live_card(self, chat_id: int, flow: str, message_id: int) -> int | None:
+        async with self._db.transaction() as db:
+            row = await db.fetchone(
+                "SELECT message_id FROM live_cards WHERE chat_id = ? AND flow = ?", (chat_id, flow)
+            )
+            if row is not None and row[0] == message_id:
+                return None
+            await db.execute(
+                "INSERT INTO live_cards (chat_id, flow, message_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, flow) DO UPDATE SET message_id = excluded.message_id",
+                (chat_id, flow, message_id),
+            )
+        return row[0] if row is not None else None
