@@ -1,31 +1,62 @@
-"""Throughput, latency and memory of Hiwar against a bare PTB bot, in one run.
+"""Throughput, latency, CPU and memory of Hiwar against a bare PTB bot, side by side in one run.
 
-    .venv/bin/python bench/throughput.py [--respondents 500] [--memory-respondents 10000]
+    .venv/bin/python bench/throughput.py [--respondents 100,500] [--memory-respondents 10000]
 
-Both bots run as their own process polling the same kind of local fake Bot API (this process
-hosts the API and the simulated people). Phase 1: N respondents complete the shipped survey
-at the same time through Hiwar. Phase 2: N people send the same number of messages to the
-bare bot, which only replies. Phase 3: 10,000 respondents each stop in the middle of the
-survey, and the peak memory of Hiwar's process is read from /proc.
+For each respondent count N (default 100 and 500, everyone acting at once):
+
+1. Hiwar: N simulated respondents complete the shipped survey at the same time. What each
+   person sends (typed texts, button taps, in order) is recorded, and so are the cards
+   (question text and inline keyboard) Hiwar shows.
+2. bare PTB (bench/bare_bot.py): N people replay exactly those scripts against a bot that
+   makes the same Bot API calls per update as Hiwar and nothing else: a tap is answered by
+   editing the tapped message into the next card and answering the callback query, a typed
+   text by sending one card as a new message (as Hiwar sends the next question after a
+   typed answer). Its cards are Hiwar's own, so request and response sizes match; the
+   "calls/upd" column and the card-size line check that the two workloads are alike.
+   The bare bot runs twice: on PTB's default HTTP transport (httpx: a stock PTB bot) and on
+   the aiohttp transport Hiwar uses (bot/http.py). httpx costs several times the CPU per Bot
+   API call of aiohttp, so against stock PTB the ratios mostly compare HTTP libraries; the
+   aiohttp run is the like-for-like baseline, and its ratios are what Hiwar's own work costs.
+
+Then, once: Hiwar at a human pace (respondents pausing --think seconds between answers; its
+p95 is the latency people would feel), and 10,000 respondents who each stop in the middle of
+the survey, for the peak memory of Hiwar's process.
+
+Where the CPU goes. Each bot runs as its own process (`bot.cli run`, or bench/bare_bot.py),
+polling a local fake Bot API that runs in this benchmark's process together with the simulated
+people. "CPU ms/upd" is the bot process's own CPU time (user + system, all its threads, from
+/proc/<pid>/stat; the database work of SQLite is in it, a PostgreSQL server's is not) over
+the measured phase only (sampled once the bot polls, so start-up is excluded), divided by the
+updates it handled. The fake Bot API's and simulated people's CPU is this process's
+(`time.process_time`), shown apart as "drv CPU s"; on a shared 2-core machine it competes
+with the bot for the cores, so compare ratios within one run rather than across runs.
+/proc counts CPU in clock ticks (10 ms), far below the seconds a phase takes.
+
+Updates/s, p50/p95/p99 are saturated figures: everyone answers as soon as the previous reply
+arrives, so latency is mostly queueing. Latency of an update is from its being made available
+to the bot to the bot's reply (new or edited message) in that chat.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.core.i18n import _, use_language
 from bot.demo import make_personas, moved_past, take_part
-from bot.simulator import BotAction, FakeBotApi, SimulatedUser
+from bot.simulator import BotAction, FakeBotApi, SimulatedUser, keyboard_rows
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.views import LANGUAGE_NAMES
 
@@ -44,23 +75,46 @@ class Result:
     """CPU seconds the bot's process used."""
     driver_cpu: float
     """CPU seconds this process (fake Bot API and simulated people) used."""
+    calls: int
+    """Bot API calls the bot made (getUpdates and start-up calls not counted)."""
+    card_chars: float
+    """Mean length of the text of the bot's replies that carry an inline keyboard."""
+    card_buttons: float
+    """Mean number of buttons on those replies."""
+    failed_calls: int
+    """Bot API calls the fake API refused (a bot that fails its calls does less work)."""
 
     @property
     def rate(self) -> float:
         return self.updates / self.seconds
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        return self.bot_cpu * 1000 / self.updates
+
+    @property
+    def calls_per_update(self) -> float:
+        return self.calls / self.updates
 
     def percentile(self, share: int) -> float:
         return statistics.quantiles(self.latencies_ms, n=100)[share - 1]
 
 
 class BotProcess:
-    def __init__(self, command: list[str], api: FakeBotApi, workdir: Path) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        api: FakeBotApi,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.command = command
         self.env = {
             **os.environ,
             "HIWAR_BOT_TOKEN": api.token,
             "HIWAR_API_BASE_URL": api.base_url,
             "HIWAR_DB_PATH": str(workdir / "bench.sqlite3"),
+            **(env or {}),
         }
         self.workdir = workdir
         self.api = api
@@ -101,6 +155,33 @@ class BotProcess:
 
 
 REPLIES = frozenset({"sendMessage", "editMessageText"})
+NOT_PER_UPDATE = frozenset({"getUpdates", "getMe", "setMyCommands", "deleteWebhook", "setWebhook"})
+"""Bot API methods that are not a reaction to an update."""
+
+Step = tuple[str, str | None]
+"""What a person sent: ("text", the text) or ("tap", None)."""
+
+
+class RecordingApi(FakeBotApi):
+    """The fake Bot API, also noting what each simulated person sent, in order, per chat."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scripts: dict[int, list[Step]] = {}
+
+    async def exchange(self, payload: dict[str, Any], **kwargs: Any) -> list[BotAction]:
+        if "callback_query" in payload:
+            chat_id, step = payload["callback_query"]["message"]["chat"]["id"], ("tap", None)
+        else:
+            message = payload["message"]
+            chat_id, step = message["chat"]["id"], ("text", message.get("text"))
+        self.scripts.setdefault(chat_id, []).append(step)
+        return await super().exchange(payload, **kwargs)
+
+
+def cards_shown(actions: list[BotAction]) -> list[BotAction]:
+    """The bot's new or edited messages that carry an inline keyboard."""
+    return [a for a in actions if a.method in REPLIES and a.text and keyboard_rows(a.reply_markup)]
 
 
 def latencies(api: FakeBotApi, since: int) -> list[float]:
@@ -138,18 +219,29 @@ async def measure(
     concurrency: int,
     one: Callable[[int], Awaitable[None]],
 ) -> Result:
-    since = len(api.pushed)
+    since, actions_since, requests = len(api.pushed), len(api.actions), Counter(api.requests)
+    errors_since = len(api.errors)
     started, bot_cpu, own_cpu = time.perf_counter(), bot.cpu_seconds(), time.process_time()
     await crowd(count, concurrency, one)
     seconds = time.perf_counter() - started
+    bot_cpu, own_cpu = bot.cpu_seconds() - bot_cpu, time.process_time() - own_cpu
+    made = api.requests - requests
+    calls = sum(count for method, count in made.items() if method not in NOT_PER_UPDATE)
+    cards = cards_shown(api.actions[actions_since:])
     return Result(
         name,
         len(api.pushed) - since,
         seconds,
         latencies(api, since),
         bot.peak_rss_mb(),
-        bot.cpu_seconds() - bot_cpu,
-        time.process_time() - own_cpu,
+        bot_cpu,
+        own_cpu,
+        calls,
+        statistics.fmean(len(a.text or "") for a in cards) if cards else 0.0,
+        statistics.fmean(sum(map(len, keyboard_rows(a.reply_markup))) for a in cards)
+        if cards
+        else 0.0,
+        len(api.errors) - errors_since,
     )
 
 
@@ -165,7 +257,9 @@ async def hiwar_phase(api: FakeBotApi, workdir: Path, respondents: int, concurre
             persona = personas[index]
             await take_part(api, SURVEY, persona, random.Random(persona.user_id))
 
-        return await measure("Hiwar", api, bot, respondents, concurrency, one)
+        return await measure(
+            f"Hiwar, {respondents} at once", api, bot, respondents, concurrency, one
+        )
 
 
 class FleetProcesses:
@@ -221,22 +315,56 @@ async def paced_phase(api: FakeBotApi, workdir: Path, respondents: int, think: f
             await asyncio.sleep(rng.random() * think)
             await take_part(api, SURVEY, persona, rng, think=lambda: rng.expovariate(1 / think))
 
-        return await measure(f"Hiwar, {think:g} s pauses", api, bot, respondents, respondents, one)
+        return await measure(
+            f"Hiwar, {respondents} pausing {think:g} s", api, bot, respondents, respondents, one
+        )
+
+
+def _edited(actions: list[BotAction]) -> bool:
+    return any(a.method == "editMessageText" for a in actions)
+
+
+def write_cards(actions: list[BotAction], path: Path) -> Path:
+    """Hiwar's distinct cards (HTML text and keyboard), for the bare bot to show."""
+    cards: dict[str, list[list[tuple[str, str]]]] = {}
+    for action in cards_shown(actions):
+        cards.setdefault(action.text or "", keyboard_rows(action.reply_markup))
+    path.write_text(
+        json.dumps([{"text": text, "rows": rows} for text, rows in cards.items()]),
+        encoding="utf-8",
+    )
+    return path
 
 
 async def bare_phase(
-    api: FakeBotApi, workdir: Path, people: int, messages_each: int, concurrency: int
+    api: FakeBotApi,
+    workdir: Path,
+    scripts: list[list[Step]],
+    cards: Path,
+    concurrency: int,
+    http: str,
 ) -> Result:
+    """People replay the Hiwar respondents' scripts: the same texts, and a tap wherever one of
+    them tapped (on a button of the newest card, each waiting for the edit, as Hiwar's
+    respondents wait for the card to turn into the next question)."""
+    env = {"HIWAR_BENCH_CARDS": str(cards), "HIWAR_BENCH_HTTP": http}
     async with BotProcess(
-        [sys.executable, str(ROOT / "bench" / "bare_bot.py")], api, workdir
+        [sys.executable, str(ROOT / "bench" / "bare_bot.py")], api, workdir, env
     ) as bot:
 
         async def one(index: int) -> None:
             user = api.make_user(900_000 + index, "Bare")
-            for number in range(messages_each):
-                await user.send_text(f"message {number}", until=_any_message)
+            rng = random.Random(index)
+            for kind, text in scripts[index]:
+                if kind == "tap":
+                    buttons = [data for row in user.buttons() for _label, data in row]
+                    await user.tap(rng.choice(buttons), until=_edited)
+                else:
+                    await user.send_text(text or "…", until=_any_message)
 
-        return await measure("bare PTB", api, bot, people, concurrency, one)
+        return await measure(
+            f"bare PTB {http}, {len(scripts)} at once", api, bot, len(scripts), concurrency, one
+        )
 
 
 async def memory_phase(
@@ -254,39 +382,131 @@ async def memory_phase(
                 await user.tap(_("I agree"), until=_any_message)
             await user.tap("A:sector:civil_society", until=moved_past("sector"))
 
-        return await measure("Hiwar, mid-survey", api, bot, respondents, concurrency, one)
-
-
-def report(hiwar: Result, bare: Result, paced: Result, memory: Result) -> None:
-    print(
-        f"{'':20}{'updates':>8}{'seconds':>8}{'upd/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-        f"{'p99 ms':>8}{'peak MB':>8}{'bot CPU':>8}{'drv CPU':>8}"
-    )
-    for r in (hiwar, bare, paced, memory):
-        print(
-            f"{r.name:20}{r.updates:>8}{r.seconds:>8.1f}{r.rate:>8.1f}{r.percentile(50):>8.1f}"
-            f"{r.percentile(95):>8.1f}{r.percentile(99):>8.1f}{r.peak_rss_mb:>8.1f}"
-            f"{r.bot_cpu:>8.1f}{r.driver_cpu:>8.1f}"
+        return await measure(
+            f"Hiwar, {respondents} mid-survey", api, bot, respondents, concurrency, one
         )
-    print(f"\nHiwar / bare throughput: {hiwar.rate / bare.rate:.2f} (target ≥ 0.5)")
-    print(
-        f"Hiwar p95: {paced.percentile(95):.1f} ms with pauses, {hiwar.percentile(95):.1f} ms "
-        "saturated (target < 100 ms)"
+
+
+COLUMNS = (
+    f"{'':30}{'updates':>8}{'seconds':>8}{'upd/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    f"{'CPU ms/upd':>11}{'calls/upd':>10}{'peak MB':>8}{'bot CPU s':>10}{'drv CPU s':>10}"
+)
+
+
+def row(r: Result) -> str:
+    refused = f"  ({r.failed_calls} Bot API calls refused)" if r.failed_calls else ""
+    return (
+        f"{r.name:30}{r.updates:>8}{r.seconds:>8.1f}{r.rate:>8.1f}{r.percentile(50):>8.1f}"
+        f"{r.percentile(95):>8.1f}{r.percentile(99):>8.1f}{r.cpu_ms_per_update:>11.2f}"
+        f"{r.calls_per_update:>10.2f}{r.peak_rss_mb:>8.1f}{r.bot_cpu:>10.1f}{r.driver_cpu:>10.1f}"
+        + refused
     )
+
+
+def report(
+    runs: list[tuple[int, Result, list[tuple[str, Result]]]],
+    paced: Result | None,
+    memory: Result | None,
+) -> None:
+    """The ratios of each side-by-side run, and the human-pace and memory figures."""
+    print("\nHiwar / bare PTB, the same updates side by side (throughput target ≥ 0.5):")
     print(
-        f"Peak memory with {memory.updates // 4} respondents mid-survey: "
-        f"{memory.peak_rss_mb:.0f} MB (target < 200 MB)"
+        f"{'respondents':>12}  {'bare on':<9}{'upd/s':>7}{'p50':>7}{'p95':>7}{'CPU/upd':>9}"
+        f"{'Hiwar CPU/upd':>15}{'bare CPU/upd':>14}"
     )
+    for respondents, hiwar, bares in runs:
+        for transport, bare in bares:
+            print(
+                f"{respondents:>12}  {transport:<9}{hiwar.rate / bare.rate:>7.2f}"
+                f"{hiwar.percentile(50) / bare.percentile(50):>7.2f}"
+                f"{hiwar.percentile(95) / bare.percentile(95):>7.2f}"
+                f"{hiwar.cpu_ms_per_update / bare.cpu_ms_per_update:>9.2f}"
+                f"{hiwar.cpu_ms_per_update:>12.2f} ms{bare.cpu_ms_per_update:>11.2f} ms"
+            )
+    _respondents, hiwar, bares = runs[-1]
+    if bares:
+        bare = bares[0][1]
+        print(
+            f"Same work per update: Hiwar {hiwar.calls_per_update:.2f} Bot API calls, cards of "
+            f"{hiwar.card_chars:.0f} characters and {hiwar.card_buttons:.1f} buttons on average; "
+            f"bare PTB {bare.calls_per_update:.2f} calls, {bare.card_chars:.0f} characters and "
+            f"{bare.card_buttons:.1f} buttons"
+        )
+    if paced is not None:
+        print(
+            f"Hiwar p95 at a human pace: {paced.percentile(95):.1f} ms "
+            f"(p50 {paced.percentile(50):.1f} ms; target < 100 ms); saturated: "
+            + ", ".join(f"{h.percentile(95):.0f} ms at {n}" for n, h, _bares in runs)
+        )
+    if memory is not None:
+        print(
+            f"Peak memory with {memory.updates // 4} respondents mid-survey: "
+            f"{memory.peak_rss_mb:.0f} MB (target < 200 MB)"
+        )
+
+
+TRANSPORTS = ("httpx", "aiohttp")
+
+
+def transport_list(value: str) -> list[str]:
+    chosen = [part.strip() for part in value.split(",") if part.strip()]
+    if not chosen or not set(chosen) <= set(TRANSPORTS):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(TRANSPORTS)}: {value!r}")
+    return chosen
+
+
+def respondent_counts(value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"need at least one positive number: {value!r}")
+    return counts
+
+
+def for_benchmark(api: FakeBotApi, reply_timeout: float = 300) -> FakeBotApi:
+    """Patient simulated people, who act again as soon as the bot has replied."""
+    api.reply_timeout = reply_timeout
+    api.quiet = 0.0
+    return api
+
+
+async def side_by_side(
+    workdir: Path, respondents: int, concurrency: int, transports: list[str]
+) -> tuple[int, Result, list[tuple[str, Result]]]:
+    """Hiwar with `respondents` at once, then the bare bot (on each HTTP transport) replaying
+    what they sent."""
+    async with RecordingApi(token="777:BENCH") as api:
+        for_benchmark(api)
+        hiwar = await hiwar_phase(api, workdir / "h", respondents, concurrency)
+        print(row(hiwar), flush=True)
+        scripts = [api.scripts[chat_id] for chat_id in sorted(api.scripts)]
+        cards = write_cards(api.actions, workdir / "cards.json")
+    bares = []
+    for http in transports:
+        async with for_benchmark(FakeBotApi(token="778:BENCH")) as api:
+            bare = await bare_phase(api, workdir / http, scripts, cards, concurrency, http)
+            print(row(bare), flush=True)
+        bares.append((http, bare))
+    return respondents, hiwar, bares
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--respondents", type=int, default=500)
-    parser.add_argument("--memory-respondents", type=int, default=10_000)
-    parser.add_argument("--paced-respondents", type=int, default=100)
+    parser.add_argument(
+        "--respondents",
+        type=respondent_counts,
+        default=[100, 500],
+        help="respondents acting at once, one side-by-side run each (default: 100,500)",
+    )
+    parser.add_argument("--memory-respondents", type=int, default=10_000,
+                        help="0 skips the memory run")
+    parser.add_argument("--paced-respondents", type=int, default=100,
+                        help="0 skips the human-pace run")
     parser.add_argument(
         "--database", choices=("sqlite", "postgres"), default="sqlite",
-        help="postgres: only the saturated run, on a throwaway server",
+        help="postgres: only the saturated Hiwar runs, on a throwaway server",
     )
     parser.add_argument(
         "--instances", type=int, default=1,
@@ -302,50 +522,51 @@ async def main() -> None:
         "--concurrency",
         type=int,
         default=500,
-        help="simulated people acting at the same time (default: all of them)",
+        help="at most this many simulated people acting at the same time",
+    )
+    parser.add_argument(
+        "--bare-http",
+        type=transport_list,
+        default=list(TRANSPORTS),
+        help="the bare bot's HTTP transports, one bare run each: PTB's default (httpx) and "
+        "Hiwar's (aiohttp, bot/http.py); default: httpx,aiohttp",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
         if args.database == "postgres":
-            async with FakeBotApi(token="781:BENCH") as api:
-                api.reply_timeout = 300
-                api.quiet = 0.0
-                result = await fleet_phase(
-                    api, workdir / "pg", args.respondents, args.concurrency, args.instances
+            for respondents in args.respondents:
+                async with for_benchmark(FakeBotApi(token="781:BENCH")) as api:
+                    result = await fleet_phase(
+                        api, workdir / f"pg{respondents}", respondents, args.concurrency,
+                        args.instances,
+                    )
+                print(
+                    f"{result.name}, {respondents} at once: {result.rate:.1f} updates/s, "
+                    f"p50 {result.percentile(50):.0f} ms, p95 {result.percentile(95):.0f} ms, "
+                    f"p99 {result.percentile(99):.0f} ms, {result.cpu_ms_per_update:.2f} CPU ms "
+                    f"per update (bot CPU {result.bot_cpu:.1f} s), peak memory "
+                    f"{result.peak_rss_mb:.0f} MB",
+                    flush=True,
                 )
-            print(
-                f"{result.name}: {result.rate:.1f} updates/s, p50 {result.percentile(50):.0f} "
-                f"ms, p95 {result.percentile(95):.0f} ms, p99 {result.percentile(99):.0f} ms, "
-                f"bot CPU {result.bot_cpu:.1f} s, peak memory {result.peak_rss_mb:.0f} MB"
-            )
             return
-        async with FakeBotApi(token="777:BENCH") as api:
-            api.reply_timeout = 300
-            api.quiet = 0.0
-            hiwar = await hiwar_phase(api, workdir / "h", args.respondents, args.concurrency)
-            print(
-                f"Hiwar: {hiwar.updates} updates from {args.respondents} respondents "
-                f"in {hiwar.seconds:.1f} s"
-            )
-        per_person = max(1, round(hiwar.updates / args.respondents))
-        async with FakeBotApi(token="778:BENCH") as api:
-            api.reply_timeout = 300
-            api.quiet = 0.0
-            bare = await bare_phase(
-                api, workdir / "b", args.respondents, per_person, args.concurrency
-            )
-        async with FakeBotApi(token="780:BENCH") as api:
-            api.reply_timeout = 300
-            api.quiet = 0.0
-            paced = await paced_phase(api, workdir / "p", args.paced_respondents, args.think)
-        async with FakeBotApi(token="779:BENCH") as api:
-            api.reply_timeout = 600
-            api.quiet = 0.0
-            memory = await memory_phase(
-                api, workdir / "m", args.memory_respondents, args.concurrency
-            )
-    report(hiwar, bare, paced, memory)
+        print(COLUMNS, flush=True)
+        runs = [
+            await side_by_side(workdir / str(n), n, args.concurrency, args.bare_http)
+            for n in args.respondents
+        ]
+        paced = memory = None
+        if args.paced_respondents:
+            async with for_benchmark(FakeBotApi(token="780:BENCH")) as api:
+                paced = await paced_phase(api, workdir / "p", args.paced_respondents, args.think)
+                print(row(paced), flush=True)
+        if args.memory_respondents:
+            async with for_benchmark(FakeBotApi(token="779:BENCH"), 600) as api:
+                memory = await memory_phase(
+                    api, workdir / "m", args.memory_respondents, args.concurrency
+                )
+                print(row(memory), flush=True)
+    report(runs, paced, memory)
 
 
 if __name__ == "__main__":
