@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.core.access import Access, Actor, AuditEntry, Role
 from bot.core.clock import Clock
+from bot.reports.actions import AUDIT, GRANT, JOINED, REVOKE, ROLES
 from bot.reports.errors import (
     AlreadyStaff,
     GrantExpired,
@@ -22,7 +23,7 @@ from bot.reports.errors import (
     GrantUsed,
     UnknownCoordinator,
 )
-from bot.reports.model import AUDIT, GRANT, JOINED, REVOKE, ROLES, Coordinator, Grant
+from bot.reports.model import Coordinator, Grant
 from bot.reports.ports import AccessStore
 
 GRANT_LIFETIME = timedelta(hours=24)

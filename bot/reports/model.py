@@ -1,13 +1,11 @@
-"""Plain values of the reports domain: coordinators, their actions, what they may filter by,
-what storage counts."""
+"""Plain values of the reports domain: coordinators, what they may filter by, what storage
+counts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.access import Action
-from bot.core.i18n import N_
 from bot.survey.model import ReportRole
 
 
@@ -28,20 +26,6 @@ class Grant:
     created_at: datetime
     expires_at: datetime
     used_by: int | None = None
-
-
-SUMMARY = Action("summary", N_("summary"))
-FILTERS = Action("filters", N_("list of groups"))
-CHART = Action("chart", N_("charts"))
-COMMENTS = Action("comments", N_("free-text answers"))
-EXPORT = Action("export", N_("export"))
-GRANT = Action("grant", N_("invitation link created"))
-JOINED = Action("joined", N_("became a coordinator"))
-REVOKE = Action("revoke", N_("coordinator removed"))
-ROLES = Action("roles", N_("list of roles"))
-AUDIT = Action("audit", N_("audit log"))
-HELP = Action("help", N_("list of commands"))
-"""What the audit log records of this feature (its labels name entries in /audit)."""
 
 
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)

@@ -13,9 +13,10 @@ from bot.core.access import Access, Actor, Role
 from bot.core.clock import Clock, utc_now
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
+from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY
 from bot.reports.errors import TooFewComments, TooFewResponses, UnknownQuestion
 from bot.reports.filters import all_filters, parse_filter
-from bot.reports.model import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY, Filter
+from bot.reports.model import Filter
 from bot.reports.ports import ReportStore
 from bot.reports.summary import ReleasePlan, Summary, build_summary
 from bot.survey.model import Question, ReportRole, Survey

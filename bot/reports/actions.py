@@ -1,0 +1,18 @@
+"""What the audit log records of the reports feature (its labels name entries in /audit)."""
+
+from __future__ import annotations
+
+from bot.core.access import Action
+from bot.core.i18n import N_
+
+SUMMARY = Action("summary", N_("summary"))
+FILTERS = Action("filters", N_("list of groups"))
+CHART = Action("chart", N_("charts"))
+COMMENTS = Action("comments", N_("free-text answers"))
+EXPORT = Action("export", N_("export"))
+GRANT = Action("grant", N_("invitation link created"))
+JOINED = Action("joined", N_("became a coordinator"))
+REVOKE = Action("revoke", N_("coordinator removed"))
+ROLES = Action("roles", N_("list of roles"))
+AUDIT = Action("audit", N_("audit log"))
+HELP = Action("help", N_("list of commands"))
