@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from bot.core.i18n import _, use_language
 from bot.simulator import BotAction, SimulatedUser
 from handlers.base.context import SERVICES_KEY, Services
-from tests.e2e import Harness
+from tests.e2e import ADMIN_ID, Harness
 from tests.respondents import answers, column_name, complete
 
 NOUR_ID = 2001  # the national P/CVE coordinator in Amman
@@ -312,3 +312,45 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
     for row in rows[1:]:
         record = dict(zip(header, row, strict=True))
         assert {column: record[column] for column in expected} == expected
+
+
+# -- one Telegram layer: menus, audit, replayed taps -----------------------------------------
+
+
+def menu(hiwar: Harness, chat_id: int | None, language: str = "") -> list[str]:
+    scope = {"type": "chat", "chat_id": chat_id} if chat_id is not None else None
+    return [c["command"] for c in hiwar.api.get_commands(scope, language)]
+
+
+async def test_menus_follow_the_role_they_are_for(hiwar: Harness):
+    everyone = menu(hiwar, None)
+    assert "start" in everyone and "summary" not in everyone and "grant" not in everyone
+    admin_menu = menu(hiwar, ADMIN_ID, "ar")
+    assert {"start", "summary", "grant", "invite"} <= set(admin_menu)
+    assert menu(hiwar, NOUR_ID) == []
+    await make_coordinator(hiwar, "ar")
+    coordinator_menu = menu(hiwar, NOUR_ID, "ar")
+    assert {"start", "summary", "export"} <= set(coordinator_menu)
+    assert "grant" not in coordinator_menu and "invite" not in coordinator_menu
+    await hiwar.admin().send_command(f"/revoke {NOUR_ID}")
+    assert menu(hiwar, NOUR_ID, "ar") == menu(hiwar, NOUR_ID) == []
+
+
+async def test_help_lists_the_commands_of_the_role(hiwar: Harness):
+    sami = texts(await hiwar.user(SAMI_ID, "Sami", "en").send_command("/help"))
+    assert "/mydata" in sami and "/unsubscribe" in sami and "/summary" not in sami
+    admin = texts(await hiwar.admin().send_command("/help"))
+    assert all(c in admin for c in ("/mydata", "/summary", "/grant", "/invite"))
+
+
+async def test_invitation_admin_actions_are_in_the_audit_log(hiwar: Harness):
+    admin = hiwar.admin()
+    await admin.send_command("/invite")
+    await admin.tap("Cancel")
+    await admin.send_command("/invitations")
+    log = texts(await admin.send_command("/audit"))
+    for action in ("invitation wizard opened", "invitation discarded", "list of invitations"):
+        assert said("en", action) in log, action
+    sami = hiwar.user(SAMI_ID, "Sami", "en")
+    assert "administrators" in texts(await sami.send_command("/invite"))
+    assert "Sami" not in texts(await admin.send_command("/audit"))  # refusals are not logged

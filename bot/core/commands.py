@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.access import Role
+from bot.core.i18n import RLM, _, is_rtl
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +26,9 @@ def visible(commands: Iterable[Command], role: Role | None) -> list[Command]:
     """The commands someone with `role` may use, everyone's first, then by role."""
     rank = {None: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
     return sorted((c for c in commands if c.visible_to(role)), key=lambda c: rank[c.role])
+
+
+def command_line(command: Command) -> str:
+    """`/name — help`, starting with a right-to-left mark for Arabic readers (a line that
+    starts with a Latin command would otherwise be laid out left to right)."""
+    return f"{RLM if is_rtl() else ''}/{command.name} — {_(command.help)}"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.access import Role
 from bot.core.callbacks import CallbackData
-from bot.core.commands import Command, visible
+from bot.core.commands import Command, command_line, visible
 from bot.core.i18n import _
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
@@ -107,9 +107,7 @@ def export_caption(respondents: int) -> str:
 def commands(role: Role, all_commands: Sequence[Command]) -> View:
     """/reports: the commands this coordinator or admin may use."""
     lines = [text.bold(_("Commands for coordinators")), ""]
-    lines += [
-        f"/{c.name} — {_(c.help)}" for c in visible(all_commands, role) if c.role is not None
-    ]
+    lines += [command_line(c) for c in visible(all_commands, role) if c.role is not None]
     return lines_view(lines)
 
 

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import MessageHandler, filters
 
 from bot.core.access import Role
-from bot.core.commands import Command, visible
+from bot.core.commands import Command, command_line, visible
 from bot.core.i18n import LANGUAGES, _, use_language
 from bot.core.views import View
 from handlers.base.context import Services
@@ -60,8 +60,7 @@ def help_lines(features: Iterable[Feature], role: Role | None) -> list[str]:
         ),
         "",
     ]
-    for command in visible(all_commands(features), role):
-        lines.append(f"/{command.name} — {_(command.help)}")
+    lines += [command_line(command) for command in visible(all_commands(features), role)]
     return lines
 
 
