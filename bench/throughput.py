@@ -279,8 +279,9 @@ async def fleet_phase(
     api: FakeBotApi, workdir: Path, respondents: int, concurrency: int, instances: int
 ) -> Result:
     """Hiwar on PostgreSQL: `instances` webhook processes behind a round-robin balancer."""
-    from bot.simulator.fleet import fleet
-    from storage.pgcluster import temporary_database
+    sys.path.insert(0, str(ROOT))  # tests/ is not installed: run as a script, find it here
+    from tests.fleet import fleet
+    from tests.pgcluster import temporary_database
 
     personas = make_personas(SURVEY, respondents, random.Random(1))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 `database` is parametrised over SQLite and PostgreSQL, so every test that touches storage
 (through `database`, `store`, `service` or `hiwar`) runs on both. The PostgreSQL server is a
-throwaway cluster started once per session (storage/pgcluster.py); each test gets a new
+throwaway cluster started once per session (tests/pgcluster.py); each test gets a new
 database in it. Where no server can be started the PostgreSQL variants are skipped, saying why.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from bot.simulator import FakeBotApi
 from bot.survey.service import SurveyService
 from storage import Store, open_store
-from storage.pgcluster import ClusterUnavailable, PgCluster, create_database, drop_database
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 from tests.factories import mini_survey
+from tests.pgcluster import ClusterUnavailable, PgCluster, create_database, drop_database
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -31,7 +31,7 @@ def pg_cluster() -> Iterator[PgCluster]:
         import asyncpg  # noqa: F401
     except ImportError:
         pytest.skip("PostgreSQL tests need asyncpg: pip install -e '.[dev]'")
-    from storage.pgcluster import start_cluster
+    from tests.pgcluster import start_cluster
 
     try:
         cluster = start_cluster()

@@ -58,7 +58,9 @@ async def respond(hiwar: Harness, how_many: int, **given: object) -> list[int]:
 
 async def make_coordinator(hiwar: Harness, language: str = "en") -> SimulatedUser:
     admin = hiwar.admin()
-    await admin.send_command("/grant")
+    await admin.send_command(
+        "/grant", until=lambda sent: any("start=grant-" in (a.text or "") for a in sent)
+    )
     code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "")
     assert code is not None
     nour = hiwar.user(NOUR_ID, "Nour", language)

@@ -1,5 +1,5 @@
 """Several `hiwar run` processes on one PostgreSQL database behind a round-robin load
-balancer (bot/simulator/fleet.py): each update applied once and in order per user, even with
+balancer (tests/fleet.py): each update applied once and in order per user, even with
 duplicated deliveries and an instance killed mid-burst; a broadcast shared without copies."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from bot.demo import make_personas, take_part
 from bot.invitations.model import Rsvp
 from bot.invitations.service import InvitationService, Launched
 from bot.simulator import FakeBotApi
-from bot.simulator.fleet import fleet
 from bot.survey.state import Status
 from storage import Store, open_store
 from storage.invitations import InvitationStore
-from storage.pgcluster import PgCluster, create_database, drop_database
 from storage.reports import SqlReports
 from tests.e2e import ADMIN_ID, SHIPPED_SURVEY
+from tests.fleet import fleet
+from tests.pgcluster import PgCluster, create_database, drop_database
 from tests.test_invitations_domain import ready_draft
 
 SURVEY_ORDER = {question.id: index for index, question in enumerate(SHIPPED_SURVEY.questions)}

@@ -19,10 +19,10 @@ from storage import Store, open_store
 from storage.copy import CopyRefused, copy_database
 from storage.database import connect
 from storage.migrations import apply_migrations, migration_files
-from storage.pgcluster import PgCluster, create_database
 from storage.postgres import numbered
 from storage.store import INSTANCE_LOCKS
 from storage.url import BadDatabaseUrl, parse_database_url
+from tests.pgcluster import PgCluster, create_database
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 AMAL = 1001  # a youth worker in Amman: Arabic, and a Telegram id that needs a BIGINT soon

@@ -8,37 +8,14 @@
         await user.tap("English")
 """
 
-from bot.simulator.server import (
-    MAX_CALLBACK_DATA_BYTES,
-    MAX_CAPTION_LENGTH,
-    MAX_INLINE_BUTTONS,
-    MAX_TEXT_LENGTH,
-    SEND_METHODS,
-    ApiError,
-    BotAction,
-    ChatState,
-    FakeBotApi,
-    StoredFile,
-    UploadedFile,
-    keyboard_rows,
-    parse_text,
-)
-from bot.simulator.users import SimulatedUser, command_entities
+from bot.simulator.server import MAX_CAPTION_LENGTH, BotAction, FakeBotApi, parse_text
+from bot.simulator.users import SimulatedUser, keyboard_rows
 
 __all__ = [
-    "MAX_CALLBACK_DATA_BYTES",
     "MAX_CAPTION_LENGTH",
-    "MAX_INLINE_BUTTONS",
-    "MAX_TEXT_LENGTH",
-    "SEND_METHODS",
-    "ApiError",
     "BotAction",
-    "ChatState",
     "FakeBotApi",
     "SimulatedUser",
-    "StoredFile",
-    "UploadedFile",
-    "command_entities",
     "keyboard_rows",
     "parse_text",
 ]

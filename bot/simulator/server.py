@@ -1,15 +1,16 @@
 """A local fake of the Telegram Bot API ("the simulator") for end-to-end tests and `hiwar demo`.
 
-`FakeBotApi` is an aiohttp server on 127.0.0.1 that speaks enough of the Bot API for an
-unmodified python-telegram-bot `Application` (pointed at it with `ApplicationBuilder().base_url(
-api.base_url)`) to run over real HTTP: long polling with Telegram's offset/confirmation rules,
-webhooks (with the secret-token header and retries), sending/editing/deleting messages, inline
-keyboards, callback answers, documents and photos, commands and menu buttons.
+`FakeBotApi` is an aiohttp server on 127.0.0.1 that speaks the part of the Bot API Hiwar uses, so
+that an unmodified python-telegram-bot `Application` (pointed at it with `ApplicationBuilder()
+.base_url(api.base_url)`) runs over real HTTP: long polling with Telegram's offset/confirmation
+rules, webhooks (with the secret-token header and retries), sending and editing messages with
+inline keyboards, callback answers, documents and photos, commands.
 
-It validates what the bot sends the way Telegram does (empty or over-long text, bad HTML or
-MarkdownV2, callback_data over 64 bytes, too many buttons, editing without changes, ...) and
-answers with Telegram's error descriptions, so PTB raises the same exceptions it would in
-production.  Faults can be injected (`fail_next`, `block`, `rate_limit`).
+It validates what the bot sends the way Telegram does (empty or over-long text, bad HTML,
+callback_data over 64 bytes, too many buttons, editing without changes, ...) and answers with
+Telegram's error descriptions, so PTB raises the same exceptions it would in production.  Text is
+plain or HTML: Hiwar sends nothing else, and any other parse_mode is refused with a 400.  Faults
+can be injected (`fail_next`, `block`, `rate_limit`).
 
 Everything the bot does is recorded as `BotAction`s, globally (`api.actions`) and per chat
 (`api.chat(chat_id).actions`), and the humans are `SimulatedUser`s (`api.make_user(...)`) whose
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import html
 import itertools
 import json
 import logging
@@ -39,21 +39,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
-from bot.simulator.users import SimulatedUser
-
-__all__ = [
-    "MAX_CALLBACK_DATA_BYTES",
-    "MAX_CAPTION_LENGTH",
-    "MAX_INLINE_BUTTONS",
-    "MAX_TEXT_LENGTH",
-    "ApiError",
-    "BotAction",
-    "ChatState",
-    "FakeBotApi",
-    "StoredFile",
-    "UploadedFile",
-    "parse_text",
-]
+from bot.simulator.users import SimulatedUser, keyboard_rows
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,7 +68,8 @@ class ApiError(Exception):
 # message entities, raising ApiError with Telegram's "can't parse entities" descriptions when the
 # markup is malformed.  The HTML check is deliberately a little *stricter* than Telegram: a bare
 # `&` that does not start `&lt;`, `&gt;`, `&amp;`, `&quot;` or a numeric entity is rejected
-# (Telegram silently keeps it), because it almost always means a value was not escaped.
+# (Telegram silently keeps it), because it almost always means a value was not escaped.  Of
+# Telegram's tags it knows those without attributes (Hiwar uses <b> and <i>).
 
 _ENTITY_PREFIX = "Bad Request: can't parse entities: "
 
@@ -102,8 +89,6 @@ def _byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
-# --------------------------------------------------------------------------------------- HTML
-
 _HTML_TAGS: dict[str, str] = {
     "b": "bold",
     "strong": "bold",
@@ -114,48 +99,23 @@ _HTML_TAGS: dict[str, str] = {
     "s": "strikethrough",
     "strike": "strikethrough",
     "del": "strikethrough",
-    "a": "text_link",
     "code": "code",
     "pre": "pre",
     "tg-spoiler": "spoiler",
-    "span": "spoiler",
     "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
 }
 _TAG_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_ATTR_RE = re.compile(
-    r"""\s+([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
-)
 _HTML_ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6}));")
 _HTML_SPECIAL_RE = re.compile(r"[<&]")
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
-def _html_entity(tag: str, offset: int, length: int, attrs: dict[str, str]) -> dict | None:
-    if length <= 0:
-        return None
-    kind = _HTML_TAGS[tag]
-    entity: dict[str, Any] = {"type": kind, "offset": offset, "length": length}
-    if tag == "a":
-        href = attrs.get("href", "")
-        if not href:
-            return None
-        entity["url"] = href
-    elif tag == "pre" and attrs.get("_language"):
-        entity["language"] = attrs["_language"]
-    elif tag == "blockquote" and "expandable" in attrs:
-        entity["type"] = "expandable_blockquote"
-    elif tag == "tg-emoji":
-        entity["custom_emoji_id"] = attrs.get("emoji-id", "")
-    return entity
-
-
-def parse_html(text: str) -> tuple[str, list[dict]]:
+def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Parse Telegram-flavoured HTML; returns (plain text, entities)."""
     out: list[str] = []
     pos16 = 0
-    stack: list[tuple[str, int, dict[str, str]]] = []
-    entities: list[dict] = []
+    stack: list[tuple[str, int]] = []  # open tags: (name, start offset)
+    entities: list[dict[str, Any]] = []
     i, n = 0, len(text)
     while i < n:
         m = _HTML_SPECIAL_RE.search(text, i)
@@ -194,20 +154,16 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
             name = text[i + 2 : end].strip().lower()
             if not stack:
                 raise _fail(f"Unexpected end tag at byte offset {_byte_offset(text, i)}")
-            tag, start16, attrs = stack.pop()
+            tag, start16 = stack.pop()
             if name != tag:
                 raise _fail(
                     f"Unmatched end tag at byte offset {_byte_offset(text, i)}, "
                     f'expected "</{tag}>", found "</{name}>"'
                 )
-            if tag == "code" and stack and stack[-1][0] == "pre":
-                lang = attrs.get("class", "")
-                if lang.startswith("language-"):
-                    stack[-1][2]["_language"] = lang[len("language-") :]
-            else:
-                entity = _html_entity(tag, start16, pos16 - start16, attrs)
-                if entity is not None:
-                    entities.append(entity)
+            if pos16 > start16:
+                entities.append(
+                    {"type": _HTML_TAGS[tag], "offset": start16, "length": pos16 - start16}
+                )
             i = end + 1
             continue
         nm = _TAG_NAME_RE.match(text, i + 1)
@@ -215,270 +171,28 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
         if nm is None or name not in _HTML_TAGS:
             raise _fail(f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, i)}')
         k = nm.end()
-        attrs: dict[str, str] = {}
-        while (am := _ATTR_RE.match(text, k)) is not None:
-            value = next((g for g in am.group(2, 3, 4) if g is not None), "")
-            attrs[am.group(1).lower()] = html.unescape(value)
-            k = am.end()
         while k < n and text[k].isspace():
             k += 1
         if k >= n or text[k] != ">":
-            raise _fail(f"Unclosed start tag at byte offset {_byte_offset(text, i)}")
-        if name == "span" and attrs.get("class") != "tg-spoiler":
             raise _fail(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, i)}'
+                f"Unclosed start tag at byte offset {_byte_offset(text, i)} (the simulator "
+                "knows no tag attributes)"
             )
-        if name == "tg-emoji" and not attrs.get("emoji-id"):
-            raise _fail(
-                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset '
-                f"{_byte_offset(text, i)}"
-            )
-        stack.append((name, pos16, attrs))
+        stack.append((name, pos16))
         i = k + 1
     if stack:
         raise _fail(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     return "".join(out), entities
 
 
-# --------------------------------------------------------------------------------- MarkdownV2
-
-_MD2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MD2_KINDS = {
-    "*": ("bold", "Bold"),
-    "_": ("italic", "Italic"),
-    "__": ("underline", "Underline"),
-    "~": ("strikethrough", "Strikethrough"),
-    "||": ("spoiler", "Spoiler"),
-    "[": ("text_link", "TextUrl"),
-    "![": ("custom_emoji", "CustomEmoji"),
-}
-
-
-def _md2_find_closing(text: str, start: int, closing: str) -> int:
-    """Index of the next unescaped `closing` at or after `start`, or -1."""
-    i = start
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith(closing, i):
-            return i
-        i += 1
-    return -1
-
-
-def _md2_unescape(s: str) -> str:
-    return re.sub(r"\\(.)", r"\1", s, flags=re.DOTALL)
-
-
-def parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
-    """Parse MarkdownV2; returns (plain text, entities)."""
-    out: list[str] = []
-    pos16 = 0
-    stack: list[tuple[str, int, int]] = []  # (marker, start16, index in text)
-    entities: list[dict] = []
-    quote_start: int | None = None
-    i, n = 0, len(text)
-    line_start = True
-
-    def emit(s: str) -> None:
-        nonlocal pos16
-        out.append(s)
-        pos16 += utf16_len(s)
-
-    def toggle(marker: str, index: int) -> None:
-        for pos in range(len(stack) - 1, -1, -1):
-            if stack[pos][0] == marker:
-                _, start16, _ = stack.pop(pos)
-                if pos16 > start16:
-                    kind = _MD2_KINDS[marker][0]
-                    entities.append({"type": kind, "offset": start16, "length": pos16 - start16})
-                return
-        stack.append((marker, pos16, index))
-
-    while i < n:
-        c = text[i]
-        was_line_start, line_start = line_start, False
-        if c == "\\" and i + 1 < n and ord(text[i + 1]) <= 126:
-            emit(text[i + 1])
-            line_start = text[i + 1] == "\n"
-            i += 2
-            continue
-        if c == "\n":
-            if quote_start is not None and not text.startswith(">", i + 1):
-                entities.append(
-                    {"type": "blockquote", "offset": quote_start, "length": pos16 - quote_start}
-                )
-                quote_start = None
-            emit(c)
-            line_start = True
-            i += 1
-            continue
-        if c == ">" and was_line_start:
-            if quote_start is None:
-                quote_start = pos16
-            i += 1
-            continue
-        if c == "`":
-            if text.startswith("```", i):
-                end = _md2_find_closing(text, i + 3, "```")
-                if end == -1:
-                    raise _fail(
-                        f"Can't find end of Pre entity at byte offset {_byte_offset(text, i)}"
-                    )
-                body = text[i + 3 : end]
-                language = ""
-                first, sep, rest = body.partition("\n")
-                if sep and first and not any(ch.isspace() for ch in first):
-                    language, body = first, rest
-                start16 = pos16
-                emit(_md2_unescape(body))
-                entity: dict[str, Any] = {
-                    "type": "pre", "offset": start16, "length": pos16 - start16
-                }
-                if language:
-                    entity["language"] = language
-                if pos16 > start16:
-                    entities.append(entity)
-                i = end + 3
-                continue
-            end = _md2_find_closing(text, i + 1, "`")
-            if end == -1:
-                raise _fail(f"Can't find end of Code entity at byte offset {_byte_offset(text, i)}")
-            start16 = pos16
-            emit(_md2_unescape(text[i + 1 : end]))
-            if pos16 > start16:
-                entities.append({"type": "code", "offset": start16, "length": pos16 - start16})
-            i = end + 1
-            continue
-        if c in "*~":
-            toggle(c, i)
-            i += 1
-            continue
-        if c == "_":
-            marker = "__" if text.startswith("__", i) else "_"
-            toggle(marker, i)
-            i += len(marker)
-            continue
-        if c == "|" and text.startswith("||", i):
-            toggle("||", i)
-            i += 2
-            continue
-        if c == "[" or (c == "!" and text.startswith("![", i)):
-            marker = "[" if c == "[" else "!["
-            stack.append((marker, pos16, i))
-            i += len(marker)
-            continue
-        if c == "]" and stack and stack[-1][0] in ("[", "!["):
-            if not text.startswith("(", i + 1):
-                raise _fail(
-                    f"Can't find end of {_MD2_KINDS[stack[-1][0]][1]} entity at byte offset "
-                    f"{_byte_offset(text, stack[-1][2])}"
-                )
-            end = _md2_find_closing(text, i + 2, ")")
-            if end == -1:
-                raise _fail(f"Can't find end of a URL at byte offset {_byte_offset(text, i + 1)}")
-            url = _md2_unescape(text[i + 2 : end])
-            marker, start16, _ = stack.pop()
-            if pos16 > start16:
-                if marker == "[":
-                    entities.append(
-                        {"type": "text_link", "offset": start16, "length": pos16 - start16,
-                         "url": url}
-                    )
-                else:
-                    emoji_id = url.rpartition("id=")[2]
-                    entities.append(
-                        {"type": "custom_emoji", "offset": start16, "length": pos16 - start16,
-                         "custom_emoji_id": emoji_id}
-                    )
-            i = end + 1
-            continue
-        if c in _MD2_RESERVED:
-            raise _fail(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
-        j = i + 1
-        while j < n and text[j] not in _MD2_RESERVED and text[j] not in "\\\n":
-            j += 1
-        emit(text[i:j])
-        i = j
-    if stack:
-        marker, _, index = stack[-1]
-        raise _fail(
-            f"Can't find end of {_MD2_KINDS[marker][1]} entity at byte offset "
-            f"{_byte_offset(text, index)}"
-        )
-    if quote_start is not None and pos16 > quote_start:
-        entities.append(
-            {"type": "blockquote", "offset": quote_start, "length": pos16 - quote_start}
-        )
-    return "".join(out), entities
-
-
-# ----------------------------------------------------------------------------- legacy Markdown
-
-_MD1_KINDS = {"*": "bold", "_": "italic", "`": "code"}
-
-
-def parse_markdown(text: str) -> tuple[str, list[dict]]:
-    """Parse legacy Markdown (no nesting); returns (plain text, entities)."""
-    out: list[str] = []
-    pos16 = 0
-    entities: list[dict] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in "_*`[":
-            out.append(text[i + 1])
-            pos16 += 1
-            i += 2
-            continue
-        if c in _MD1_KINDS or c == "[":
-            closing = "]" if c == "[" else ("```" if text.startswith("```", i) else c)
-            start = i + len(closing) if closing == "```" else i + 1
-            end = text.find(closing, start)
-            if end == -1:
-                raise _fail(
-                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
-                )
-            inner = text[start:end]
-            kind = "pre" if closing == "```" else _MD1_KINDS.get(c, "text_link")
-            entity: dict[str, Any] = {"type": kind, "offset": pos16, "length": utf16_len(inner)}
-            after = end + len(closing)
-            if c == "[":
-                if text.startswith("(", after):
-                    url_end = text.find(")", after)
-                    if url_end == -1:
-                        raise _fail(
-                            "Can't find end of the entity starting at byte offset "
-                            f"{_byte_offset(text, i)}"
-                        )
-                    entity["url"] = text[after + 1 : url_end]
-                    after = url_end + 1
-                else:
-                    entity = {}
-            out.append(inner)
-            pos16 += utf16_len(inner)
-            if entity and entity["length"] > 0:
-                entities.append(entity)
-            i = after
-            continue
-        out.append(c)
-        pos16 += utf16_len(c)
-        i += 1
-    return "".join(out), entities
-
-
-# ---------------------------------------------------------------------------------- dispatcher
-
-
-def _strip(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
+def _strip(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """Telegram trims leading and trailing whitespace of a message, shifting the entities."""
     stripped = text.strip()
     if stripped == text:
         return text, entities
     lead = utf16_len(text[: len(text) - len(text.lstrip())])
     total = utf16_len(stripped)
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     for entity in entities:
         start = max(entity["offset"] - lead, 0)
         end = min(entity["offset"] + entity["length"] - lead, total)
@@ -487,21 +201,17 @@ def _strip(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
     return stripped, kept
 
 
-def parse_text(
-    text: str, parse_mode: str | None, explicit_entities: list[dict] | None = None
-) -> tuple[str, list[dict]]:
+def parse_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
     """(what the user sees, entities) of a text or caption; raises ApiError on bad markup."""
-    mode = (parse_mode or "").lower()
-    if not mode:
-        plain, entities = text, list(explicit_entities or [])
-    elif mode == "html":
-        plain, entities = parse_html(text)
-    elif mode == "markdownv2":
-        plain, entities = parse_markdown_v2(text)
-    elif mode == "markdown":
-        plain, entities = parse_markdown(text)
-    else:
-        raise ApiError(400, "Bad Request: unsupported parse_mode")
+    if not parse_mode:
+        return _strip(text, [])
+    if parse_mode.lower() != "html":
+        raise ApiError(
+            400,
+            f"Bad Request: unsupported parse_mode {parse_mode!r}: the simulator parses HTML "
+            "only (Hiwar sends HTML or plain text)",
+        )
+    plain, entities = parse_html(text)
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return _strip(plain, entities)
 
@@ -524,7 +234,7 @@ class StoredFile:
 
     file_id: str
     file_unique_id: str
-    kind: str  # "document", "photo", "sticker", "voice", ...
+    kind: str  # "document", "photo", "sticker" or "voice"
     data: bytes
     file_name: str | None
     mime_type: str | None
@@ -539,7 +249,7 @@ class StoredFile:
 class BotAction:
     """One call the bot made (successful ones in `actions`, failed ones in `errors`).
 
-    `text` is the text or caption exactly as the bot sent it (with its HTML/Markdown markup);
+    `text` is the text or caption exactly as the bot sent it (with its HTML markup);
     `rendered_text` is what the user sees (markup parsed away, leading/trailing spaces trimmed).
     `timestamp` is `time.monotonic()`.
     """
@@ -554,12 +264,9 @@ class BotAction:
     document: bytes | None = None
     document_name: str | None = None
     photo: bytes | None = None
-    file_id: str | None = None
-    callback_query_id: str | None = None
     callback_text: str | None = None
     show_alert: bool = False
     chat_action: str | None = None
-    params: dict[str, Any] = field(default_factory=dict, repr=False)
     timestamp: float = field(default_factory=time.monotonic)
     error_code: int | None = None
     description: str | None = None
@@ -570,24 +277,8 @@ class BotAction:
 
     @property
     def buttons(self) -> list[list[tuple[str, str]]]:
-        """Rows of (label, callback_data or url) of the inline keyboard sent with this call."""
+        """Rows of (label, callback_data) of the inline keyboard sent with this call."""
         return keyboard_rows(self.reply_markup)
-
-
-def keyboard_rows(markup: dict[str, Any] | None) -> list[list[tuple[str, str]]]:
-    """Rows of (label, callback_data or url or "") of an inline keyboard markup."""
-    if not markup or not isinstance(markup.get("inline_keyboard"), list):
-        return []
-    return [
-        [
-            (
-                str(button.get("text", "")),
-                str(button.get("callback_data", button.get("url", ""))),
-            )
-            for button in row
-        ]
-        for row in markup["inline_keyboard"]
-    ]
 
 
 @dataclass(eq=False)
@@ -598,8 +289,6 @@ class ChatState:
     type: str
     title: str | None = None
     first_name: str | None = None
-    last_name: str | None = None
-    username: str | None = None
     next_message_id: int = 1
     # message_id -> the message as it currently is (bot and user messages)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -609,14 +298,12 @@ class ChatState:
     errors: list[BotAction] = field(default_factory=list)
     reaction_count: int = 0
     last_reaction_at: float = 0.0
-    reply_keyboard: dict[str, Any] | None = None
-    menu_button: dict[str, Any] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     json_obj: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         obj: dict[str, Any] = {"id": self.id, "type": self.type}
-        for key in ("title", "first_name", "last_name", "username"):
+        for key in ("title", "first_name"):
             value = getattr(self, key)
             if value is not None:
                 obj[key] = value
@@ -641,23 +328,11 @@ class ChatState:
 
 
 class _PendingUpdate:
-    __slots__ = (
-        "chat_id",
-        "consumed_at",
-        "delivered",
-        "done",
-        "error",
-        "kind",
-        "payload",
-        "update_id",
-    )
+    __slots__ = ("chat_id", "consumed_at", "delivered", "done", "error", "payload", "update_id")
 
-    def __init__(
-        self, update_id: int, payload: dict[str, Any], kind: str, chat_id: int | None
-    ) -> None:
+    def __init__(self, update_id: int, payload: dict[str, Any], chat_id: int) -> None:
         self.update_id = update_id
         self.payload = payload
-        self.kind = kind
         self.chat_id = chat_id
         self.delivered = False
         self.done = asyncio.Event()
@@ -675,8 +350,6 @@ class _Webhook:
     url: str
     secret_token: str | None
     max_connections: int
-    ip_address: str | None
-    has_custom_certificate: bool
     last_error_date: int | None = None
     last_error_message: str | None = None
 
@@ -686,28 +359,17 @@ class _Fault:
     method: str  # lower case, or "*"
     chat_id: int | None
     status: int
-    retry_after: int | None
-    description: str | None
+    retry_after: int
     remaining: int
 
     def error(self) -> ApiError:
-        description = self.description
-        if description is None:
-            if self.status == 429:
-                description = f"Too Many Requests: retry after {self.retry_after or 1}"
-            elif self.status == 403:
-                description = "Forbidden: bot was blocked by the user"
-            elif self.status == 400:
-                description = "Bad Request: simulated failure"
-            else:
-                try:
-                    description = HTTPStatus(self.status).phrase
-                except ValueError:
-                    description = f"Error {self.status}"
-        parameters = None
-        if self.status == 429 and self.retry_after is not None:
-            parameters = {"retry_after": self.retry_after}
-        return ApiError(self.status, description, parameters)
+        if self.status == 429:
+            return ApiError(
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"retry_after": self.retry_after},
+            )
+        return ApiError(self.status, HTTPStatus(self.status).phrase)
 
 
 class _Poller:
@@ -730,10 +392,9 @@ class _RefLock:
 BotMethod = Callable[[dict[str, Any]], Awaitable[Any]]
 
 # Rate limited and counted in `sent_count`.
-SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage"})
+SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 # Recorded in the chat log but not a "reaction" a simulated user waits for.
 _NON_REACTIONS = frozenset({"sendChatAction"})
-_DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -749,53 +410,13 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
-_INLINE_BUTTON_KINDS = (
-    "callback_data",
-    "url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "web_app",
-    "login_url",
-    "pay",
-    "callback_game",
-    "copy_text",
-)
-# Form fields that are always strings (PTB sends other non-string values JSON-encoded).
-_STRING_PARAMS = frozenset(
-    {
-        "text",
-        "caption",
-        "parse_mode",
-        "callback_query_id",
-        "url",
-        "secret_token",
-        "action",
-        "language_code",
-        "inline_message_id",
-        "description",
-        "short_description",
-        "name",
-        "file_id",
-        "title",
-        "emoji",
-        "ip_address",
-        "document",
-        "photo",
-        "sticker",
-        "voice",
-        "audio",
-        "video",
-        "animation",
-        "thumbnail",
-        "business_connection_id",
-        "message_effect_id",
-    }
-)
-_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# The text or caption field of a message: its entities' field, its length limit and the error.
+_BODIES: dict[str, tuple[str, int, str]] = {
+    "text": ("entities", MAX_TEXT_LENGTH, "Bad Request: message is too long"),
+    "caption": ("caption_entities", MAX_CAPTION_LENGTH, "Bad Request: message caption is too long"),
+}
 _COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_URL_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -807,94 +428,52 @@ _FILE_ID_PREFIX = {
     "voice": "AwACAgIAAxkBAAI",
 }
 _DEFAULT_EXTENSION = {"photo": ".jpg", "sticker": ".webp", "voice": ".oga", "document": ""}
-
-
-def _coerce(name: str, value: str) -> Any:
-    """A form field's value: JSON-decoded unless it is a string-typed parameter."""
-    if name in _STRING_PARAMS or not value:
-        return value
-    if value[0] in "{[" or value in ("true", "false", "null") or _NUMBER_RE.fullmatch(value):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+_WEBHOOK_TIMEOUT = 10.0
 
 
 def _as_int(value: Any, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
+    try:
         return int(value)
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return int(value.strip())
-    raise ApiError(400, f"Bad Request: invalid {name} specified")
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
 
 def _maybe_int(value: Any) -> int | None:
     try:
-        return _as_int(value, "value")
-    except ApiError:
+        return int(value)
+    except (TypeError, ValueError):
         return None
 
 
 def _as_json(value: Any) -> Any:
-    """Nested objects arrive as JSON strings in form data (and sometimes in JSON bodies)."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ApiError(400, "Bad Request: can't parse JSON object") from exc
-    return value
+    """Objects arrive as JSON strings in form data; None if the field is missing or empty."""
+    if value is None or value == "":
+        return None
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, "Bad Request: can't parse JSON object") from exc
 
 
 def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("true", "1")
-    return bool(value)
+    return str(value).lower() in ("true", "1")
 
 
-def _update_chat_id(kind: str, body: Any) -> int | None:
-    if not isinstance(body, dict):
-        return None
-    if kind == "callback_query":
-        message = body.get("message")
-        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
-            return message["chat"].get("id")
-        return (body.get("from") or {}).get("id")
-    chat = body.get("chat")
-    if isinstance(chat, dict):
-        return chat.get("id")
-    sender = body.get("from") or body.get("user")
-    if isinstance(sender, dict):
-        return sender.get("id")
-    return None
+def _update_chat_id(payload: dict[str, Any]) -> int:
+    """The chat of an update: its message's, or for a callback query its message's."""
+    kind, body = next((k, v) for k, v in payload.items() if k != "update_id")
+    message = body["message"] if kind == "callback_query" else body
+    return int(message["chat"]["id"])
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) of a PNG/JPEG/GIF/WEBP/BMP image, (0, 0) when unknown, None if no image."""
+    """(width, height) of a PNG or GIF image, None if it is neither."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
         return width, height
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
         width, height = struct.unpack("<HH", data[6:10])
         return width, height
-    if data.startswith(b"\xff\xd8"):
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-                return width, height
-            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
-            i += 2 + length
-        return 0, 0
-    if (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or data.startswith(b"BM"):
-        return 0, 0
     return None
 
 
@@ -925,33 +504,31 @@ class FakeBotApi:
 
     Tunables (plain attributes): `quiet` (seconds without a bot reaction after which a simulated
     user's action is considered answered, default 0.15), `reply_timeout` (default 10 s),
-    `webhook_retries` (3), `webhook_retry_delay` (0.05 s), `webhook_timeout` (10 s).
+    `webhook_retries` (3), `webhook_retry_delay` (0.05 s).
 
     With `auto_create_chats=True` a send to an unknown positive chat id creates a private chat
     on the fly (handy for broadcast benchmarks); by default it answers "chat not found", as
     Telegram does for users who never talked to the bot.
     """
 
+    host = "127.0.0.1"
+
     def __init__(
         self,
         token: str = "123456:TEST",
         bot_username: str = "hiwar_test_bot",
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        bot_first_name: str = "Hiwar Test Bot",
         auto_create_chats: bool = False,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
-        self.host = host
-        self.port = port
+        self.port = 0
         head = token.partition(":")[0]
         self.bot_id = int(head) if head.isdigit() else 123456
         self.bot_user: dict[str, Any] = {
             "id": self.bot_id,
             "is_bot": True,
-            "first_name": bot_first_name,
+            "first_name": "Hiwar Test Bot",
             "username": bot_username,
         }
         self.auto_create_chats = auto_create_chats
@@ -959,7 +536,6 @@ class FakeBotApi:
         self.reply_timeout = 10.0
         self.webhook_retries = 3
         self.webhook_retry_delay = 0.05
-        self.webhook_timeout = 10.0
 
         # What happened, for tests and benchmarks.
         self.actions: list[BotAction] = []
@@ -968,23 +544,19 @@ class FakeBotApi:
         self.sent_count = 0
         self.send_timestamps: list[float] = []
         self.rate_limited = 0
-        self.dropped_updates = 0
         self.webhook_deliveries = 0
         self.webhook_failures: list[tuple[int, str]] = []
-        self.pushed: list[tuple[int, int | None, float]] = []
+        self.pushed: list[tuple[int, int, float]] = []
         """(update_id, chat_id, time.monotonic()) of every update made available to the bot."""
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.blocked: set[int] = set()
 
         self._chats: dict[int, ChatState] = {}
-        self._usernames: dict[str, int] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._file_counter = itertools.count(1)
         self._callback_counter = itertools.count(1)
-        self._callback_queries: dict[str, int | None] = {}
-        self._bot_texts: dict[tuple[str, str], str] = {}
-        self._default_menu_button: dict[str, Any] = {"type": "commands"}
+        self._callback_queries: dict[str, int] = {}
 
         self._pending: deque[_PendingUpdate] = deque()
         self._unconsumed: dict[int, _PendingUpdate] = {}
@@ -992,12 +564,11 @@ class FakeBotApi:
         self._updates_changed = asyncio.Event()
         self._action_event = asyncio.Event()
         self._poller: _Poller | None = None
-        self._allowed_updates: frozenset[str] | None = None
         self._webhook: _Webhook | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._delivery_tasks: set[asyncio.Task[None]] = set()
         self._inflight = 0
-        self._chat_locks: dict[int | None, _RefLock] = {}
+        self._chat_locks: dict[int, _RefLock] = {}
 
         self._faults: list[_Fault] = []
         self._rate: tuple[int, float] | None = None
@@ -1009,21 +580,17 @@ class FakeBotApi:
 
         handlers: dict[str, BotMethod] = {
             "getMe": self._get_me,
-            "logOut": self._ok,
-            "close": self._ok,
             "getUpdates": self._get_updates,
             "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
-            "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
-            "sendDocument": self._send_document,
-            "sendPhoto": self._send_photo,
-            "copyMessage": self._copy_message,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "getChat": self._get_chat,
@@ -1031,13 +598,6 @@ class FakeBotApi:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "setChatMenuButton": self._set_chat_menu_button,
-            "getChatMenuButton": self._get_chat_menu_button,
-            "setMyName": self._bot_text_setter("name"),
-            "getMyName": self._bot_text_getter("name"),
-            "setMyDescription": self._bot_text_setter("description"),
-            "getMyDescription": self._bot_text_getter("description"),
-            "setMyShortDescription": self._bot_text_setter("short_description"),
-            "getMyShortDescription": self._bot_text_getter("short_description"),
         }
         self._methods: dict[str, tuple[str, BotMethod]] = {
             name.lower(): (name, handler) for name, handler in handlers.items()
@@ -1046,9 +606,6 @@ class FakeBotApi:
     # ------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        if self._runner is not None:
-            return
-        self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -1058,8 +615,6 @@ class FakeBotApi:
         self.port = runner.addresses[0][1]
         self._runner = runner
         self._session = aiohttp.ClientSession()
-        if self._webhook is not None:
-            self._start_webhook_dispatcher()
 
     async def stop(self) -> None:
         if self._runner is None:
@@ -1106,36 +661,19 @@ class FakeBotApi:
     # ------------------------------------------------------------------- chats and users
 
     def make_user(
-        self,
-        user_id: int,
-        first_name: str = "Test",
-        language_code: str | None = "en",
-        username: str | None = None,
-        *,
-        last_name: str | None = None,
+        self, user_id: int, first_name: str = "Test", language_code: str | None = "en"
     ) -> SimulatedUser:
         """A human with a private chat with the bot (chat id == user id)."""
         if user_id <= 0:
             raise ValueError("user ids are positive")
-        self._ensure_chat(
-            user_id, "private", first_name=first_name, last_name=last_name, username=username
-        )
-        return SimulatedUser(
-            self,
-            user_id,
-            first_name,
-            language_code=language_code,
-            username=username,
-            last_name=last_name,
-        )
+        self._ensure_chat(user_id, "private", first_name=first_name)
+        return SimulatedUser(self, user_id, first_name, language_code=language_code)
 
-    def make_group(
-        self, chat_id: int, title: str = "Test group", *, supergroup: bool = False
-    ) -> ChatState:
+    def make_group(self, chat_id: int, title: str = "Test group") -> ChatState:
         """Register a group chat (negative id) the bot is a member of."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        return self._ensure_chat(chat_id, "supergroup" if supergroup else "group", title=title)
+        return self._ensure_chat(chat_id, "group", title=title)
 
     def chat(self, chat_id: int) -> ChatState:
         try:
@@ -1146,17 +684,10 @@ class FakeBotApi:
     def has_chat(self, chat_id: int) -> bool:
         return chat_id in self._chats
 
-    @property
-    def chats(self) -> dict[int, ChatState]:
-        return self._chats
-
-    def _ensure_chat(self, chat_id: int, chat_type: str, **names: str | None) -> ChatState:
+    def _ensure_chat(self, chat_id: int, chat_type: str, **names: str) -> ChatState:
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = ChatState(id=chat_id, type=chat_type, **names)
-            self._chats[chat_id] = chat
-            if chat.username:
-                self._usernames[chat.username.lower()] = chat_id
+            chat = self._chats[chat_id] = ChatState(id=chat_id, type=chat_type, **names)
         return chat
 
     def block(self, chat_id: int) -> None:
@@ -1166,32 +697,23 @@ class FakeBotApi:
     def unblock(self, chat_id: int) -> None:
         self.blocked.discard(chat_id)
 
-    def new_message_id(self, chat: ChatState) -> int:
+    @staticmethod
+    def _new_message_id(chat: ChatState) -> int:
         message_id = chat.next_message_id
         chat.next_message_id += 1
         return message_id
 
     def new_user_message(
-        self,
-        chat: ChatState,
-        sender: dict[str, Any],
-        content: dict[str, Any],
-        *,
-        reply_to: int | None = None,
+        self, chat: ChatState, sender: dict[str, Any], content: dict[str, Any]
     ) -> dict[str, Any]:
         """Create (and remember) a message a user writes in `chat`; returns its JSON."""
         message: dict[str, Any] = {
-            "message_id": self.new_message_id(chat),
+            "message_id": self._new_message_id(chat),
             "from": sender,
             "chat": chat.json_obj,
             "date": int(time.time()),
             **content,
         }
-        if reply_to is not None:
-            target = chat.messages.get(reply_to)
-            if target is None:
-                raise KeyError(f"no message {reply_to} in chat {chat.id} to reply to")
-            message["reply_to_message"] = _snapshot(target)
         chat.messages[message["message_id"]] = message
         return message
 
@@ -1203,13 +725,12 @@ class FakeBotApi:
     ) -> StoredFile:
         """Remember a file so that getFile/download and re-sending by file_id work."""
         number = next(self._file_counter)
-        prefix = _FILE_ID_PREFIX.get(kind, "BAACAgIAAxkBAAI")
         extension = ""
         if file_name and "." in file_name:
             extension = "." + file_name.rsplit(".", 1)[1]
-        extension = extension or _DEFAULT_EXTENSION.get(kind, "")
+        extension = extension or _DEFAULT_EXTENSION[kind]
         stored = StoredFile(
-            file_id=f"{prefix}{number:08d}",
+            file_id=f"{_FILE_ID_PREFIX[kind]}{number:08d}",
             file_unique_id=f"AgAD{number:08d}",
             kind=kind,
             data=data,
@@ -1232,22 +753,19 @@ class FakeBotApi:
         *,
         chat_id: int | None = None,
         status: int = 429,
-        retry_after: int | None = 1,
-        description: str | None = None,
+        retry_after: int = 1,
         times: int = 1,
     ) -> None:
         """Answer the next `times` calls of `method` ("*" = any; for `chat_id` only, if given)
-        with an error; a 429 carries `parameters.retry_after` unless `retry_after` is None."""
-        self._faults.append(
-            _Fault(method.lower(), chat_id, status, retry_after, description, max(times, 1))
-        )
+        with an error; a 429 carries `parameters.retry_after`, other statuses their HTTP phrase."""
+        self._faults.append(_Fault(method.lower(), chat_id, status, retry_after, max(times, 1)))
 
     def clear_faults(self) -> None:
         self._faults.clear()
 
     def rate_limit(self, per_second: float | None) -> None:
         """Answer 429 when the bot sends more than `per_second` messages (sendMessage,
-        sendDocument, sendPhoto, copyMessage) within a sliding window; None/0 turns it off."""
+        sendDocument, sendPhoto) within a sliding window; None/0 turns it off."""
         if not per_second:
             self._rate = None
             return
@@ -1259,7 +777,7 @@ class FakeBotApi:
         if not self._faults:
             return
         lowered = name.lower()
-        chat_id: int | None = _maybe_int(params.get("chat_id"))
+        chat_id = _maybe_int(params.get("chat_id"))
         if chat_id is None and lowered == "answercallbackquery":
             chat_id = self._callback_queries.get(str(params.get("callback_query_id")))
         for fault in self._faults:
@@ -1294,10 +812,6 @@ class FakeBotApi:
         """Queue an update (or hand it to the webhook); returns its update_id."""
         return self._enqueue(payload).update_id
 
-    @property
-    def pending_update_count(self) -> int:
-        return len(self._pending) + self._inflight
-
     def is_consumed(self, update_id: int) -> bool:
         return update_id < self._next_update_id and update_id not in self._unconsumed
 
@@ -1311,20 +825,11 @@ class FakeBotApi:
     def _enqueue(self, payload: dict[str, Any]) -> _PendingUpdate:
         update_id = self._next_update_id
         self._next_update_id += 1
-        data: dict[str, Any] = {"update_id": update_id}
-        data.update((k, v) for k, v in payload.items() if k != "update_id")
-        kind = next((k for k in data if k != "update_id"), "")
-        body = data.get(kind)
-        chat_id = _update_chat_id(kind, body)
-        if kind == "callback_query" and isinstance(body, dict) and "id" in body:
-            self._callback_queries[str(body["id"])] = chat_id
-        record = _PendingUpdate(update_id, data, kind, chat_id)
+        chat_id = _update_chat_id(payload)
+        if "callback_query" in payload:
+            self._callback_queries[str(payload["callback_query"]["id"])] = chat_id
+        record = _PendingUpdate(update_id, {"update_id": update_id, **payload}, chat_id)
         self.pushed.append((update_id, chat_id, time.monotonic()))
-        allowed = self._allowed_updates
-        if (kind not in allowed) if allowed is not None else (kind in _DEFAULT_EXCLUDED_UPDATES):
-            self.dropped_updates += 1
-            record.finish(f"update type {kind!r} is not in allowed_updates")
-            return record
         self._pending.append(record)
         self._unconsumed[update_id] = record
         self._notify_updates()
@@ -1339,30 +844,11 @@ class FakeBotApi:
         record.finish(error)
 
     def _confirm(self, offset: int) -> None:
+        """getUpdates' `offset` confirms every update before it."""
         pending = self._pending
-        if offset < 0:
-            while len(pending) > -offset:
-                record = pending.popleft()
-                self.dropped_updates += not record.delivered
-                self._consume(record, None if record.delivered else "dropped by a negative offset")
-        elif offset > 0:
-            while pending and pending[0].update_id < offset:
-                record = pending.popleft()
-                self.dropped_updates += not record.delivered
-                self._consume(
-                    record, None if record.delivered else "skipped by getUpdates offset"
-                )
-
-    def _drop_pending(self) -> None:
-        while self._pending:
-            self.dropped_updates += 1
-            self._consume(self._pending.popleft(), "dropped by drop_pending_updates")
-
-    def _set_allowed_updates(self, allowed: Any) -> None:
-        allowed = _as_json(allowed)
-        if not isinstance(allowed, list):
-            raise ApiError(400, "Bad Request: can't parse allowed_updates")
-        self._allowed_updates = frozenset(map(str, allowed)) if allowed else None
+        while pending and pending[0].update_id < offset:
+            record = pending.popleft()
+            self._consume(record, None if record.delivered else "skipped by getUpdates offset")
 
     def _requeue(self, record: _PendingUpdate) -> None:
         index = bisect.bisect_left(self._pending, record.update_id, key=lambda r: r.update_id)
@@ -1392,9 +878,8 @@ class FakeBotApi:
         Returns the chat's BotActions recorded since the push.  Raises TimeoutError (with a
         diagnosis) after `timeout` seconds, RuntimeError when the update was dropped.
         """
-        kind = next((k for k in payload if k != "update_id"), "")
-        chat_id = _update_chat_id(kind, payload.get(kind))
-        if chat_id is None or chat_id not in self._chats:
+        chat_id = _update_chat_id(payload)
+        if chat_id not in self._chats:
             raise ValueError(f"exchange() needs an update for a known chat, got chat {chat_id}")
         chat = self._chats[chat_id]
         timeout = self.reply_timeout if timeout is None else timeout
@@ -1476,6 +961,9 @@ class FakeBotApi:
 
     def _record(self, action: BotAction, chat: ChatState | None) -> None:
         self.actions.append(action)
+        if action.method in SEND_METHODS:
+            self.sent_count += 1
+            self.send_timestamps.append(action.timestamp)
         if chat is not None:
             chat.actions.append(action)
             if action.method not in _NON_REACTIONS:
@@ -1484,26 +972,17 @@ class FakeBotApi:
             chat.notify()
         self._notify_action()
 
-    def _record_send(self, action: BotAction, chat: ChatState) -> None:
-        self.sent_count += 1
-        self.send_timestamps.append(action.timestamp)
-        self._record(action, chat)
-
     def _record_error(self, method: str, params: dict[str, Any], error: ApiError) -> None:
         chat_id = _maybe_int(params.get("chat_id"))
         if chat_id is None and method == "answerCallbackQuery":
             chat_id = self._callback_queries.get(str(params.get("callback_query_id")))
-        markup = params.get("reply_markup")
         text = params.get("text", params.get("caption"))
         action = BotAction(
             method=method,
             chat_id=chat_id,
             message_id=_maybe_int(params.get("message_id")),
             text=text if isinstance(text, str) else None,
-            reply_markup=markup if isinstance(markup, dict) else None,
             parse_mode=params.get("parse_mode") or None,
-            callback_query_id=params.get("callback_query_id"),
-            params=params,
             error_code=error.status,
             description=error.description,
         )
@@ -1549,47 +1028,24 @@ class FakeBotApi:
             return _error_response(error)
         return _json_response({"ok": True, "result": result})
 
-    async def _read_params(self, request: web.Request) -> dict[str, Any]:
-        params: dict[str, Any] = {k: _coerce(k, v) for k, v in request.query.items()}
-        files: dict[str, UploadedFile] = {}
-        if request.body_exists:
-            content_type = request.content_type
-            if content_type == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError as exc:
-                    raise ApiError(400, "Bad Request: can't parse JSON object") from exc
-                if not isinstance(body, dict):
-                    raise ApiError(400, "Bad Request: can't parse JSON object")
-                params.update(body)
-            elif content_type.startswith("multipart/"):
-                reader = await request.multipart()
-                async for part in reader:
-                    if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
-                        continue
-                    if part.filename is not None:
-                        files[part.name] = UploadedFile(
-                            data=await part.read(decode=True),
-                            filename=part.filename,
-                            content_type=part.headers.get(
-                                aiohttp.hdrs.CONTENT_TYPE, "application/octet-stream"
-                            ),
-                        )
-                    else:
-                        params[part.name] = _coerce(part.name, await part.text())
+    @staticmethod
+    async def _read_params(request: web.Request) -> dict[str, Any]:
+        """The form fields of a call (PTB sends an urlencoded or a multipart form): strings
+        (objects JSON-encoded, as PTB sends them) and uploaded files."""
+        params: dict[str, Any] = {}
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                with value.file:
+                    data = value.file.read()
+                params[key] = UploadedFile(data, value.filename, value.content_type)
             else:
-                form = await request.post()
-                for key, value in form.items():
-                    if isinstance(value, str):
-                        params[key] = _coerce(key, value)
+                params[key] = value
         for key, value in list(params.items()):
             if isinstance(value, str) and value.startswith("attach://"):
-                attached = files.get(value[len("attach://") :])
-                if attached is None:
+                attached = params.get(value[len("attach://") :])
+                if not isinstance(attached, UploadedFile):
                     raise ApiError(400, f"Bad Request: file {value} not found in the request")
                 params[key] = attached
-        for key, uploaded in files.items():
-            params.setdefault(key, uploaded)
         return params
 
     def _serve_file(self, rest: str) -> web.Response:
@@ -1605,15 +1061,10 @@ class FakeBotApi:
 
     # ---------------------------------------------------------------- common validation
 
-    def _resolve_chat(self, params: dict[str, Any], key: str = "chat_id") -> ChatState:
-        raw = params.get(key)
-        if raw is None or raw == "":
-            raise ApiError(400, f"Bad Request: {key} is empty")
-        chat_id: int | None
-        if isinstance(raw, str) and raw.startswith("@"):
-            chat_id = self._usernames.get(raw[1:].lower())
-        else:
-            chat_id = _maybe_int(raw)
+    def _resolve_chat(self, params: dict[str, Any]) -> ChatState:
+        if not params.get("chat_id"):
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        chat_id = _maybe_int(params["chat_id"])
         chat = self._chats.get(chat_id) if chat_id is not None else None
         if chat is None:
             if self.auto_create_chats and chat_id is not None and chat_id > 0:
@@ -1623,180 +1074,68 @@ class FakeBotApi:
 
     def _check_writable(self, chat: ChatState, method: str) -> None:
         if chat.id in self.blocked:
-            if chat.type == "private":
-                raise ApiError(403, "Forbidden: bot was blocked by the user")
-            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         if method in SEND_METHODS:
             self._check_rate()
 
-    def _text(
-        self,
-        text: Any,
-        parse_mode: str | None,
-        entities: Any,
-        *,
-        limit: int,
-        too_long: str,
-    ) -> tuple[str, list[dict[str, Any]]]:
-        if not isinstance(text, str):
-            text = "" if text is None else str(text)
-        explicit = _as_json(entities) if entities is not None else None
-        rendered, parsed = parse_text(text, parse_mode, explicit)
+    @staticmethod
+    def _body(
+        params: dict[str, Any], key: str
+    ) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+        """The text or caption (`key`) of a send or edit: (as sent, as the user sees it,
+        entities), all empty when there is none; a message's text can't be empty."""
+        sent = params.get(key) or None
+        rendered, entities = parse_text(sent, params.get("parse_mode")) if sent else ("", [])
+        if not rendered:
+            if key == "text":
+                raise ApiError(400, "Bad Request: message text is empty")
+            return None, None, []
+        _, limit, too_long = _BODIES[key]
         if len(rendered) > limit:
             raise ApiError(400, too_long)
-        return rendered, parsed
-
-    def _message_text(
-        self, params: dict[str, Any]
-    ) -> tuple[str, str | None, str, list[dict[str, Any]]]:
-        text = params.get("text")
-        if text is None or text == "":
-            raise ApiError(400, "Bad Request: message text is empty")
-        text = str(text)
-        parse_mode = params.get("parse_mode") or None
-        rendered, entities = self._text(
-            text,
-            parse_mode,
-            params.get("entities"),
-            limit=MAX_TEXT_LENGTH,
-            too_long="Bad Request: message is too long",
-        )
-        if not rendered:
-            raise ApiError(400, "Bad Request: message text is empty")
-        return text, parse_mode, rendered, entities
-
-    def _caption(
-        self, params: dict[str, Any]
-    ) -> tuple[str | None, str | None, str | None, list[dict[str, Any]]]:
-        caption = params.get("caption")
-        parse_mode = params.get("parse_mode") or None
-        if caption is None or caption == "":
-            return None, parse_mode, None, []
-        caption = str(caption)
-        rendered, entities = self._text(
-            caption,
-            parse_mode,
-            params.get("caption_entities"),
-            limit=MAX_CAPTION_LENGTH,
-            too_long="Bad Request: message caption is too long",
-        )
-        return caption, parse_mode, rendered, entities
-
-    def _validate_markup(self, markup: Any, *, inline_only: bool = False) -> dict[str, Any] | None:
-        if markup is None or markup == "":
-            return None
-        markup = _as_json(markup)
-        if not isinstance(markup, dict):
-            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(
-                    400,
-                    "Bad Request: can't parse inline keyboard button: "
-                    "field \"inline_keyboard\" must be an Array of Arrays",
-                )
-            if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
-                raise ApiError(400, "Bad Request: BUTTONS_TOO_MUCH")
-            for row in rows:
-                for button in row:
-                    self._validate_inline_button(button)
-            return markup
-        if inline_only:
-            raise ApiError(400, "Bad Request: inline keyboard expected")
-        if "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(
-                    400, "Bad Request: field \"keyboard\" must be an Array of Arrays"
-                )
-            for row in rows:
-                for button in row:
-                    label = button.get("text") if isinstance(button, dict) else button
-                    if not isinstance(label, str) or not label.strip():
-                        raise ApiError(
-                            400, "Bad Request: can't parse keyboard button: Text must be non-empty"
-                        )
-            return markup
-        if "remove_keyboard" in markup or "force_reply" in markup:
-            return markup
-        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        return sent, rendered, entities
 
     @staticmethod
-    def _validate_inline_button(button: Any) -> None:
-        prefix = "Bad Request: can't parse inline keyboard button: "
-        if not isinstance(button, dict):
-            raise ApiError(400, prefix + "InlineKeyboardButton must be an Object")
-        text = button.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, prefix + "Text must be non-empty")
-        if not any(kind in button for kind in _INLINE_BUTTON_KINDS):
-            raise ApiError(400, prefix + "Text buttons are unallowed in the inline keyboard")
-        if "callback_data" in button:
-            data = button["callback_data"]
-            if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= (
-                MAX_CALLBACK_DATA_BYTES
-            ):
-                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        if "url" in button:
-            url = button["url"]
-            scheme = _URL_SCHEME_RE.match(url) if isinstance(url, str) else None
-            if (
-                not isinstance(url, str)
-                or not url.strip()
-                or any(ch.isspace() for ch in url)
-                or (scheme is not None and scheme.group(1).lower() not in ("http", "https", "tg"))
-            ):
-                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
-
-    def _reply_to(self, chat: ChatState, params: dict[str, Any]) -> dict[str, Any] | None:
-        reply = _as_json(params.get("reply_parameters"))
-        if isinstance(reply, dict):
-            message_id, allow = reply.get("message_id"), reply.get("allow_sending_without_reply")
-        else:
-            message_id = params.get("reply_to_message_id")
-            allow = params.get("allow_sending_without_reply")
-        if message_id is None:
+    def _validate_markup(markup: Any) -> dict[str, Any] | None:
+        """An inline keyboard of callback buttons (the only reply_markup Hiwar sends), or None."""
+        markup = _as_json(markup)
+        if markup is None:
             return None
-        target = chat.messages.get(_as_int(message_id, "message_id"))
+        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise ApiError(
+                400,
+                "Bad Request: can't parse inline keyboard: the simulator knows only "
+                'reply_markup {"inline_keyboard": [[button, ...], ...]}',
+            )
+        if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+            raise ApiError(400, "Bad Request: BUTTONS_TOO_MUCH")
+        prefix = "Bad Request: can't parse inline keyboard button: "
+        for button in itertools.chain.from_iterable(rows):
+            if not isinstance(button, dict):
+                raise ApiError(400, prefix + "InlineKeyboardButton must be an Object")
+            text = button.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise ApiError(400, prefix + "Text must be non-empty")
+            if "callback_data" not in button:
+                raise ApiError(400, prefix + "the simulator knows only callback_data buttons")
+            data = button["callback_data"]
+            if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    @staticmethod
+    def _reply_to(chat: ChatState, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The message quoted through `reply_parameters` (PTB quotes in groups), if any."""
+        reply = _as_json(params.get("reply_parameters"))
+        if not isinstance(reply, dict):
+            return None
+        target = chat.messages.get(_as_int(reply.get("message_id"), "message_id"))
         if target is None:
-            if _truthy(allow):
-                return None
             raise ApiError(400, "Bad Request: message to be replied not found")
         return _snapshot(target)
 
-    def _new_bot_message(
-        self,
-        chat: ChatState,
-        content: dict[str, Any],
-        markup: dict[str, Any] | None,
-        reply_to: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": self.new_message_id(chat),
-            "from": self.bot_user,
-            "chat": chat.json_obj,
-            "date": int(time.time()),
-        }
-        if reply_to is not None:
-            message["reply_to_message"] = reply_to
-        message.update(content)
-        if markup is not None:
-            if "inline_keyboard" in markup:
-                message["reply_markup"] = markup  # Telegram echoes only inline keyboards
-            elif "keyboard" in markup:
-                chat.reply_keyboard = markup
-            elif markup.get("remove_keyboard"):
-                chat.reply_keyboard = None
-        chat.messages[message["message_id"]] = message
-        chat.bot_message_ids[message["message_id"]] = None
-        return message
-
-    def _editable(self, params: dict[str, Any], method: str) -> tuple[ChatState, dict[str, Any]]:
-        if params.get("inline_message_id"):
-            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
-        chat = self._resolve_chat(params)
-        self._check_writable(chat, method)
+    def _message_to_edit(self, chat: ChatState, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("message_id") is None:
             raise ApiError(400, "Bad Request: message identifier is not specified")
         message = chat.messages.get(_as_int(params["message_id"], "message_id"))
@@ -1804,14 +1143,91 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message to edit not found")
         if message["from"].get("id") != self.bot_id:
             raise ApiError(400, "Bad Request: message can't be edited")
-        return chat, message
+        return message
+
+    def _write(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        body: str | None,
+        media: str | None = None,
+        edit: bool = False,
+    ) -> dict[str, Any]:
+        """The work every send and edit method shares: find the chat (and for an edit the
+        message), read the text or caption `body` with its parse_mode and entities, upload or
+        look up the `media` file, validate the reply_markup, then store the message (a new one,
+        or the edited one, refusing an edit that changes nothing) and record the call."""
+        chat = self._resolve_chat(params)
+        self._check_writable(chat, method)
+        old = self._message_to_edit(chat, params) if edit else None
+        if old is not None and body is not None and body not in old:
+            raise ApiError(400, f"Bad Request: there is no {body} in the message to edit")
+        stored = self._input_file(params.get(media), media) if media else None
+        sent, rendered, entities = self._body(params, body) if body else (None, None, [])
+        markup = self._validate_markup(params.get("reply_markup"))
+        content: dict[str, Any] = {}
+        if stored is not None:
+            content[stored.kind] = self.file_object(stored)
+        if body is not None:
+            content.update({body: rendered, _BODIES[body][0]: entities or None})
+        if old is None:
+            message = self._new_bot_message(chat, content, markup, self._reply_to(chat, params))
+        else:
+            changes = {**content, "reply_markup": markup}
+            if all(old.get(key) == value for key, value in changes.items()):
+                raise ApiError(400, _NOT_MODIFIED)
+            message = self._replace(chat, old, changes)
+        document = stored if media == "document" else None
+        photo = stored if media == "photo" else None
+        self._record(
+            BotAction(
+                method=method,
+                chat_id=chat.id,
+                message_id=message["message_id"],
+                text=sent,
+                rendered_text=rendered,
+                reply_markup=markup,
+                parse_mode=params.get("parse_mode") or None,
+                document=document.data if document else None,
+                document_name=document.file_name if document else None,
+                photo=photo.data if photo else None,
+            ),
+            chat,
+        )
+        return message
+
+    def _new_bot_message(
+        self,
+        chat: ChatState,
+        content: dict[str, Any],
+        markup: dict[str, Any] | None,
+        reply_to: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat),
+            "from": self.bot_user,
+            "chat": chat.json_obj,
+            "date": int(time.time()),
+        }
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        message.update((k, v) for k, v in content.items() if v is not None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        chat.messages[message["message_id"]] = message
+        chat.bot_message_ids[message["message_id"]] = None
+        return message
 
     @staticmethod
-    def _replace(chat: ChatState, message: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        """Copy-on-write edit, so snapshots handed out earlier (callback queries) stay intact."""
+    def _replace(
+        chat: ChatState, message: dict[str, Any], changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Copy-on-write edit, so snapshots handed out earlier (callback queries) stay intact;
+        a change to None removes the field."""
         new = dict(message)
         for key, value in changes.items():
-            if value is None or value == []:
+            if value is None:
                 new.pop(key, None)
             else:
                 new[key] = value
@@ -1819,20 +1235,57 @@ class FakeBotApi:
         chat.messages[new["message_id"]] = new
         return new
 
+    def _input_file(self, value: Any, kind: str) -> StoredFile:
+        """An uploaded file (stored now) or the file_id of one stored before."""
+        if isinstance(value, UploadedFile):
+            if not value.data:
+                raise ApiError(400, "Bad Request: file must be non-empty")
+            if kind == "photo" and _image_size(value.data) is None:
+                raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            mime = "image/jpeg" if kind == "photo" else value.content_type
+            return self.store_file(value.data, value.filename, mime, kind)
+        if not value:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        stored = self.files.get(value)
+        if stored is None:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if stored.kind != kind:
+            raise ApiError(
+                400,
+                f"Bad Request: can't use file of type {stored.kind.capitalize()} as "
+                f"{kind.capitalize()}",
+            )
+        return stored
+
+    @staticmethod
+    def file_object(stored: StoredFile) -> Any:
+        """The Telegram JSON of a stored file (a list of PhotoSize for photos)."""
+        if stored.kind == "photo":
+            width, height = _image_size(stored.data) or (0, 0)
+            return [
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": width,
+                    "height": height,
+                    "file_size": stored.file_size,
+                }
+            ]
+        obj: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+        }
+        if stored.file_name:
+            obj["file_name"] = stored.file_name
+        if stored.mime_type:
+            obj["mime_type"] = stored.mime_type
+        return obj
+
     # --------------------------------------------------------------------- Bot API methods
 
-    async def _ok(self, params: dict[str, Any]) -> bool:
-        return True
-
     async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **self.bot_user,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
+        return self.bot_user
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self._webhook is not None:
@@ -1845,10 +1298,8 @@ class FakeBotApi:
         limit = min(max(_as_int(params.get("limit") or 100, "limit"), 1), 100)
         try:
             timeout = max(float(params.get("timeout") or 0), 0.0)
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
             raise ApiError(400, "Bad Request: invalid timeout specified") from exc
-        if params.get("allowed_updates") is not None:
-            self._set_allowed_updates(params["allowed_updates"])
         self._confirm(offset)
         if self._poller is not None:  # Telegram ends the older long poll with 409
             self._poller.terminated = True
@@ -1883,40 +1334,29 @@ class FakeBotApi:
         return [record.payload for record in batch]
 
     async def _set_webhook(self, params: dict[str, Any]) -> bool:
-        url = str(params.get("url") or "")
+        url = params.get("url") or ""
         if url and not url.startswith(("http://", "https://")):
             raise ApiError(
                 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
             )
-        secret = params.get("secret_token")
-        if secret is not None and secret != "":
-            secret = str(secret)
-            if not _SECRET_TOKEN_RE.fullmatch(secret):
-                raise ApiError(
-                    400, "Bad Request: bad webhook: secret token contains unallowed characters"
-                )
+        secret = params.get("secret_token") or None
+        if secret is not None and not _SECRET_TOKEN_RE.fullmatch(secret):
+            raise ApiError(
+                400, "Bad Request: bad webhook: secret token contains unallowed characters"
+            )
         max_connections = min(max(_as_int(params.get("max_connections") or 40, "max"), 1), 100)
-        if params.get("allowed_updates") is not None:
-            self._set_allowed_updates(params["allowed_updates"])
-        if _truthy(params.get("drop_pending_updates")):
-            self._drop_pending()
         if not url:
             self._webhook = None
         else:
-            self._webhook = _Webhook(
-                url=url,
-                secret_token=secret or None,
-                max_connections=max_connections,
-                ip_address=params.get("ip_address") or None,
-                has_custom_certificate=isinstance(params.get("certificate"), UploadedFile),
-            )
-            self._start_webhook_dispatcher()
+            self._webhook = _Webhook(url, secret, max_connections)
+            if self._webhook_task is None or self._webhook_task.done():
+                self._webhook_task = asyncio.create_task(
+                    self._webhook_loop(), name="FakeBotApi:webhook"
+                )
         self._notify_updates()
         return True
 
     async def _delete_webhook(self, params: dict[str, Any]) -> bool:
-        if _truthy(params.get("drop_pending_updates")):
-            self._drop_pending()
         self._webhook = None
         self._notify_updates()
         return True
@@ -1925,120 +1365,30 @@ class FakeBotApi:
         hook = self._webhook
         info: dict[str, Any] = {
             "url": hook.url if hook else "",
-            "has_custom_certificate": bool(hook and hook.has_custom_certificate),
-            "pending_update_count": self.pending_update_count,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending) + self._inflight,
         }
         if hook is not None:
             info["max_connections"] = hook.max_connections
-            if hook.ip_address:
-                info["ip_address"] = hook.ip_address
             if hook.last_error_date is not None:
                 info["last_error_date"] = hook.last_error_date
                 info["last_error_message"] = hook.last_error_message
-        if self._allowed_updates is not None:
-            info["allowed_updates"] = sorted(self._allowed_updates)
         return info
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._resolve_chat(params)
-        self._check_writable(chat, "sendMessage")
-        text, parse_mode, rendered, entities = self._message_text(params)
-        markup = self._validate_markup(params.get("reply_markup"))
-        reply_to = self._reply_to(chat, params)
-        content: dict[str, Any] = {"text": rendered}
-        if entities:
-            content["entities"] = entities
-        message = self._new_bot_message(chat, content, markup, reply_to)
-        self._record_send(
-            BotAction(
-                method="sendMessage",
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                text=text,
-                rendered_text=rendered,
-                reply_markup=markup,
-                parse_mode=parse_mode,
-                params=params,
-            ),
-            chat,
-        )
-        return message
+        return self._write("sendMessage", params, body="text")
+
+    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._write("sendDocument", params, body="caption", media="document")
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._write("sendPhoto", params, body="caption", media="photo")
 
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat, message = self._editable(params, "editMessageText")
-        if "text" not in message:
-            raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        text, parse_mode, rendered, entities = self._message_text(params)
-        markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
-        if (
-            rendered == message["text"]
-            and entities == message.get("entities", [])
-            and markup == message.get("reply_markup")
-        ):
-            raise ApiError(400, _NOT_MODIFIED)
-        new = self._replace(chat, message, text=rendered, entities=entities, reply_markup=markup)
-        self._record(
-            BotAction(
-                method="editMessageText",
-                chat_id=chat.id,
-                message_id=new["message_id"],
-                text=text,
-                rendered_text=rendered,
-                reply_markup=markup,
-                parse_mode=parse_mode,
-                params=params,
-            ),
-            chat,
-        )
-        return new
-
-    async def _edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat, message = self._editable(params, "editMessageCaption")
-        if not any(key in message for key in ("document", "photo", "voice", "audio", "video")):
-            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
-        caption, parse_mode, rendered, entities = self._caption(params)
-        markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
-        if (
-            rendered == message.get("caption")
-            and entities == message.get("caption_entities", [])
-            and markup == message.get("reply_markup")
-        ):
-            raise ApiError(400, _NOT_MODIFIED)
-        new = self._replace(
-            chat, message, caption=rendered, caption_entities=entities, reply_markup=markup
-        )
-        self._record(
-            BotAction(
-                method="editMessageCaption",
-                chat_id=chat.id,
-                message_id=new["message_id"],
-                text=caption,
-                rendered_text=rendered,
-                reply_markup=markup,
-                parse_mode=parse_mode,
-                params=params,
-            ),
-            chat,
-        )
-        return new
+        return self._write("editMessageText", params, body="text", edit=True)
 
     async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat, message = self._editable(params, "editMessageReplyMarkup")
-        markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
-        if markup == message.get("reply_markup"):
-            raise ApiError(400, _NOT_MODIFIED)
-        new = self._replace(chat, message, reply_markup=markup)
-        self._record(
-            BotAction(
-                method="editMessageReplyMarkup",
-                chat_id=chat.id,
-                message_id=new["message_id"],
-                reply_markup=markup,
-                params=params,
-            ),
-            chat,
-        )
-        return new
+        return self._write("editMessageReplyMarkup", params, body=None, edit=True)
 
     async def _delete_message(self, params: dict[str, Any]) -> bool:
         chat = self._resolve_chat(params)
@@ -2049,12 +1399,8 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message to delete not found")
         del chat.messages[message_id]
         chat.bot_message_ids.pop(message_id, None)
-        self._record(
-            BotAction(
-                method="deleteMessage", chat_id=chat.id, message_id=message_id, params=params
-            ),
-            chat,
-        )
+        action = BotAction(method="deleteMessage", chat_id=chat.id, message_id=message_id)
+        self._record(action, chat)
         return True
 
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
@@ -2066,147 +1412,19 @@ class FakeBotApi:
                 "invalid",
             )
         text = params.get("text")
-        if text is not None and len(str(text)) > MAX_CALLBACK_ANSWER_LENGTH:
+        if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         chat_id = self._callback_queries.pop(query_id)  # a second answer is "too old"
-        chat = self._chats.get(chat_id) if chat_id is not None else None
         self._record(
             BotAction(
                 method="answerCallbackQuery",
                 chat_id=chat_id,
-                callback_query_id=query_id,
-                callback_text=str(text) if text is not None else None,
+                callback_text=text,
                 show_alert=_truthy(params.get("show_alert")),
-                params=params,
             ),
-            chat,
+            self._chats.get(chat_id),
         )
         return True
-
-    def _input_file(self, value: Any, kind: str) -> StoredFile:
-        if isinstance(value, UploadedFile):
-            if not value.data:
-                raise ApiError(400, "Bad Request: file must be non-empty")
-            if kind == "photo" and _image_size(value.data) is None:
-                raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
-            mime = "image/jpeg" if kind == "photo" else value.content_type
-            return self.store_file(value.data, value.filename, mime, kind)
-        if isinstance(value, str) and value:
-            stored = self.files.get(value)
-            if stored is not None:
-                if stored.kind != kind:
-                    raise ApiError(
-                        400,
-                        f"Bad Request: can't use file of type {stored.kind.capitalize()} as "
-                        f"{kind.capitalize()}",
-                    )
-                return stored
-            if value.startswith(("http://", "https://")):
-                name = value.rstrip("/").rsplit("/", 1)[-1] or None
-                return self.store_file(b"", name, None, kind)
-            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        raise ApiError(400, f"Bad Request: there is no {kind} in the request")
-
-    @staticmethod
-    def file_object(stored: StoredFile) -> Any:
-        """The Telegram JSON of a stored file (a list of PhotoSize for photos)."""
-        if stored.kind == "photo":
-            width, height = _image_size(stored.data) or (0, 0)
-            return [
-                {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "width": width or 800,
-                    "height": height or 600,
-                    "file_size": stored.file_size,
-                }
-            ]
-        obj: dict[str, Any] = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size,
-        }
-        if stored.file_name:
-            obj["file_name"] = stored.file_name
-        if stored.mime_type:
-            obj["mime_type"] = stored.mime_type
-        return obj
-
-    async def _send_media(self, method: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._resolve_chat(params)
-        self._check_writable(chat, method)
-        stored = self._input_file(params.get(kind), kind)
-        caption, parse_mode, rendered, entities = self._caption(params)
-        markup = self._validate_markup(params.get("reply_markup"))
-        reply_to = self._reply_to(chat, params)
-        content: dict[str, Any] = {kind: self.file_object(stored)}
-        if rendered:
-            content["caption"] = rendered
-            if entities:
-                content["caption_entities"] = entities
-        message = self._new_bot_message(chat, content, markup, reply_to)
-        self._record_send(
-            BotAction(
-                method=method,
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                text=caption,
-                rendered_text=rendered,
-                reply_markup=markup,
-                parse_mode=parse_mode,
-                document=stored.data if kind == "document" else None,
-                document_name=stored.file_name if kind == "document" else None,
-                photo=stored.data if kind == "photo" else None,
-                file_id=stored.file_id,
-                params=params,
-            ),
-            chat,
-        )
-        return message
-
-    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._send_media("sendDocument", "document", params)
-
-    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._send_media("sendPhoto", "photo", params)
-
-    async def _copy_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat = self._resolve_chat(params)
-        source_chat = self._resolve_chat(params, "from_chat_id")
-        self._check_writable(chat, "copyMessage")
-        if params.get("message_id") is None:
-            raise ApiError(400, "Bad Request: message identifier is not specified")
-        source = source_chat.messages.get(_as_int(params["message_id"], "message_id"))
-        if source is None:
-            raise ApiError(400, "Bad Request: message to copy not found")
-        content = {
-            key: source[key]
-            for key in ("text", "entities", "document", "photo", "caption", "caption_entities",
-                        "sticker", "voice")
-            if key in source
-        }
-        caption, parse_mode, rendered, entities = self._caption(params)
-        if rendered is not None:
-            content["caption"] = rendered
-            content.pop("caption_entities", None)
-            if entities:
-                content["caption_entities"] = entities
-        markup = self._validate_markup(params.get("reply_markup"))
-        message = self._new_bot_message(chat, content, markup, self._reply_to(chat, params))
-        self._record_send(
-            BotAction(
-                method="copyMessage",
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                text=caption if caption is not None else content.get("text"),
-                rendered_text=content.get("text", content.get("caption")),
-                reply_markup=markup,
-                parse_mode=parse_mode,
-                params=params,
-            ),
-            chat,
-        )
-        return {"message_id": message["message_id"]}
 
     async def _send_chat_action(self, params: dict[str, Any]) -> bool:
         chat = self._resolve_chat(params)
@@ -2214,14 +1432,11 @@ class FakeBotApi:
         action = params.get("action")
         if action not in _CHAT_ACTIONS:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
-        self._record(
-            BotAction(method="sendChatAction", chat_id=chat.id, chat_action=action, params=params),
-            chat,
-        )
+        self._record(BotAction(method="sendChatAction", chat_id=chat.id, chat_action=action), chat)
         return True
 
     async def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self.files.get(str(params.get("file_id") or ""))
+        stored = self.files.get(params.get("file_id") or "")
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
         return {
@@ -2248,7 +1463,7 @@ class FakeBotApi:
 
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
-        scope = _as_json(scope) or {"type": "default"}
+        scope = scope if isinstance(scope, dict) else _as_json(scope) or {"type": "default"}
         return json.dumps(scope, sort_keys=True), str(language_code or "")
 
     async def _set_my_commands(self, params: dict[str, Any]) -> bool:
@@ -2295,57 +1510,11 @@ class FakeBotApi:
             "web_app",
         ):
             raise ApiError(400, "Bad Request: can't parse menu button JSON object")
-        if params.get("chat_id") is None:
-            self._default_menu_button = button if button["type"] != "default" else {
-                "type": "commands"
-            }
-        else:
-            self._resolve_chat(params).menu_button = button
+        if params.get("chat_id") is not None:
+            self._resolve_chat(params)
         return True
 
-    async def _get_chat_menu_button(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("chat_id") is not None:
-            button = self._resolve_chat(params).menu_button
-            if button is not None and button.get("type") != "default":
-                return button
-        return self._default_menu_button
-
-    def menu_button(self, chat_id: int | None = None) -> dict[str, Any]:
-        """The menu button set for a chat (or the default one)."""
-        if chat_id is not None:
-            button = self.chat(chat_id).menu_button
-            if button is not None and button.get("type") != "default":
-                return button
-        return self._default_menu_button
-
-    def _bot_text_setter(self, field_name: str) -> BotMethod:
-        async def setter(params: dict[str, Any]) -> bool:
-            key = (field_name, str(params.get("language_code") or ""))
-            value = params.get(field_name)
-            if value:
-                self._bot_texts[key] = str(value)
-            else:
-                self._bot_texts.pop(key, None)
-            return True
-
-        return setter
-
-    def _bot_text_getter(self, field_name: str) -> BotMethod:
-        async def getter(params: dict[str, Any]) -> dict[str, str]:
-            key = (field_name, str(params.get("language_code") or ""))
-            return {field_name: self._bot_texts.get(key, "")}
-
-        return getter
-
     # ------------------------------------------------------------------------- webhooks
-
-    def _start_webhook_dispatcher(self) -> None:
-        if self._session is None:
-            return  # not running yet: start() calls this again
-        if self._webhook_task is None or self._webhook_task.done():
-            self._webhook_task = asyncio.create_task(
-                self._webhook_loop(), name="FakeBotApi:webhook"
-            )
 
     async def _webhook_loop(self) -> None:
         while not self._closing and (hook := self._webhook) is not None:
@@ -2359,7 +1528,7 @@ class FakeBotApi:
             task.add_done_callback(self._delivery_tasks.discard)
 
     @contextlib.asynccontextmanager
-    async def _chat_lock(self, key: int | None) -> AsyncIterator[None]:
+    async def _chat_lock(self, key: int) -> AsyncIterator[None]:
         """Deliveries for one chat go out one after another, in update order."""
         entry = self._chat_locks.get(key)
         if entry is None:
@@ -2407,7 +1576,7 @@ class FakeBotApi:
                     hook.url,
                     data=body,
                     headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                    timeout=aiohttp.ClientTimeout(total=_WEBHOOK_TIMEOUT),
                 ) as response:
                     await response.read()
                     if 200 <= response.status < 300:

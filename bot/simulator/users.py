@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import struct
-import time
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -21,22 +20,19 @@ if TYPE_CHECKING:
 
     Until = Callable[[list[BotAction]], bool]
 
-__all__ = ["SimulatedUser", "command_entities"]
-
 # "/cmd" or "/cmd@bot_name" at the start of the text or after a non-word character.
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 
 
-
-def _png(width: int = 1, height: int = 1) -> bytes:
-    """A valid, fully transparent RGBA PNG."""
+def _png() -> bytes:
+    """A valid, fully transparent 1x1 RGBA PNG."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    raw = b"".join(b"\x00" + bytes(4 * width) for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    raw = b"\x00" + bytes(4)  # one row: filter byte, one RGBA pixel
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
@@ -54,6 +50,16 @@ _PDF_STUB = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def _utf16_len(s: str) -> int:
     return len(s) if s.isascii() else len(s.encode("utf-16-le")) // 2
+
+
+def keyboard_rows(markup: dict[str, Any] | None) -> list[list[tuple[str, str]]]:
+    """Rows of (label, callback_data) of an inline keyboard markup ([] if there is none)."""
+    if not markup or not isinstance(markup.get("inline_keyboard"), list):
+        return []
+    return [
+        [(str(button.get("text", "")), str(button.get("callback_data", ""))) for button in row]
+        for row in markup["inline_keyboard"]
+    ]
 
 
 def command_entities(text: str) -> list[dict[str, Any]]:
@@ -86,15 +92,11 @@ class SimulatedUser:
         first_name: str = "Test",
         *,
         language_code: str | None = "en",
-        username: str | None = None,
-        last_name: str | None = None,
         chat_id: int | None = None,
     ) -> None:
         self.api = api
         self.id = user_id
         self.first_name = first_name
-        self.last_name = last_name
-        self.username = username
         self.language_code = language_code
         self.chat_id = user_id if chat_id is None else chat_id
 
@@ -108,10 +110,6 @@ class SimulatedUser:
     def user_json(self) -> dict[str, Any]:
         """The Telegram `User` object sent as `from` (re-read each time: language may change)."""
         user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            user["last_name"] = self.last_name
-        if self.username:
-            user["username"] = self.username
         if self.language_code:
             user["language_code"] = self.language_code
         return user
@@ -119,10 +117,6 @@ class SimulatedUser:
     @property
     def chat(self) -> ChatState:
         return self.api.chat(self.chat_id)
-
-    @property
-    def is_group(self) -> bool:
-        return self.chat_id != self.id
 
     def in_group(self, group_chat_id: int, title: str = "Test group") -> SimulatedUser:
         """The same person, writing in a group chat (negative id) that the bot is in."""
@@ -133,8 +127,6 @@ class SimulatedUser:
             self.id,
             self.first_name,
             language_code=self.language_code,
-            username=self.username,
-            last_name=self.last_name,
             chat_id=group_chat_id,
         )
 
@@ -166,15 +158,12 @@ class SimulatedUser:
         content: dict[str, Any],
         what: str,
         *,
-        reply_to: int | None,
         expect_reply: bool,
         timeout: float | None,
         quiet: float | None,
         until: Until | None,
     ) -> list[BotAction]:
-        message = self.api.new_user_message(
-            self.chat, self.user_json, content, reply_to=reply_to
-        )
+        message = self.api.new_user_message(self.chat, self.user_json, content)
         return await self.send_update(
             "message",
             message,
@@ -189,7 +178,6 @@ class SimulatedUser:
         self,
         text: str,
         *,
-        reply_to: int | None = None,
         expect_reply: bool = True,
         timeout: float | None = None,
         quiet: float | None = None,
@@ -203,7 +191,6 @@ class SimulatedUser:
         return await self._send_message(
             content,
             repr(text),
-            reply_to=reply_to,
             expect_reply=expect_reply,
             timeout=timeout,
             quiet=quiet,
@@ -229,7 +216,6 @@ class SimulatedUser:
 
     async def send_sticker(
         self,
-        emoji: str = "👍",
         *,
         expect_reply: bool = True,
         timeout: float | None = None,
@@ -245,13 +231,12 @@ class SimulatedUser:
             "height": 512,
             "is_animated": False,
             "is_video": False,
-            "emoji": emoji,
+            "emoji": "👍",
             "file_size": stored.file_size,
         }
         return await self._send_message(
             {"sticker": sticker},
             "a sticker",
-            reply_to=None,
             expect_reply=expect_reply,
             timeout=timeout,
             quiet=quiet,
@@ -260,22 +245,16 @@ class SimulatedUser:
 
     async def send_photo(
         self,
-        caption: str | None = None,
         *,
-        data: bytes = _PNG_1X1,
         expect_reply: bool = True,
         timeout: float | None = None,
         quiet: float | None = None,
         until: Until | None = None,
     ) -> list[BotAction]:
-        stored = self.api.store_file(data, None, "image/png", "photo")
-        content: dict[str, Any] = {"photo": self.api.file_object(stored)}
-        if caption:
-            content["caption"] = caption
+        stored = self.api.store_file(_PNG_1X1, None, "image/png", "photo")
         return await self._send_message(
-            content,
+            {"photo": self.api.file_object(stored)},
             "a photo",
-            reply_to=None,
             expect_reply=expect_reply,
             timeout=timeout,
             quiet=quiet,
@@ -284,7 +263,6 @@ class SimulatedUser:
 
     async def send_voice(
         self,
-        duration: int = 3,
         *,
         expect_reply: bool = True,
         timeout: float | None = None,
@@ -295,14 +273,13 @@ class SimulatedUser:
         voice = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "duration": duration,
+            "duration": 3,
             "mime_type": "audio/ogg",
             "file_size": stored.file_size,
         }
         return await self._send_message(
             {"voice": voice},
             "a voice message",
-            reply_to=None,
             expect_reply=expect_reply,
             timeout=timeout,
             quiet=quiet,
@@ -314,7 +291,6 @@ class SimulatedUser:
         data: bytes = _PDF_STUB,
         file_name: str = "document.pdf",
         mime_type: str = "application/pdf",
-        caption: str | None = None,
         *,
         expect_reply: bool = True,
         timeout: float | None = None,
@@ -322,47 +298,13 @@ class SimulatedUser:
         until: Until | None = None,
     ) -> list[BotAction]:
         stored = self.api.store_file(data, file_name, mime_type, "document")
-        content: dict[str, Any] = {"document": self.api.file_object(stored)}
-        if caption:
-            content["caption"] = caption
         return await self._send_message(
-            content,
+            {"document": self.api.file_object(stored)},
             f"the document {file_name!r}",
-            reply_to=None,
             expect_reply=expect_reply,
             timeout=timeout,
             quiet=quiet,
             until=until,
-        )
-
-    async def edit_text(
-        self,
-        message_id: int,
-        text: str,
-        *,
-        expect_reply: bool = True,
-        timeout: float | None = None,
-        quiet: float | None = None,
-        until: Until | None = None,
-    ) -> list[BotAction]:
-        """Edit one of this user's earlier text messages (an `edited_message` update)."""
-        old = self.chat.messages.get(message_id)
-        if old is None or old.get("from", {}).get("id") != self.id or "text" not in old:
-            raise AssertionError(f"{self!r} has no text message {message_id} to edit")
-        new = {**old, "text": text, "edit_date": int(time.time())}
-        new.pop("entities", None)
-        entities = command_entities(text)
-        if entities:
-            new["entities"] = entities
-        self.chat.messages[message_id] = new
-        return await self.send_update(
-            "edited_message",
-            new,
-            expect_reply=expect_reply,
-            timeout=timeout,
-            quiet=quiet,
-            until=until,
-            what=f"{self!r} editing message {message_id} to {text!r}",
         )
 
     async def tap(
@@ -387,7 +329,7 @@ class SimulatedUser:
             raise AssertionError(
                 f"{self!r}: no button {label_or_data!r} on bot message "
                 f"{message['message_id']} ({_preview(message)}); available buttons "
-                f"(label, data): {_describe(rows)}"
+                f"(label, data): {_describe(message['reply_markup'])}"
             )
         if "callback_data" not in button:
             raise AssertionError(
@@ -408,34 +350,6 @@ class SimulatedUser:
             quiet=quiet,
             until=until,
             what=f"{self!r} tapping {button.get('text')!r} on message {message['message_id']}",
-        )
-
-    async def block_bot(self) -> list[BotAction]:
-        """Block the bot: sends now fail with 403, and the bot gets a my_chat_member update."""
-        self.api.block(self.chat_id)
-        return await self._member_update("member", "kicked")
-
-    async def unblock_bot(self) -> list[BotAction]:
-        """Unblock the bot (Telegram then delivers my_chat_member with status "member")."""
-        self.api.unblock(self.chat_id)
-        return await self._member_update("kicked", "member")
-
-    async def _member_update(self, old: str, new: str) -> list[BotAction]:
-        def member(status: str) -> dict[str, Any]:
-            obj: dict[str, Any] = {"user": self.api.bot_user, "status": status}
-            if status == "kicked":
-                obj["until_date"] = 0
-            return obj
-
-        body = {
-            "chat": self.chat.json_obj,
-            "from": self.user_json,
-            "date": int(time.time()),
-            "old_chat_member": member(old),
-            "new_chat_member": member(new),
-        }
-        return await self.send_update(
-            "my_chat_member", body, expect_reply=False, what=f"{self!r} setting the bot {new}"
         )
 
     # -------------------------------------------------------------------------- reading
@@ -460,11 +374,10 @@ class SimulatedUser:
         return message
 
     def buttons(self, message_id: int | None = None) -> list[list[tuple[str, str]]]:
-        """Rows of (label, callback_data or url) of the newest inline keyboard ([] if none)."""
+        """Rows of (label, callback_data) of the newest inline keyboard ([] if none)."""
         if message_id is None and self.chat.latest_keyboard_message() is None:
             return []
-        rows = self._keyboard_message(message_id)["reply_markup"]["inline_keyboard"]
-        return _rows(rows)
+        return keyboard_rows(self._keyboard_message(message_id)["reply_markup"])
 
     def button_labels(self, message_id: int | None = None) -> list[str]:
         return [label for row in self.buttons(message_id) for label, _ in row]
@@ -487,28 +400,10 @@ class SimulatedUser:
         """The bot's newest message in this chat, as it is now (after edits)."""
         return self.chat.latest_bot_message()
 
-    @property
-    def reply_keyboard(self) -> list[list[str]] | None:
-        """Labels of the custom reply keyboard the bot currently shows, if any."""
-        markup = self.chat.reply_keyboard
-        if not markup:
-            return None
-        return [
-            [button["text"] if isinstance(button, dict) else str(button) for button in row]
-            for row in markup["keyboard"]
-        ]
 
-
-def _rows(rows: list[list[dict[str, Any]]]) -> list[list[tuple[str, str]]]:
-    return [
-        [(str(b.get("text", "")), str(b.get("callback_data", b.get("url", "")))) for b in row]
-        for row in rows
-    ]
-
-
-def _describe(rows: list[list[dict[str, Any]]]) -> str:
+def _describe(markup: dict[str, Any]) -> str:
     return "; ".join(
-        ", ".join(f"({label!r}, {data!r})" for label, data in row) for row in _rows(rows)
+        ", ".join(f"({label!r}, {data!r})" for label, data in row) for row in keyboard_rows(markup)
     )
 
 

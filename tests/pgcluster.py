@@ -6,7 +6,7 @@ Needs the server binaries (`initdb`, `pg_ctl`, `postgres`): Debian's `postgresql
 `pg_ctl` on PATH, or the folder named by HIWAR_PG_BIN. PostgreSQL refuses to run as root,
 so as root the server runs as the `postgres` system user (or `nobody`) through `runuser`.
 
-    python -m storage.pgcluster          # prints a postgresql:// URL; Ctrl-C stops it
+    python -m tests.pgcluster            # prints a postgresql:// URL; Ctrl-C stops it
 
 Durability is traded for speed (fsync off): this is for data nobody needs tomorrow.
 """

@@ -6,7 +6,7 @@ multi-instance tests and the throughput benchmark.
         ...                      # simulated users talk to the bot as usual
         f.instances[0].kill()    # kill -9 one of them; the balancer retries on the others
 
-`storage.pgcluster` starts a throwaway PostgreSQL server for `database_url`.
+`tests.pgcluster` starts a throwaway PostgreSQL server for `database_url`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.simulator.server import FakeBotApi
+from bot.simulator import FakeBotApi
 
 SECRET = "fleet-secret_0123456789"
 WEBHOOK_PATH = "hiwar-hook"
