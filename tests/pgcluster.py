@@ -77,7 +77,7 @@ def _server_user() -> str | None:
 
 @dataclass
 class PgCluster:
-    """A running throwaway server; `stop()` (or leaving `running_cluster()`) removes it."""
+    """A running throwaway server; `stop()` removes it."""
 
     bin_dir: Path
     root: Path
@@ -171,15 +171,6 @@ def start_cluster(parent: Path | None = None) -> PgCluster:
         shutil.rmtree(root, ignore_errors=True)
         raise
     return cluster
-
-
-@contextlib.contextmanager
-def running_cluster(parent: Path | None = None) -> Iterator[PgCluster]:
-    cluster = start_cluster(parent)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 async def create_database(cluster: PgCluster, name: str | None = None) -> str:
