@@ -356,3 +356,15 @@ async def test_invitation_admin_actions_are_in_the_audit_log(hiwar: Harness):
     sami = hiwar.user(SAMI_ID, "Sami", "en")
     assert "administrators" in texts(await sami.send_command("/invite"))
     assert "Sami" not in texts(await admin.send_command("/audit"))  # refusals are not logged
+
+
+async def test_a_replayed_coordinator_tap_is_served_without_an_apology(hiwar: Harness):
+    """Taps used to be answered first: one replayed after a crash (too old to answer) ended
+    in a generic apology instead of its result."""
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 6)
+    await nour.send_command("/summary")
+    replies = await nour.tap("Country", answerable=False)
+    assert said("en", "Choose a group:") in texts(replies)
+    assert not any("went wrong" in (a.text or "") for a in nour.messages)
+    assert "answerCallbackQuery" not in [a.method for a in replies]  # too old to answer

@@ -303,3 +303,19 @@ async def test_unsubscribe_stops_all_invitations(bot: Harness):
     await broadcast(bot.api, admin)
     assert [len(documents(u)) for u in (amal, karim, sami)] == [1, 1, 0]
     assert not sami.chat.errors
+
+
+async def test_a_replayed_rsvp_tap_is_applied_without_an_apology(bot: Harness):
+    """A tap replayed after a crash can no longer be answered: the answer is still stored and
+    ticked, and nobody is told that something went wrong."""
+    amal, *_others = await seed(bot)
+    await bot.start()
+    admin = bot.admin("en")
+    await create_invitation(admin)
+    await broadcast(bot.api, admin)
+    card = documents(amal)[0]
+    replies = await amal.tap("سأحضر", message_id=card.message_id, answerable=False)
+    assert [a.method for a in replies] == ["editMessageReplyMarkup"]
+    assert amal.buttons(card.message_id)[0][-1][0] == "✅ سأحضر"
+    listing = await admin.send_command("/invitations")
+    assert "attending: 1" in plain(listing[0].text)

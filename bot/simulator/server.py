@@ -557,6 +557,7 @@ class FakeBotApi:
         self._file_counter = itertools.count(1)
         self._callback_counter = itertools.count(1)
         self._callback_queries: dict[str, int] = {}
+        self._expired_queries: set[str] = set()
 
         self._pending: deque[_PendingUpdate] = deque()
         self._unconsumed: dict[int, _PendingUpdate] = {}
@@ -720,6 +721,13 @@ class FakeBotApi:
     def new_callback_query_id(self) -> str:
         return f"{self.bot_id}{next(self._callback_counter):010d}"
 
+    def expired_callback_query_id(self) -> str:
+        """An id whose query Telegram no longer lets the bot answer ("query is too old"), as
+        for a tap replayed after a crash."""
+        query_id = self.new_callback_query_id()
+        self._expired_queries.add(query_id)
+        return query_id
+
     def store_file(
         self, data: bytes, file_name: str | None, mime_type: str | None, kind: str
     ) -> StoredFile:
@@ -827,7 +835,9 @@ class FakeBotApi:
         self._next_update_id += 1
         chat_id = _update_chat_id(payload)
         if "callback_query" in payload:
-            self._callback_queries[str(payload["callback_query"]["id"])] = chat_id
+            query_id = str(payload["callback_query"]["id"])
+            if query_id not in self._expired_queries:
+                self._callback_queries[query_id] = chat_id
         record = _PendingUpdate(update_id, {"update_id": update_id, **payload}, chat_id)
         self.pushed.append((update_id, chat_id, time.monotonic()))
         self._pending.append(record)

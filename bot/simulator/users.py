@@ -316,9 +316,11 @@ class SimulatedUser:
         timeout: float | None = None,
         quiet: float | None = None,
         until: Until | None = None,
+        answerable: bool = True,
     ) -> list[BotAction]:
         """Tap an inline button, found by exact label or else by callback_data, on the newest
-        bot message with an inline keyboard (or on `message_id`)."""
+        bot message with an inline keyboard (or on `message_id`). `answerable=False`: the
+        bot cannot answer the query any more (a tap replayed after a crash)."""
         message = self._keyboard_message(message_id)
         rows = message["reply_markup"]["inline_keyboard"]
         buttons = [button for row in rows for button in row]
@@ -336,7 +338,11 @@ class SimulatedUser:
                 f"{self!r}: button {button.get('text')!r} is not a callback button: {button}"
             )
         query = {
-            "id": self.api.new_callback_query_id(),
+            "id": (
+                self.api.new_callback_query_id()
+                if answerable
+                else self.api.expired_callback_query_id()
+            ),
             "from": self.user_json,
             "message": dict(message),
             "chat_instance": str(abs(self.chat_id) * 7919 + 17),
