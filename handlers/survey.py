@@ -31,6 +31,8 @@ async def present(ui: Ui, screen: Screen) -> None:
             # the toast says what was saved.
             await ui.show(views.ask(then), edit=True, flow=FLOW)
             ui.toast(views.saved_toast(question, value))
+        case Recorded(question=question, value=value, then=AskQuestion() as then):
+            await ui.show(views.after_typed_answer(question, value, then), flow=FLOW)
         case Recorded(question=question, value=value, then=then):
             if ui.tapped:
                 await ui.show(views.View(views.recorded(question, value)), edit=True)

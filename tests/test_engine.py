@@ -1,5 +1,7 @@
 """Survey navigation and validation, pure functions (no storage, no Telegram)."""
 
+from dataclasses import replace
+
 import pytest
 
 from bot.survey import engine
@@ -77,7 +79,7 @@ def test_toggle_respects_maximum_and_keeps_definition_order():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("7", 7), (" 60 ", 60), ("٤٢", 42), ("۱۲", 12), ("0", 0), ("1,000", None)],
+    [("7", 7), (" 60 ", 60), ("٤٢", 42), ("۱۲", 12), ("0", 0), ("+5", 5), ("1000", None)],
 )
 def test_numbers_in_any_digits(text, expected):
     question = SURVEY.question("years")
@@ -97,6 +99,16 @@ def test_numbers_in_any_digits(text, expected):
         ("2.5", NotANumber),
         ("", EmptyAnswer),
         ("nan", NotANumber),
+        # Regression: these were read as 25, 15, 10 and 10 (int() and float() are lenient).
+        ("2,5", NotANumber),
+        ("1 5", NotANumber),
+        ("1_0", NotANumber),
+        ("1e1", NotANumber),
+        ("1,000", NotANumber),
+        ("٢٬٥", NotANumber),
+        ("١٠ سنوات", NotANumber),
+        ("0x10", NotANumber),
+        ("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩", NotANumber),
     ],
 )
 def test_bad_numbers(text, error):
@@ -112,6 +124,30 @@ def test_free_text_limits():
     assert (caught.value.limit, caught.value.length) == (20, 21)
     with pytest.raises(EmptyAnswer):
         engine.parse_text_answer(question, "   ")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("2.5", 2.5), ("٢٫٥", 2.5), ("-3", -3.0), ("7", 7.0)])
+def test_decimals_where_the_question_allows_them(text, expected):
+    question = replace(SURVEY.question("years"), integer=False, min_value=-10)
+    assert engine.parse_text_answer(question, text) == expected
+    for refused in ("2.", ".5", "2..5", "2.5.1", "2,5"):
+        with pytest.raises(NotANumber):
+            engine.parse_text_answer(question, refused)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u200b", "\u200d", "\u202e", " \u200b\u200f ", "@amal_jordan", "\u202e@someone\u2069", "\x07"],
+)
+def test_answers_that_say_nothing_are_refused(text):
+    """Regression: a zero-width space, a joiner, a U+202E or a mention was stored as an answer."""
+    with pytest.raises(EmptyAnswer):
+        engine.parse_text_answer(SURVEY.question("channel"), text)
+
+
+@pytest.mark.parametrize("text", ["ok", "٣", "راديو", "\u202eradio", "email me@x"])
+def test_answers_with_a_letter_or_digit_are_kept(text):
+    assert engine.parse_text_answer(SURVEY.question("channel"), text) == text
 
 
 def test_text_for_a_button_question_is_refused():

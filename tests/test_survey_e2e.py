@@ -19,9 +19,9 @@ def local_youth_worker(language: str = "ar", user_id: int = 1001) -> Persona:
     return Persona(user_id, "Amal", language, "frontline", "local", "jordan", barrier_lean=1)
 
 
-def label(language: str, message: str) -> str:
+def label(language: str, message: str, **values: object) -> str:
     with use_language(language):
-        return _(message)
+        return _(message, **values)
 
 
 async def consent(user: SimulatedUser, language: str) -> None:
@@ -216,6 +216,37 @@ async def test_commands_in_a_group_point_to_the_private_chat(hiwar: Harness):
     replies = await group.send_command("/start")
     assert replies[0].text.startswith("حفاظًا على خصوصية")
     assert "t.me/hiwar_test_bot" in replies[0].text
+
+
+async def test_a_group_gets_nothing_but_the_pointer_even_when_it_fails(hiwar: Harness):
+    """Regression: when the pointer could not be sent (the command already deleted), the
+    guard raised before stopping the update, and /mydata posted the answers in the group."""
+    amal = hiwar.user(1013, "Amal", "en")
+    await consent(amal, "en")
+    await amal.tap("A:sector:frontline")
+    group = amal.in_group(-5002)
+    for command in ("/mydata", "/start", "/delete"):
+        hiwar.api.fail_next("sendMessage", chat_id=-5002, status=400)
+        await group.send_command(command, expect_reply=False)
+        replies = await group.send_command(command)
+        assert [a.method for a in replies] == ["sendMessage"]
+        assert "private chat" in replies[0].text and "frontline" not in replies[0].text.lower()
+    assert [a.chat_id for a in hiwar.api.actions if a.chat_id == -5002 and a.ok] == [-5002] * 3
+    assert await stored_answers(hiwar, 1013) == {"sector": "frontline"}
+
+
+async def test_typed_numbers_are_read_strictly_and_confirmed(hiwar: Harness):
+    sara = hiwar.user(1014, "Sara", "en")
+    await consent(sara, "en")
+    for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
+        await sara.tap(data)
+    for text in ("2,5", "1 5", "1_0", "1e1"):
+        replies = await sara.send_text(text)
+        assert replies[0].text == label("en", "Please type a whole number, for example 7."), text
+    assert "years" not in await stored_answers(hiwar, 1014)
+    replies = await sara.send_text("١٥")
+    assert replies[0].text.startswith("✔️ " + label("en", "Saved: {answer}", answer="15"))
+    assert (await stored_answers(hiwar, 1014))["years"] == 15
 
 
 async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar: Harness):

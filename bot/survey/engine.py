@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -123,11 +125,21 @@ def finish_selection(draft: tuple[str, ...]) -> list[str]:
     return list(draft)
 
 
+_MENTION = re.compile(r"(?<!\w)@\w{4,32}")
+
+
+def says_something(text: str) -> bool:
+    """Whether text has a letter or a digit once invisible characters (zero-width spaces and
+    joiners, direction marks and overrides, controls) and @mentions are left out."""
+    visible = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cn"))
+    return any(c.isalnum() for c in _MENTION.sub("", visible))
+
+
 def parse_text_answer(question: Question, text: str) -> str | int | float:
     """Validate typed text for a free-text or number question."""
     if question.type == QuestionType.FREE_TEXT:
         cleaned = text.strip()
-        if not cleaned:
+        if not says_something(cleaned):
             raise EmptyAnswer
         limit = question.max_length or 4000
         if len(cleaned) > limit:
@@ -138,24 +150,21 @@ def parse_text_answer(question: Question, text: str) -> str | int | float:
     raise ButtonExpected
 
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.", "٬, ")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫−", "01234567890123456789.-")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,15}")
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,6})?")
 
 
 def parse_number(question: Question, text: str) -> int | float:
-    """Accept Western, Arabic-Indic and Persian digits, and the Arabic decimal separator."""
+    """Strictly: ASCII, Arabic-Indic or Persian digits, an optional sign and, where the
+    question allows decimals, one decimal separator (`.` or `٫`). "2,5", "1 5", "1_0" and
+    "1e1" are refused rather than guessed at (Python's int() and float() take the last two)."""
     cleaned = text.strip().translate(_DIGITS)
     if not cleaned:
         raise EmptyAnswer
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise NotANumber(question.integer) from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not (_INTEGER if question.integer else _DECIMAL).fullmatch(cleaned):
         raise NotANumber(question.integer)
-    if question.integer:
-        if not value.is_integer():
-            raise NotANumber(True)
-        value = int(value)
+    value: int | float = int(cleaned) if question.integer else float(cleaned)
     if (question.min_value is not None and value < question.min_value) or (
         question.max_value is not None and value > question.max_value
     ):

@@ -257,6 +257,14 @@ def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
     return [*rows, navigation]
 
 
+def after_typed_answer(question: Question, value: AnswerValue, then: AskQuestion) -> View:
+    """The next question, headed by what was understood of the typed answer (a misread
+    number is seen at once, and can be changed with /back)."""
+    card = ask(then)
+    saved = _("Saved: {answer}", answer=answer_text(question, value))
+    return View(f"✔️ {saved}\n\n{card.text}", card.rows)
+
+
 def saved_toast(question: Question, value: AnswerValue) -> str:
     """The short confirmation shown over the chat when a tap was saved (plain text)."""
     return _("Saved: {answer}", answer=unescape(answer_text(question, value)))
