@@ -121,7 +121,7 @@ async def language_button(ui: Ui, services: Services) -> None:
 
 
 async def consent(ui: Ui, services: Services) -> None:
-    """ "I agree" starts (or carries on with) the survey; "No, thank you" stores nothing."""
+    """The consent card: I agree starts (or carries on with) the survey; No stores nothing."""
     agreed = ui.data(views.Consent).agreed
     await present(ui, await services.survey.consent(ui.user_id, agreed=agreed))
 
@@ -145,7 +145,7 @@ async def toggle(ui: Ui, services: Services) -> None:
 
 
 async def done_choosing(ui: Ui, services: Services) -> None:
-    """ "Done" on a multiple-choice question: the ticked options are the answer."""
+    """Done on a multiple-choice question: the ticked options are the answer."""
     question = ui.data(views.DoneChoosing).question
     await present(
         ui, await services.survey.finish_choices(ui.user_id, question, ui.update.update_id)
@@ -153,20 +153,29 @@ async def done_choosing(ui: Ui, services: Services) -> None:
 
 
 async def skip_button(ui: Ui, services: Services) -> None:
-    """ "Skip" under an optional question."""
+    """Skip under an optional question."""
     question = ui.data(views.Skip).question
     await present(ui, await services.survey.skip(ui.user_id, question, ui.update.update_id))
 
 
 async def back_button(ui: Ui, services: Services) -> None:
-    """ "Back" under a question: the one before it, with the answer given."""
+    """Back under a question: the one before it, with the answer given."""
     question = ui.data(views.Back).question
     await present(ui, await services.survey.back(ui.user_id, question))
 
 
 async def resume(ui: Ui, services: Services) -> None:
-    """ "Continue" or "Start over" on the welcome-back card."""
-    start_over = ui.data(views.Resume).start_over
+    """The welcome-back card: Continue, or Start over, which asks first."""
+    if ui.data(views.Resume).start_over:
+        await services.survey.current(ui.user_id)  # only for someone answering
+        await ui.show(views.confirm_start_over(), flow=FLOW)
+        return
+    await present(ui, await services.survey.resume(ui.user_id, start_over=False))
+
+
+async def confirm_start_over(ui: Ui, services: Services) -> None:
+    """The answer to "Start over?": erase the answers and begin again, or carry on."""
+    start_over = ui.data(views.ConfirmStartOver).confirmed
     await present(ui, await services.survey.resume(ui.user_id, start_over=start_over))
 
 
@@ -201,6 +210,7 @@ def register(application: Application) -> None:
         (views.Skip, skip_button),
         (views.Back, back_button),
         (views.Resume, resume),
+        (views.ConfirmStartOver, confirm_start_over),
     ):
         application.add_handler(button(kind, handler, refresh=show_current))
     application.add_handler(button(views.Erase, erase))

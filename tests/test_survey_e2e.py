@@ -249,6 +249,50 @@ async def test_typed_numbers_are_read_strictly_and_confirmed(hiwar: Harness):
     assert (await stored_answers(hiwar, 1014))["years"] == 15
 
 
+async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness):
+    """Regressions: "No, thank you" on the old consent card said nothing was stored while
+    answers were; "Start over" erased everything at once, also from an old welcome-back
+    card; a second tap on Done raised an alarm about an earlier question."""
+    layla = hiwar.user(1015, "Layla", "en")
+    await layla.send_command("/start")
+    await layla.tap("English")
+    consent_card = layla.chat.messages[max(layla.chat.messages)]["message_id"]
+    await layla.tap(label("en", "I agree"))
+    await layla.tap("A:sector:academia")
+    replies = await press_stale(layla, consent_card, "C:0")
+    assert texts(replies) == label(
+        "en",
+        "You are already taking part, so nothing was changed: your answers are kept. "
+        "To erase them, send /delete.",
+    )
+    assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
+
+    await layla.send_command("/cancel")
+    await layla.send_command("/start")
+    welcome_back = max(layla.chat.messages)
+    await layla.tap(label("en", "Start over"))
+    assert layla.button_labels() == [label("en", "Yes, start over"), label("en", "No, continue")]
+    await layla.tap(label("en", "No, continue"))
+    assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
+    await press_stale(layla, welcome_back, "R:1")  # the old welcome-back card asks again
+    assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
+    await layla.tap(label("en", "Yes, start over"))
+    assert await stored_answers(hiwar, 1015) == {}
+
+    for data in ["A:sector:academia", "A:level:local", "S:country", "S:years"]:
+        await layla.tap(data)
+    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust",
+                    "channels", "progress"):
+        await layla.tap(f"A:barrier_{barrier}:2")
+    card = max(layla.chat.messages)
+    await layla.tap("T:priorities:realism")
+    await layla.tap("D:priorities")
+    replies = await press_stale(layla, card, "D:priorities")
+    toast = next(a for a in replies if a.method == "answerCallbackQuery")
+    assert toast.callback_text == label("en", "Your answer to that question is already saved.")
+    assert not toast.show_alert
+
+
 async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar: Harness):
     amal, omar = hiwar.user(1011, "Amal", "ar"), hiwar.user(1012, "Omar", "en")
     for user, language in [(amal, "ar"), (omar, "en")]:

@@ -32,10 +32,12 @@ class DuplicateUpdate(HiwarError):
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """How an error is explained: `text(error)` in the current language (None: say nothing),
-    and whether the screen the person acted on is brought up to date afterwards."""
+    whether the screen the person acted on is brought up to date afterwards, and whether a
+    tap gets an alert to dismiss (else a short, quiet notice)."""
 
     text: Callable[[Any], str | None]
     refresh: bool = False
+    alert: bool = True
 
 
 ErrorTable = Mapping[type[HiwarError], Explanation]

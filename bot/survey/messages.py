@@ -70,7 +70,7 @@ ERRORS: ErrorTable = {
         refresh=True,
     ),
     AlreadyAnswered: Explanation(
-        lambda _e: _("Your answer to that question is already saved."), refresh=True
+        lambda _e: _("Your answer to that question is already saved."), refresh=True, alert=False
     ),
     ButtonExpected: Explanation(
         lambda _e: _("Please answer this question with the buttons under it."), refresh=True

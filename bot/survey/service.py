@@ -41,6 +41,11 @@ class Declined:
 
 
 @dataclass(frozen=True, slots=True)
+class StillTakingPart:
+    """"No, thank you" on an old consent card from someone who has answers stored."""
+
+
+@dataclass(frozen=True, slots=True)
 class AskQuestion:
     question: Question
     position: engine.Position
@@ -94,6 +99,7 @@ Screen = (
     ChooseLanguage
     | AskConsent
     | Declined
+    | StillTakingPart
     | AskQuestion
     | Recorded
     | OfferResume
@@ -147,9 +153,10 @@ class SurveyService:
         return self._resume_offer(progress)
 
     async def consent(self, user_id: int, agreed: bool) -> Screen:
-        if not agreed:
-            return Declined()
         progress = await self._store.get_progress(user_id, self.survey.id)
+        if not agreed:
+            # "No, thank you" on an old consent card must not claim that nothing is stored.
+            return Declined() if progress is None else StillTakingPart()
         if progress is not None:
             if progress.status == Status.COMPLETED:
                 return AlreadyCompleted()
@@ -218,6 +225,8 @@ class SurveyService:
         self, user_id: int, question_id: str, update_id: int | None
     ) -> Recorded:
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
+        if question_id != progress.current and question_id in progress.answers:
+            raise AlreadyAnswered(question_id)  # "Done" tapped twice
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
         return await self._record(
             progress, question, engine.finish_selection(self._ask(progress).draft), update_id

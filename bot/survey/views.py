@@ -26,6 +26,7 @@ from bot.survey.service import (
     MyData,
     OfferResume,
     Paused,
+    StillTakingPart,
 )
 from bot.survey.state import AnswerValue, Status
 
@@ -83,6 +84,12 @@ class Back(CallbackData):
 class Resume(CallbackData):
     prefix = "R"
     start_over: bool
+
+
+@dataclass(frozen=True)
+class ConfirmStartOver(CallbackData):
+    prefix = "O"
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -344,6 +351,28 @@ def declined() -> View:
     )
 
 
+def still_taking_part() -> View:
+    return View(
+        _(
+            "You are already taking part, so nothing was changed: your answers are kept. "
+            "To erase them, send /delete."
+        ),
+        html=False,
+    )
+
+
+def confirm_start_over() -> View:
+    return View.of(
+        _("Start over? The answers you have given so far will be erased."),
+        [
+            [
+                Button(_("Yes, start over"), ConfirmStartOver(True)),
+                Button(_("No, continue"), ConfirmStartOver(False)),
+            ]
+        ],
+    )
+
+
 def paused() -> View:
     return View(
         _(
@@ -399,6 +428,8 @@ def screen(
             return consent(survey.title.get(current_language()))
         case Declined():
             return declined()
+        case StillTakingPart():
+            return still_taking_part()
         case AskQuestion():
             return ask(shown)
         case OfferResume():

@@ -61,7 +61,7 @@ async def explain(ui: Ui, table: ErrorTable, error: HiwarError, refresh: Refresh
         if explanation.refresh and refresh is not None:
             await refresh(ui)
         if text:
-            ui.toast(text, alert=True)
+            ui.toast(text, alert=explanation.alert)
         return
     if text:
         await ui.show(View(text, html=False))
