@@ -8,11 +8,16 @@ work for a fraction of it (bench/throughput.py measures both). Behaviour is PTB'
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _DEFAULT_TIMEOUT = 5.0
+
+TOKEN_IN_URL = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+"""The bot token in a Bot API URL: never in an error message (they end up in logs)."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -63,7 +68,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+            reason = TOKEN_IN_URL.sub("bot***", str(error))
+            raise NetworkError(f"aiohttp.{error.__class__.__name__}: {reason}") from error
 
 
 def _seconds(value: object, default: float = _DEFAULT_TIMEOUT) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from itertools import count
 
@@ -368,3 +369,34 @@ async def test_a_replayed_coordinator_tap_is_served_without_an_apology(hiwar: Ha
     assert said("en", "Choose a group:") in texts(replies)
     assert not any("went wrong" in (a.text or "") for a in nour.messages)
     assert "answerCallbackQuery" not in [a.method for a in replies]  # too old to answer
+
+
+async def test_malformed_and_forged_input_gets_polite_replies_and_no_log_of_contents(
+    hiwar: Harness, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    mallory = hiwar.user(SAMI_ID, "Mallory Secretname", "en")
+    await make_coordinator(hiwar)
+    for command in ("/summary <b>secret-words", "/revoke 99999999999999999999999", "/comments x y z"):
+        replies = await mallory.send_command(command)
+        assert texts(replies) == said(
+            "en",
+            "This command is for the coordinators of this consultation. If you coordinate it, "
+            "ask an administrator for an invitation link.",
+        ) or "administrators" in texts(replies)
+    for forged in ("Kr:99999999999999999999999", "Kc:q:x", "A:secret-words:1", "zz:secret-words"):
+        query = {
+            "id": hiwar.api.new_callback_query_id(),
+            "from": mallory.user_json,
+            "message": {"message_id": 1, "chat": {"id": SAMI_ID, "type": "private"}, "date": 0},
+            "chat_instance": "1",
+            "data": forged,
+        }
+        await mallory.send_update("callback_query", query, expect_reply=False)
+    nour = hiwar.user(NOUR_ID, "Nour", "en")
+    replies = await nour.send_command("/comments secret-words 99999999999999999999")
+    assert "no free-text answers" in texts(replies)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for secret in ("secret-words", "Secretname", hiwar.api.token):
+        assert secret not in logged
+    assert "update_failed" not in logged  # nothing above was a bug

@@ -10,6 +10,7 @@ person's private chat, and never fails itself.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 
 from telegram import Update
@@ -70,13 +71,16 @@ async def explain(ui: Ui, table: ErrorTable, error: HiwarError, refresh: Refresh
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log first (the update id and the error, no contents), then apologise in private."""
-    update_id = update.update_id if isinstance(update, Update) else None
+    """Log first, then apologise in private. The log has the update id, the error's type and
+    where it happened, never its message: messages can quote what a person typed."""
+    error = context.error
     log.error(
-        "update_failed update_id=%s error=%s",
-        update_id,
-        type(context.error).__name__,
-        exc_info=context.error,
+        "update_failed",
+        extra={
+            "update_id": update.update_id if isinstance(update, Update) else None,
+            "error": type(error).__name__,
+            "where": "".join(traceback.format_tb(error.__traceback__)) if error else "",
+        },
     )
     if not isinstance(update, Update):
         return
