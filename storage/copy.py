@@ -96,7 +96,7 @@ async def _copy(
     for table in ordered:
         present = set(await source.columns(table))
         columns[table] = [c for c in await target.columns(table) if c in present]
-    async with target.transaction() as into:
+    async with target.atomic() as into:
         for table in ordered:
             names = ", ".join(map(_quoted, columns[table]))
             insert = (

@@ -50,13 +50,13 @@ async def _recorded(db: Connection) -> set[str]:
 
 async def apply_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
-    async with db.transaction() as tx:
+    async with db.atomic() as tx:
         done = await _recorded(tx)
     applied = []
     for migration in load_migrations(db, directory):
         if migration.name in done:
             continue
-        async with db.transaction() as tx:
+        async with db.atomic() as tx:
             if migration.name in await _recorded(tx):
                 continue  # another instance applied it meanwhile
             for statement in migration.statements:

@@ -103,7 +103,9 @@ class Store:
         return self._db.lost
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        return self._db.transaction()
+        """The caller's atomic block if there is one (joined without a savepoint), else a
+        new transaction."""
+        return self._db.atomic(savepoint=False)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return await self._db.fetchall(sql, params)
