@@ -14,7 +14,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.http import AiohttpRequest
-from bot.i18n import LANGUAGES, _, use_language
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, use_language
 from bot.inbox import DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.invitations.telegram import start_delivery
@@ -27,9 +27,7 @@ from handlers import invitations as invitation_handlers
 from handlers import survey as survey_handlers
 from handlers.context import SERVICES_KEY, Services
 from handlers.errors import on_error
-from storage import open_store
-from storage.invitations import InvitationStore
-from storage.reports import SqlReports
+from storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ def build_application(
                 settings.concurrent_updates,
                 on_done=updates.mark_done,
                 # Shared database: one user's updates are ordered across all instances.
-                turns=updates.take_turn if services.store.shared else None,
+                turns=updates.take_turn if services.storage.shared else None,
             )
         )
         .build()
@@ -113,24 +111,23 @@ async def running_bot(
     settings: Settings, survey: Survey, token: str, *, poll_timeout: int = 10
 ) -> AsyncIterator[Application]:
     """The bot, polling for updates, until the block exits; then a clean shutdown."""
-    store = await open_store(settings.database)
+    storage = await open_storage(settings.database, default_language=DEFAULT_LANGUAGE)
     try:
-        invitation_store = InvitationStore(store)
         services = Services(
             settings=settings,
-            store=store,
-            survey=SurveyService(store, survey),
+            storage=storage,
+            survey=SurveyService(storage.respondents, storage.inbox, storage, survey),
             invitations=InvitationService(
-                invitation_store,
+                storage.invitations,
                 survey,
                 settings.admin_ids,
                 timedelta(hours=settings.reminder_hours),
             ),
             reports=await ReportService.start(
-                SqlReports(store), survey, settings.admin_ids, settings.min_cell_size
+                storage.reports, survey, settings.admin_ids, settings.min_cell_size
             ),
         )
-        updates = DurableUpdateQueue(store)
+        updates = DurableUpdateQueue(storage.inbox)
         application = build_application(settings, token, services, updates)
         async with application:
             await register_command_menus(application)
@@ -138,9 +135,9 @@ async def running_bot(
             await updates.replay_pending(application.bot)
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
-                application, invitation_store, settings.broadcast_rate
+                application, storage.invitations, settings.broadcast_rate
             )
-            if store.shared:  # other instances may die: take over what they leave behind
+            if storage.shared:  # other instances may die: take over what they leave behind
                 updates.start_adopting(application.bot)
             try:
                 yield application
@@ -151,7 +148,7 @@ async def running_bot(
                 await broadcaster.stop()
                 await application.stop()
     finally:
-        await store.close()
+        await storage.close()
         log.info("bot_stopped")
 
 
@@ -167,7 +164,7 @@ async def serve_until_signalled(settings: Settings, survey: Survey, token: str) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with running_bot(settings, survey, token) as application:
-        lost = application.bot_data[SERVICES_KEY].store.instance_lost
+        lost = application.bot_data[SERVICES_KEY].storage.instances.lost
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in waits:

@@ -9,8 +9,9 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.invitations.service import InvitationService
 from bot.reports.service import ReportService
+from bot.survey.ports import RespondentStore
 from bot.survey.service import SurveyService
-from storage.store import Store
+from storage import Storage
 
 SERVICES_KEY = "hiwar"
 
@@ -18,10 +19,16 @@ SERVICES_KEY = "hiwar"
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    store: Store
+    storage: Storage
     survey: SurveyService
     invitations: InvitationService
     reports: ReportService
+
+    @property
+    def store(self) -> RespondentStore:
+        """The respondents, for handlers/survey.py's locale middleware (which could read
+        `storage.respondents` instead)."""
+        return self.storage.respondents
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

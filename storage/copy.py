@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.database import Database, StorageError, connect
+from storage.backends import connect
+from storage.database import Database, StorageError
 from storage.migrations import apply_migrations
 from storage.url import DatabaseUrl, parse_database_url
 

@@ -1,6 +1,6 @@
 """The seam between the application's SQL and a database driver.
 
-The stores (storage/store.py, reports.py, invitations.py) write one SQL text for both
+The stores (respondents, inbox, instances, reports, invitations) write one SQL text for both
 backends, with `?` placeholders, portable upserts (`ON CONFLICT … DO NOTHING/UPDATE`) and
 `RETURNING`. A `Database` runs it: `storage/sqlite.py` on aiosqlite, `storage/postgres.py` on
 an asyncpg pool (which turns `?` into `$n`). What cannot be written the same way is either in
@@ -21,13 +21,27 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
-
-from storage.url import DatabaseUrl, parse_database_url
 
 Row = Sequence[Any]
 Params = Sequence[object]
+
+# Advisory lock namespaces (PostgreSQL's two-key locks), all here so that none collide.
+INSTANCE_LOCKS = 0x68697761
+"""Held by each live instance on its number (migrations/postgres/0005 reads it back)."""
+USER_LOCKS = INSTANCE_LOCKS + 1
+"""Transaction locks serialising the turns of one user's updates."""
+MIGRATION_LOCK = (INSTANCE_LOCKS + 2, 0)
+"""Held while migrating."""
+REPORT_QUESTIONS_LOCK = (INSTANCE_LOCKS + 3, 0)
+"""Held while recounting the report tallies."""
+PROGRESS_LOCKS = INSTANCE_LOCKS + 4
+"""Held by the instance reporting a broadcast's progress; the key is the invitation id."""
+
+
+def lock_key(value: int) -> int:
+    """A 32-bit advisory lock key for any Telegram id (collisions only serialise more)."""
+    return value % 2**31
 
 
 class StorageError(Exception):
@@ -222,15 +236,3 @@ class Database(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-
-async def connect(url: str | Path | DatabaseUrl) -> Database:
-    """The driver for a database URL (see storage/url.py); migrations are not run here."""
-    parsed = url if isinstance(url, DatabaseUrl) else parse_database_url(url)
-    if parsed.backend == "sqlite":
-        from storage.sqlite import SqliteDatabase
-
-        return await SqliteDatabase.connect(parsed.path)
-    from storage.postgres import PostgresDatabase
-
-    return await PostgresDatabase.connect(parsed)

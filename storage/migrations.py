@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.database import Connection, Database
+from storage.database import MIGRATION_LOCK, Connection, Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-MIGRATION_LOCK = (0x68697761 + 2, 0)
-"""Advisory lock (namespace, key) held while migrating (storage/store.py numbers the others)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from storage.database import POSTGRES, Database, Params, Row, StorageError
+from storage.database import INSTANCE_LOCKS, POSTGRES, Database, Params, Row, StorageError
 from storage.url import DatabaseUrl
 
 if TYPE_CHECKING:
@@ -150,8 +150,6 @@ class PostgresDatabase(Database):
         self.lost.set()
 
     async def hold_instance(self, instance: int) -> None:
-        from storage.store import INSTANCE_LOCKS
-
         async with self._holding_lock:
             holder = await self._holding()
             await holder.execute("SELECT pg_advisory_lock($1, $2)", INSTANCE_LOCKS, instance)

@@ -16,7 +16,6 @@ from pathlib import Path
 import aiosqlite
 
 from storage.database import SQLITE, Database, Params, Row, StorageError
-from storage.store import Store
 
 
 def split_statements(script: str) -> tuple[str, ...]:
@@ -145,11 +144,3 @@ class SqliteDatabase(Database):
 
     async def after_bulk_load(self, tables: Sequence[str]) -> None:
         """Nothing to do: a rowid id continues after the largest one stored."""
-
-
-class SqliteStore(Store):
-    """The application's store on an SQLite file (`Store` on any backend: storage.open_store)."""
-
-    @classmethod
-    async def open(cls, path: Path | str) -> SqliteStore:
-        return await cls.on(await SqliteDatabase.connect(Path(path)))

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from storage.database import Database, TransactionAborted, connect
+from storage.backends import connect
+from storage.database import Database, TransactionAborted
 
 
 class Boom(Exception):

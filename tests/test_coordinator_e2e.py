@@ -294,7 +294,7 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
     ]
     codes = [
         row[0]
-        for row in await services(hiwar).store.fetchall(
+        for row in await services(hiwar).storage.database.fetchall(
             "SELECT respondent_code FROM responses ORDER BY respondent_code"
         )
     ]

@@ -55,8 +55,10 @@ from bot.invitations.wizard import Draft, Step
 from bot.simulator import MAX_CAPTION_LENGTH, parse_text
 from bot.survey.errors import ButtonExpected, EmptyAnswer, TextTooLong
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
-from storage import Store, open_store
-from storage.invitations import InvitationStore
+from storage import Storage
+from storage.invitations import Invitations
+from storage.respondents import Respondents
+from tests.wiring import open_test_storage
 
 SURVEY = load_survey(DEFAULT_SURVEY_PATH)
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -98,8 +100,8 @@ def travelling_clock(monkeypatch) -> TravellingClock:
 
 
 @pytest.fixture
-def invitations_store(store: Store) -> InvitationStore:
-    return InvitationStore(store)
+def invitations_store(storage: Storage) -> Invitations:
+    return storage.invitations
 
 
 @pytest.fixture
@@ -107,22 +109,22 @@ def service(invitations_store) -> InvitationService:
     return InvitationService(invitations_store, SURVEY, frozenset({ADMIN}), timedelta(hours=24))
 
 
-async def respond(store: Store, user_id: int, people: dict = PEOPLE) -> None:
+async def respond(respondents: Respondents, user_id: int, people: dict = PEOPLE) -> None:
     """Store a completed response with the persona's profile and invitations answer."""
     language, profile, invitations = people[user_id]
-    await store.save_language(user_id, language, NOW)
-    await store.save_consent(user_id, NOW)
-    progress = await store.start_progress(user_id, SURVEY.id, SURVEY.version, "sector", NOW)
+    await respondents.save_language(user_id, language, NOW)
+    await respondents.save_consent(user_id, NOW)
+    progress = await respondents.start_progress(user_id, SURVEY.id, SURVEY.version, "sector", NOW)
     answers = {**profile, "invitations": invitations}
     for question_id, value in answers.items():
-        await store.save_answer(progress.response_id, question_id, value, None, NOW, None)
-    await store.complete(progress.response_id, answers.keys(), NOW)
+        await respondents.save_answer(progress.response_id, question_id, value, None, NOW)
+    await respondents.complete(progress.response_id, answers.keys(), NOW)
 
 
 @pytest.fixture
-async def everyone(store) -> None:
+async def everyone(storage: Storage) -> None:
     for user_id in PEOPLE:
-        await respond(store, user_id)
+        await respond(storage.respondents, user_id)
 
 
 def ready_draft(**changes: object) -> Draft:
@@ -308,7 +310,7 @@ FAST = Tuning(backoff=0.01, progress_every=0.02, idle_poll=0.01, drain_timeout=2
 
 
 async def run_until_done(
-    store: InvitationStore, outbox: FakeOutbox, invitation_id: int, tuning: Tuning = FAST
+    store: Invitations, outbox: FakeOutbox, invitation_id: int, tuning: Tuning = FAST
 ) -> None:
     broadcaster = Broadcaster(store, outbox, rate=1000, tuning=tuning)
     await broadcaster.start()
@@ -419,8 +421,8 @@ async def test_after_a_crash_rows_left_sending_are_sent_again(
 ):
     """Regression: a kill -9 between claiming a row and settling it must not skip anyone."""
     invitation_id = await launch(service, invitations_store)
-    crashed_process = await open_store(database)
-    crashed = await InvitationStore(crashed_process).claim_deliveries(clock.now(), 1)
+    crashed_process = await open_test_storage(database)
+    crashed = await crashed_process.invitations.claim_deliveries(clock.now(), 1)
     await crashed_process.close()  # it died before sending: its instance is not live any more
     assert len(crashed) == 1
     assert await invitations_store.figures(invitation_id) == DeliveryFigures(pending=2, sending=1)
@@ -541,19 +543,19 @@ async def test_unsubscribing_stops_queued_invitations_and_reminders(
 
 
 async def test_delete_erases_everything_about_the_person(
-    service, invitations_store, store, everyone
+    service, invitations_store, storage, everyone
 ):
     invitation_id = await delivered(service, invitations_store)
     await service.answer(AMAL, invitation_id, Rsvp.ATTENDING)
     await service.unsubscribe(AMAL)
-    assert await store.delete_respondent(AMAL)
+    assert await storage.respondents.delete_respondent(AMAL)
     assert await invitations_store.invitation_sent_to(invitation_id, AMAL) is None
     [summary] = await service.overview(ADMIN)
     assert summary.answers == {}
     assert summary.figures == DeliveryFigures(sent=2)
-    await store.save_language(ADMIN, "en", NOW)  # an admin who also answered the survey
+    await storage.respondents.save_language(ADMIN, "en", NOW)  # who also answered the survey
     await service.open_wizard(ADMIN)
-    await store.delete_respondent(ADMIN)
+    await storage.respondents.delete_respondent(ADMIN)
     assert not await service.has_draft(ADMIN)
 
 

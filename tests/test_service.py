@@ -1,4 +1,4 @@
-"""The respondent use cases over a real SQLite file, without Telegram."""
+"""The respondent use cases over a real database (each backend), without Telegram."""
 
 import pytest
 
@@ -22,8 +22,8 @@ from bot.survey.service import (
     SurveyService,
 )
 from bot.survey.state import Status
-from storage import open_store
 from tests.factories import mini_survey
+from tests.wiring import open_test_storage, survey_service
 
 AMAL = 1001  # a youth worker in Amman
 
@@ -44,14 +44,14 @@ async def test_new_user_is_asked_for_language_then_consent(service):
     assert first.position.number == 1
 
 
-async def test_declining_stores_no_answers(service, store):
+async def test_declining_stores_no_answers(service, storage):
     await service.choose_language(AMAL, "en")
     assert isinstance(await service.consent(AMAL, agreed=False), Declined)
-    assert await store.get_progress(AMAL, "mini") is None
-    assert (await store.get_respondent(AMAL)).consented_at is None
+    assert await storage.respondents.get_progress(AMAL, "mini") is None
+    assert (await storage.respondents.get_respondent(AMAL)).consented_at is None
 
 
-async def test_complete_walk_with_skip_logic_and_summary(service, store):
+async def test_complete_walk_with_skip_logic_and_summary(service, storage):
     await consented(service)
     step = await service.answer_button(AMAL, "level", "local", update_id=1)
     assert step.then.question.id == "no_trust"
@@ -75,21 +75,22 @@ async def test_complete_walk_with_skip_logic_and_summary(service, store):
         ("step", "Monthly meetings"),
         ("invite", "yes"),
     ]
-    progress = await store.get_progress(AMAL, "mini")
+    progress = await storage.respondents.get_progress(AMAL, "mini")
     assert progress.status == Status.COMPLETED
     with pytest.raises(SurveyAlreadyCompleted):
         await service.answer_button(AMAL, "invite", "no", update_id=10)
     assert isinstance(await service.begin(AMAL, "ar"), AlreadyCompleted)
 
 
-async def test_redelivered_update_changes_nothing(service, store):
+async def test_redelivered_update_changes_nothing(service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=41)
     await service.answer_button(AMAL, "no_trust", "4", update_id=42)
     with pytest.raises(DuplicateUpdate):
         # The same text update delivered again must not become the answer to the next question.
         await service.answer_text(AMAL, "radio", update_id=42)
-    assert (await store.get_progress(AMAL, "mini")).answers == {"level": "local", "no_trust": 4}
+    progress = await storage.respondents.get_progress(AMAL, "mini")
+    assert progress.answers == {"level": "local", "no_trust": 4}
 
 
 async def test_stale_and_repeated_buttons(service):
@@ -103,7 +104,7 @@ async def test_stale_and_repeated_buttons(service):
         await service.toggle_choice(AMAL, "priorities", "funding", update_id=4)
 
 
-async def test_back_changes_previous_answer_and_returns_to_frontier(service, store):
+async def test_back_changes_previous_answer_and_returns_to_frontier(service, storage):
     await consented(service)
     with pytest.raises(NothingToGoBackTo):
         await service.back(AMAL)
@@ -114,7 +115,7 @@ async def test_back_changes_previous_answer_and_returns_to_frontier(service, sto
     assert again.answered_before and again.previous == 2
     step = await service.answer_button(AMAL, "no_trust", "5", update_id=3)
     assert step.then.question.id == "channel"  # newly shown by the changed answer
-    assert (await store.get_progress(AMAL, "mini")).answers["no_trust"] == 5
+    assert (await storage.respondents.get_progress(AMAL, "mini")).answers["no_trust"] == 5
 
 
 async def test_back_to_multiple_choice_keeps_previous_selection(service):
@@ -147,15 +148,15 @@ async def test_pause_and_resume_exactly_where_stopped(service):
     assert resumed.question.id == "no_trust"
 
 
-async def test_progress_survives_reopening_the_database(database, service, store):
+async def test_progress_survives_reopening_the_database(database, service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=1)
     await service.answer_button(AMAL, "no_trust", "1", update_id=2)
     await service.toggle_choice(AMAL, "priorities", "realism", update_id=3)
-    await store.close()
-    reopened = await open_store(database)
+    await storage.close()
+    reopened = await open_test_storage(database)
     try:
-        fresh = SurveyService(reopened, mini_survey())
+        fresh = survey_service(reopened, mini_survey())
         current = await fresh.current(AMAL)
         assert current.question.id == "priorities"
         assert current.draft == ("realism",)
@@ -163,11 +164,11 @@ async def test_progress_survives_reopening_the_database(database, service, store
         await reopened.close()
 
 
-async def test_delete_erases_everything(service, store):
+async def test_delete_erases_everything(service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=1)
     assert await service.delete_everything(AMAL)
-    assert await store.get_respondent(AMAL) is None
-    assert await store.get_progress(AMAL, "mini") is None
+    assert await storage.respondents.get_respondent(AMAL) is None
+    assert await storage.respondents.get_progress(AMAL, "mini") is None
     assert not await service.delete_everything(AMAL)
     assert await service.begin(AMAL, "en") == ChooseLanguage("en")
