@@ -112,8 +112,8 @@ class SurveyService:
         survey: Survey,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """An update's effect is written in the `transactions.atomic()` block that marks it
-        applied, so that a re-delivery is refused only if the effect was stored."""
+        """A use case writing more than once does it in one `transactions.atomic()` block,
+        so that a crash half-way leaves nothing half-done."""
         self._store = store
         self._updates = updates
         self._transactions = transactions
@@ -156,28 +156,32 @@ class SurveyService:
                 return AlreadyCompleted()
             return self._ask(progress)  # a second tap on "I agree": carry on, do not restart
         now = self._clock()
-        await self._store.save_consent(user_id, now)
-        progress = await self._store.start_progress(
-            user_id,
-            self.survey.id,
-            self.survey.version,
-            engine.first_question(self.survey).id,
-            now,
-        )
-        return self._ask(progress)
-
-    async def resume(self, user_id: int, start_over: bool) -> Screen:
-        progress = await self._active(user_id, allow_paused=True)
-        if start_over:
+        async with self._transactions.atomic():
+            await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
                 user_id,
                 self.survey.id,
                 self.survey.version,
                 engine.first_question(self.survey).id,
-                self._clock(),
+                now,
             )
-        elif progress.status == Status.PAUSED:
-            await self._store.set_status(progress.response_id, Status.IN_PROGRESS, self._clock())
+        return self._ask(progress)
+
+    async def resume(self, user_id: int, start_over: bool) -> Screen:
+        async with self._transactions.atomic():
+            progress = await self._active(user_id, allow_paused=True)
+            if start_over:
+                progress = await self._store.start_progress(
+                    user_id,
+                    self.survey.id,
+                    self.survey.version,
+                    engine.first_question(self.survey).id,
+                    self._clock(),
+                )
+            elif progress.status == Status.PAUSED:
+                await self._store.set_status(
+                    progress.response_id, Status.IN_PROGRESS, self._clock()
+                )
         return self._ask(progress)
 
     async def pause(self, user_id: int) -> Paused:
@@ -257,7 +261,8 @@ class SurveyService:
         return MyData(respondent, progress, self._ordered(progress.answers) if progress else ())
 
     async def delete_everything(self, user_id: int) -> bool:
-        return await self._store.delete_respondent(user_id)
+        async with self._transactions.atomic():
+            return await self._store.delete_respondent(user_id)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -313,10 +318,10 @@ class SurveyService:
             await self._store.save_answer(
                 progress.response_id, question.id, value, following.id if following else None, now
             )
-        if following is None:
-            kept = engine.answers_on_path(self.survey, answers)
-            await self._store.complete(progress.response_id, kept.keys(), now)
-            return Recorded(question, value, Completed(self._ordered(kept)))
+            if following is None:
+                kept = engine.answers_on_path(self.survey, answers)
+                await self._store.complete(progress.response_id, kept.keys(), now)
+                return Recorded(question, value, Completed(self._ordered(kept)))
         progress.answers, progress.current, progress.draft = answers, following.id, None
         return Recorded(question, value, self._ask(progress))
 
