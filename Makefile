@@ -17,10 +17,12 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Re-extract messages from the code and merge them into each feature's catalog (translations
 # are kept); then fill in the new entries of locales/ar and locales/en.

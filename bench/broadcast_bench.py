@@ -31,10 +31,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.simulator import FakeBotApi, SimulatedUser
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import ReportRole, Survey
-from storage.sqlite import SqliteStore
+from storage import open_storage
 
 ADMIN = 900_001
 FIRST_RECIPIENT = 5_000_000
@@ -44,18 +45,19 @@ async def seed(db_path: Path, survey: Survey, recipients: int) -> None:
     """Respondents who asked for invitations, half in Arabic, half in English."""
     invitations = survey.with_role(ReportRole.INVITATIONS)[0]
     yes = next(o.id for o in invitations.options if o.opt_in)
-    store = await SqliteStore.open(db_path)
+    storage = await open_storage(db_path, default_language=DEFAULT_LANGUAGE)
+    respondents = storage.respondents
     now = datetime.now(UTC)
     try:
         for index in range(recipients):
             user_id = FIRST_RECIPIENT + index
-            await store.save_language(user_id, "ar" if index % 2 else "en", now)
-            progress = await store.start_progress(
+            await respondents.save_language(user_id, "ar" if index % 2 else "en", now)
+            progress = await respondents.start_progress(
                 user_id, survey.id, survey.version, invitations.id, now
             )
-            await store.save_answer(progress.response_id, invitations.id, yes, None, now, None)
+            await respondents.save_answer(progress.response_id, invitations.id, yes, None, now)
     finally:
-        await store.close()
+        await storage.close()
 
 
 async def invite(admin: SimulatedUser) -> None:

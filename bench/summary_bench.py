@@ -33,7 +33,7 @@ from pathlib import Path
 from bot.app import running_bot
 from bot.config import Settings
 from bot.core.access import Access, Actor
-from bot.core.i18n import use_language
+from bot.core.i18n import DEFAULT_LANGUAGE, use_language
 from bot.core.text import split_message
 from bot.reports import text
 from bot.reports.model import Filter
@@ -41,8 +41,7 @@ from bot.reports.service import ReportService
 from bot.simulator import FakeBotApi
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import QuestionType, ReportRole, Side, Survey
-from storage.reports import SqliteReports
-from storage.sqlite import SqliteStore
+from storage import Storage, open_storage
 
 ADMIN = Actor(900_001, "Bench admin")
 STAMP = "2026-11-27T09:00:00+00:00"
@@ -88,14 +87,14 @@ def respondent_rows(survey: Survey, count: int, rng: random.Random) -> Iterator[
         )
 
 
-async def build(store: SqliteStore, survey: Survey, count: int) -> None:
+async def build(storage: Storage, survey: Survey, count: int) -> None:
     rng = random.Random(2026)
     users, responses, answers = [], [], []
     for user, response, rows in respondent_rows(survey, count, rng):
         users.append(user)
         responses.append(response)
         answers.extend(rows)
-    async with store.transaction() as db:
+    async with storage.database.atomic() as db:
         await db.executemany(
             "INSERT INTO users (user_id, language, consented_at, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -149,19 +148,18 @@ async def main(count: int) -> None:
     survey = load_survey(DEFAULT_SURVEY_PATH)
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.sqlite3"
-        store = await SqliteStore.open(db_path)
+        storage = await open_storage(db_path, default_language=DEFAULT_LANGUAGE)
         started = time.perf_counter()
-        await build(store, survey, count)
+        await build(storage, survey, count)
         print(
             f"setup: {count:,} completed responses inserted in {time.perf_counter() - started:.1f} s"
         )
         started = time.perf_counter()
-        db = SqliteReports(store)
-        access = Access(db, db, {ADMIN.user_id})
-        reports = await ReportService.start(db, survey, access, threshold=5)
+        access = Access(storage.reports, storage.reports, {ADMIN.user_id})
+        reports = await ReportService.start(storage.reports, survey, access, threshold=5)
         print(f"setup: report tallies counted in {time.perf_counter() - started:.1f} s")
 
-        tallies = SqliteReports(store)
+        tallies = storage.reports
 
         async def plain_queries() -> None:
             await tallies.cells(survey.id)
@@ -169,7 +167,7 @@ async def main(count: int) -> None:
             await tallies.in_progress(survey.id, None)
 
         async def from_the_answers() -> None:
-            await store.fetchall(
+            await storage.database.fetchall(
                 "SELECT country, sector, level, COUNT(*) FROM report_profiles"
                 " WHERE survey_id = ? AND status = 'completed' GROUP BY 1, 2, 3",
                 (survey.id,),
@@ -188,12 +186,12 @@ async def main(count: int) -> None:
         raw = await timed(from_the_answers, repeats=1)
         warm = await timed(summary)
         jordan = str(Filter(ReportRole.COUNTRY, "jordan"))
-        fresh = ReportService(db, survey, access, threshold=5)
+        fresh = ReportService(storage.reports, survey, access, threshold=5)
         started = time.perf_counter()
         await summary(jordan, fresh)  # its privacy decisions still to make
         filtered_first = (time.perf_counter() - started) * 1000
         filtered = await timed(lambda: summary(jordan))
-        await store.close()
+        await storage.close()
         handler = await through_the_handler(db_path, survey)
 
     print()

@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.core.access import Access, Role
+from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.http import AiohttpRequest
 from bot.inbox import DurableUpdateQueue
 from bot.invitations.service import InvitationService
@@ -28,10 +29,7 @@ from handlers.base.errors import error_table, on_error
 from handlers.base.feature import Feature
 from handlers.base.menus import set_menus, set_role_menu, unknown_commands
 from handlers.outbox import start_delivery
-from storage import open_store
-from storage.cards import SqlLiveCards
-from storage.invitations import InvitationStore
-from storage.reports import SqlReports
+from storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -120,37 +118,35 @@ async def running_bot(
     settings: Settings, survey: Survey, token: str, *, poll_timeout: int = 10
 ) -> AsyncIterator[Application]:
     """The bot, polling for updates, until the block exits; then a clean shutdown."""
-    store = await open_store(settings.database)
+    storage = await open_storage(settings.database, default_language=DEFAULT_LANGUAGE)
     try:
-        invitation_store = InvitationStore(store)
-        report_store = SqlReports(store)
-        access = Access(report_store, report_store, settings.admin_ids)
+        access = Access(storage.reports, storage.reports, settings.admin_ids)
         services = Services(
             settings=settings,
             access=access,
-            survey=SurveyService(store, survey),
+            survey=SurveyService(storage.respondents, storage.inbox, storage, survey),
             invitations=InvitationService(
-                invitation_store, survey, access, timedelta(hours=settings.reminder_hours)
+                storage.invitations, survey, access, timedelta(hours=settings.reminder_hours)
             ),
             reports=await ReportService.start(
-                report_store, survey, access, settings.min_cell_size
+                storage.reports, survey, access, settings.min_cell_size
             ),
-            cards=SqlLiveCards(store.database),
+            cards=storage.cards,
             features=FEATURES,
             errors=error_table(FEATURES),
         )
-        updates = DurableUpdateQueue(store)
-        application = build_application(settings, token, services, updates, store.shared)
-        application.bot_data[INSTANCE_LOST] = store.instance_lost
+        updates = DurableUpdateQueue(storage.inbox)
+        application = build_application(settings, token, services, updates, storage.shared)
+        application.bot_data[INSTANCE_LOST] = storage.instances.lost
         async with application:
             await register_command_menus(application, services)
             await application.start()
             await updates.replay_pending(application.bot)
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
-                application, invitation_store, settings.broadcast_rate
+                application, storage.invitations, settings.broadcast_rate
             )
-            if store.shared:  # other instances may die: take over what they leave behind
+            if storage.shared:  # other instances may die: take over what they leave behind
                 updates.start_adopting(application.bot)
             try:
                 yield application
@@ -161,7 +157,7 @@ async def running_bot(
                 await broadcaster.stop()
                 await application.stop()
     finally:
-        await store.close()
+        await storage.close()
         log.info("bot_stopped")
 
 

@@ -20,12 +20,12 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import Protocol
 
 from telegram import Bot, Update
 
 from bot.ordering import ordering_key
+from storage.inbox import Turn
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +37,7 @@ RECHECK_TURN = 0.5
 """Seconds a waiting update re-checks its turn even without being woken (a safety net)."""
 
 
-class Turn(Enum):
-    GO = "go"
-    """Apply it now: no other update of its user is in progress or older and waiting."""
-    WAIT = "wait"
-    """An update of the same user is in progress, or an older one is waiting."""
-    GONE = "gone"
-    """Not this instance's to apply any more: it was done, or taken over."""
-
-
 class InboxStore(Protocol):
-    shared: bool
-
     async def inbox_add(
         self, update_id: int, user_key: int | None, payload: str, at: datetime
     ) -> bool: ...

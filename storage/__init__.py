@@ -1,5 +1,75 @@
-"""Everything that knows which database the application talks to (SQLite or PostgreSQL)."""
+"""Everything that knows which database the application talks to (SQLite or PostgreSQL).
 
-from storage.store import Store, open_store
+`open_storage(url)` gives the process's `Storage`: every store on one database handle, and
+`atomic()` for use cases whose writes, across stores, must be committed together.
+"""
 
-__all__ = ["Store", "open_store"]
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.backends import connect
+from storage.cards import LiveCards
+from storage.database import Database
+from storage.inbox import Inbox
+from storage.instances import Instances
+from storage.invitations import Invitations
+from storage.migrations import apply_migrations
+from storage.reports import Reports
+from storage.respondents import Respondents
+from storage.url import DatabaseUrl
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """The stores of one process, all on one database handle."""
+
+    database: Database
+    respondents: Respondents
+    inbox: Inbox
+    instances: Instances
+    reports: Reports
+    invitations: Invitations
+    cards: LiveCards
+
+    @property
+    def shared(self) -> bool:
+        """True when other processes may use the database at the same time (PostgreSQL)."""
+        return self.database.shared
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """Implements the domain's `Transactions`: see `Database.atomic`."""
+        async with self.database.atomic():
+            yield
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) -> Storage:
+    """The storage for a database URL (`sqlite:///file`, `postgresql://…`, or a file path),
+    its migrations applied; `default_language` is that of people who never chose one.
+    Raises storage.database.StorageError, storage.url.BadDatabaseUrl."""
+    database = await connect(url)
+    try:
+        await apply_migrations(database)
+    except BaseException:
+        await database.close()
+        raise
+    instances = Instances(database)
+    return Storage(
+        database=database,
+        respondents=Respondents(database),
+        inbox=Inbox(database, instances),
+        instances=instances,
+        reports=Reports(database),
+        invitations=Invitations(database, instances, default_language),
+        cards=LiveCards(database),
+    )
+
+
+__all__ = ["Storage", "open_storage"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from storage.database import Database
 
 
-class SqlLiveCards:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+class LiveCards:
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def replace_live_card(self, chat_id: int, flow: str, message_id: int) -> int | None:
-        async with self._db.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             row = await db.fetchone(
                 "SELECT message_id FROM live_cards WHERE chat_id = ? AND flow = ?", (chat_id, flow)
             )

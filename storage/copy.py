@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.database import Database, StorageError, connect
+from storage.backends import connect
+from storage.database import Database, StorageError
 from storage.migrations import apply_migrations
 from storage.url import DatabaseUrl, parse_database_url
 
@@ -96,7 +97,7 @@ async def _copy(
     for table in ordered:
         present = set(await source.columns(table))
         columns[table] = [c for c in await target.columns(table) if c in present]
-    async with target.transaction() as into:
+    async with target.atomic() as into:
         for table in ordered:
             names = ", ".join(map(_quoted, columns[table]))
             insert = (

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.invitations.audience import Selection
 from bot.invitations.model import (
     Audience,
@@ -35,17 +34,14 @@ from bot.invitations.model import (
 from bot.invitations.ports import Settlement
 from bot.invitations.wizard import Draft, Step
 from bot.survey.model import Text
-from storage.database import Connection, Dialect
-from storage.store import Store
+from storage.database import PROGRESS_LOCKS, Connection, Database, Dialect
+from storage.instances import Instances
 
 _INVITATION_COLUMNS = (
     "invitation_id, created_by, admin_language, title_ar, title_en, description_ar,"
     " description_en, starts_at, time_zone, duration_minutes, place, audience,"
     " remind_before_minutes, status, progress_message_id, created_at"
 )
-PROGRESS_LOCKS = 0x68697761 + 4
-"""Advisory lock namespace (storage/store.py numbers the others): the instance reporting a
-broadcast's progress; the key is the invitation id."""
 RECLAIM_EVERY = 2.0
 """Seconds between looks, while claiming, for messages left `sending` by a dead instance."""
 
@@ -119,14 +115,16 @@ def _draft(step: str, raw: str) -> Draft:
     )
 
 
-def _recipients(selection: Selection, dialect: Dialect) -> tuple[str, list[object]]:
+def _recipients(
+    selection: Selection, dialect: Dialect, default_language: str
+) -> tuple[str, list[object]]:
     """A query of the people a selection means, as rows (user_id, lang)."""
     sql = (
         "SELECT u.user_id, COALESCE(u.language, ?) AS lang FROM users u"
         " JOIN responses r ON r.user_id = u.user_id AND r.survey_id = ?"
         " WHERE NOT EXISTS (SELECT 1 FROM invitation_optouts o WHERE o.user_id = u.user_id)"
     )
-    params: list[object] = [DEFAULT_LANGUAGE, selection.survey_id]
+    params: list[object] = [default_language, selection.survey_id]
     for condition in selection.conditions:
         marks = ",".join("?" * len(condition.option_ids))
         sql += (
@@ -136,7 +134,7 @@ def _recipients(selection: Selection, dialect: Dialect) -> tuple[str, list[objec
         params += [condition.question_id, *condition.option_ids]
     if selection.languages is not None:
         sql += f" AND COALESCE(u.language, ?) IN ({','.join('?' * len(selection.languages))})"
-        params += [DEFAULT_LANGUAGE, *selection.languages]
+        params += [default_language, *selection.languages]
     return sql, params
 
 
@@ -144,21 +142,26 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(invitation_id=row[0], user_id=row[1], language=row[2], attempts=row[3])
 
 
-class InvitationStore:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+class Invitations:
+    """Implements bot.invitations.ports.InvitationStore (either backend)."""
+
+    def __init__(self, database: Database, instances: Instances, default_language: str) -> None:
+        """`default_language`: the language of people who never chose one."""
+        self._db = database
+        self._instances = instances
+        self._default_language = default_language
         self._next_reclaim = 0.0
 
     # -- drafts ------------------------------------------------------------------------
 
     async def get_draft(self, admin_id: int) -> Draft | None:
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             "SELECT step, data FROM invitation_drafts WHERE admin_id = ?", (admin_id,)
         )
         return _draft(row[0], row[1]) if row else None
 
     async def save_draft(self, admin_id: int, draft: Draft, at: datetime) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO invitation_drafts (admin_id, step, data, updated_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (admin_id) DO UPDATE SET step = excluded.step,"
@@ -167,7 +170,7 @@ class InvitationStore:
             )
 
     async def delete_draft(self, admin_id: int) -> bool:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             return (
                 await db.execute("DELETE FROM invitation_drafts WHERE admin_id = ?", (admin_id,))
                 > 0
@@ -176,8 +179,8 @@ class InvitationStore:
     # -- recipients and launching ------------------------------------------------------
 
     async def count_recipients(self, selection: Selection) -> Mapping[str, int]:
-        recipients, params = _recipients(selection, self._store.dialect)
-        rows = await self._store.fetchall(
+        recipients, params = _recipients(selection, self._db.dialect, self._default_language)
+        rows = await self._db.fetchall(
             f"SELECT lang, COUNT(*) FROM ({recipients}) AS recipients GROUP BY lang", params
         )
         return {language: count for language, count in rows}
@@ -192,8 +195,8 @@ class InvitationStore:
         remind_before: timedelta,
         at: datetime,
     ) -> tuple[int, int] | None:
-        recipients, params = _recipients(selection, self._store.dialect)
-        async with self._store.transaction() as db:
+        recipients, params = _recipients(selection, self._db.dialect, self._default_language)
+        async with self._db.atomic(savepoint=False) as db:
             consumed = await db.execute(
                 "DELETE FROM invitation_drafts WHERE admin_id = ? AND step = ?",
                 (admin_id, Step.PREVIEW.value),
@@ -235,7 +238,7 @@ class InvitationStore:
 
     async def invitation_sent_to(self, invitation_id: int, user_id: int) -> Invitation | None:
         columns = ", ".join(f"i.{c.strip()}" for c in _INVITATION_COLUMNS.split(","))
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             f"SELECT {columns} FROM invitations i JOIN invitation_deliveries d"
             " ON d.invitation_id = i.invitation_id"
             " WHERE i.invitation_id = ? AND d.user_id = ? AND d.state IN ('sent', 'sending')",
@@ -251,7 +254,7 @@ class InvitationStore:
         remind_at: datetime | None,
         at: datetime,
     ) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO invitation_rsvps (invitation_id, user_id, answer, answered_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (invitation_id, user_id) DO UPDATE SET"
@@ -278,7 +281,7 @@ class InvitationStore:
             )
 
     async def opt_out(self, user_id: int, reason: OptOut, at: datetime) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await self._opt_out(db, user_id, reason, at)
 
     @staticmethod
@@ -296,14 +299,14 @@ class InvitationStore:
             )
 
     async def summaries(self, limit: int) -> list[InvitationSummary]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             f"SELECT {_INVITATION_COLUMNS} FROM invitations ORDER BY invitation_id DESC LIMIT ?",
             (limit,),
         )
         summaries = []
         for row in rows:
             invitation = _invitation(row)
-            answers = await self._store.fetchall(
+            answers = await self._db.fetchall(
                 "SELECT answer, COUNT(*) FROM invitation_rsvps WHERE invitation_id = ?"
                 " GROUP BY answer",
                 (invitation.id,),
@@ -320,8 +323,8 @@ class InvitationStore:
     # -- the delivery engine -----------------------------------------------------------
 
     async def requeue_interrupted(self) -> int:
-        await self._store.instance()  # registered, so this process counts as live
-        async with self._store.transaction() as db:
+        await self._instances.current()  # registered, so this process counts as live
+        async with self._db.atomic(savepoint=False) as db:
             return await self._requeue_orphans(db)
 
     @staticmethod
@@ -343,9 +346,9 @@ class InvitationStore:
             await self._requeue_orphans(db)
 
     async def claim_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
-        instance = await self._store.instance()
-        lock = self._store.dialect.lock_rows("invitation_deliveries")
-        async with self._store.transaction() as db:
+        instance = await self._instances.current()
+        lock = self._db.dialect.lock_rows("invitation_deliveries")
+        async with self._db.atomic(savepoint=False) as db:
             await self._reclaim_now_and_then(db)
             rows = await db.fetchall(
                 "UPDATE invitation_deliveries SET state = 'sending', claimed_by = ?,"
@@ -360,7 +363,7 @@ class InvitationStore:
         return [_delivery(row) for row in sorted(rows, key=lambda r: (r[4], r[0], r[1]))]
 
     async def release_deliveries(self, rows: Sequence[Delivery]) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.executemany(
                 "UPDATE invitation_deliveries SET state = 'pending', claimed_by = NULL"
                 " WHERE invitation_id = ? AND user_id = ? AND state = 'sending'",
@@ -385,7 +388,7 @@ class InvitationStore:
         at: datetime,
     ) -> None:
         """Outcomes of send attempts; a person who blocked the bot is opted out with them."""
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.executemany(
                 f"UPDATE {table} SET state = ?, attempts = ?,"
                 f" {retry_column} = COALESCE(?, {retry_column}), message_id = ?, error = ?,"
@@ -409,9 +412,9 @@ class InvitationStore:
                     await self._opt_out(db, row.user_id, OptOut.BLOCKED, at)
 
     async def claim_reminder(self, now: datetime) -> Delivery | None:
-        instance = await self._store.instance()
-        lock = self._store.dialect.lock_rows("m")
-        async with self._store.transaction() as db:
+        instance = await self._instances.current()
+        lock = self._db.dialect.lock_rows("m")
+        async with self._db.atomic(savepoint=False) as db:
             await self._reclaim_now_and_then(db)
             row = await db.fetchone(
                 "UPDATE invitation_reminders SET state = 'sending', claimed_by = ?,"
@@ -422,12 +425,12 @@ class InvitationStore:
                 f" ORDER BY m.due_at LIMIT 1{lock}) RETURNING invitation_id, user_id,"
                 " (SELECT COALESCE(language, ?) FROM users u WHERE u.user_id ="
                 " invitation_reminders.user_id), attempts",
-                (instance, _ts(now), _ts(now), _ts(now), DEFAULT_LANGUAGE),
+                (instance, _ts(now), _ts(now), _ts(now), self._default_language),
             )
         return _delivery(row) if row else None
 
     async def expire_reminders(self, now: datetime) -> int:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             return await db.execute(
                 "UPDATE invitation_reminders SET state = 'expired', updated_at = ?"
                 " WHERE state = 'pending' AND invitation_id IN"
@@ -436,7 +439,7 @@ class InvitationStore:
             )
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None:
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE invitation_id = ?",
             (invitation_id,),
         )
@@ -445,18 +448,14 @@ class InvitationStore:
     async def active_broadcasts(self) -> list[Invitation]:
         """The unfinished broadcasts whose progress this instance reports: all of them,
         except those another live instance reports (it holds their lock)."""
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE status = 'sending'"
             " ORDER BY invitation_id"
         )
-        return [
-            _invitation(row)
-            for row in rows
-            if await self._store.database.try_hold(PROGRESS_LOCKS, row[0])
-        ]
+        return [_invitation(row) for row in rows if await self._db.try_hold(PROGRESS_LOCKS, row[0])]
 
     async def figures(self, invitation_id: int) -> DeliveryFigures:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT state, COUNT(*) FROM invitation_deliveries WHERE invitation_id = ?"
             " GROUP BY state",
             (invitation_id,),
@@ -464,14 +463,14 @@ class InvitationStore:
         return DeliveryFigures(**{state: count for state, count in rows})
 
     async def set_progress_message(self, invitation_id: int, message_id: int) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "UPDATE invitations SET progress_message_id = ? WHERE invitation_id = ?",
                 (message_id, invitation_id),
             )
 
     async def finish_broadcast(self, invitation_id: int, at: datetime) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "UPDATE invitations SET status = 'done', finished_at = ?"
                 " WHERE invitation_id = ? AND status = 'sending'",

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.database import Connection, Database
+from storage.database import MIGRATION_LOCK, Connection, Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-MIGRATION_LOCK = (0x68697761 + 2, 0)
-"""Advisory lock (namespace, key) held while migrating (storage/store.py numbers the others)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +48,13 @@ async def _recorded(db: Connection) -> set[str]:
 
 async def apply_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
-    async with db.transaction() as tx:
+    async with db.atomic() as tx:
         done = await _recorded(tx)
     applied = []
     for migration in load_migrations(db, directory):
         if migration.name in done:
             continue
-        async with db.transaction() as tx:
+        async with db.atomic() as tx:
             if migration.name in await _recorded(tx):
                 continue  # another instance applied it meanwhile
             for statement in migration.statements:

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from storage.database import POSTGRES, Params, Row, StorageError
+from storage.database import INSTANCE_LOCKS, POSTGRES, Database, Params, Row, StorageError
 from storage.url import DatabaseUrl
 
 if TYPE_CHECKING:
@@ -79,18 +79,18 @@ class _Transaction:
         await self._conn.execute("SELECT pg_advisory_xact_lock($1, $2)", namespace, key)
 
 
-class PostgresDatabase:
+class PostgresDatabase(Database):
     dialect = POSTGRES
     shared = True
 
     def __init__(self, pool: asyncpg.Pool, url: DatabaseUrl) -> None:
+        super().__init__()
         self._pool = pool
         self._url = url
         self._holder: asyncpg.Connection | None = None
         """The connection holding this instance's advisory locks, and LISTENing."""
         self._holding_lock = asyncio.Lock()
         self._held: set[tuple[int, int]] = set()
-        self.lost = asyncio.Event()
 
     @classmethod
     async def connect(cls, url: DatabaseUrl) -> PostgresDatabase:
@@ -115,14 +115,14 @@ class PostgresDatabase:
         await self._pool.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Transaction]:
+    async def _transaction(self) -> AsyncIterator[_Transaction]:
         async with self._pool.acquire() as conn, conn.transaction():
             yield _Transaction(conn)
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+    async def _fetchall(self, sql: str, params: Params) -> list[Row]:
         return [tuple(row) for row in await self._pool.fetch(numbered(sql), *params)]
 
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+    async def _fetchone(self, sql: str, params: Params) -> Row | None:
         row = await self._pool.fetchrow(numbered(sql), *params)
         return None if row is None else tuple(row)
 
@@ -150,8 +150,6 @@ class PostgresDatabase:
         self.lost.set()
 
     async def hold_instance(self, instance: int) -> None:
-        from storage.store import INSTANCE_LOCKS
-
         async with self._holding_lock:
             holder = await self._holding()
             await holder.execute("SELECT pg_advisory_lock($1, $2)", INSTANCE_LOCKS, instance)
@@ -203,7 +201,7 @@ class PostgresDatabase:
             "SELECT table_name, column_name FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND is_identity = 'YES'"
         )
-        async with self.transaction() as db:
+        async with self.atomic() as db:
             for table, column in identities:
                 if table not in tables:
                     continue

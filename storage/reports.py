@@ -16,7 +16,7 @@ from bot.core.access import AuditEntry, Role
 from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
 from bot.survey.model import ReportRole
 from bot.survey.state import AnswerValue
-from storage.store import Store
+from storage.database import REPORT_QUESTIONS_LOCK, Database
 
 _COLUMNS: dict[ReportRole, str] = {
     ReportRole.COUNTRY: "country",
@@ -24,8 +24,6 @@ _COLUMNS: dict[ReportRole, str] = {
     ReportRole.LEVEL: "level",
 }
 """Filterable profile columns; the only names ever formatted into SQL."""
-REPORT_QUESTIONS_LOCK = (0x68697761 + 3, 0)
-"""Held while recounting: instances starting together must not recount at the same time."""
 
 
 def _ts(at: datetime) -> str:
@@ -42,16 +40,16 @@ def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
     return f" AND {_COLUMNS[only.dimension]} = ?", (only.option_id,)
 
 
-class SqlReports:
-    """Implements bot.reports.ports.ReportStore over the application's Store (either backend)."""
+class Reports:
+    """Implements bot.reports.ports.ReportStore (either backend)."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # -- roles -------------------------------------------------------------------------
 
     async def coordinator(self, user_id: int) -> Coordinator | None:
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
             " WHERE user_id = ?",
             (user_id,),
@@ -59,18 +57,18 @@ class SqlReports:
         return Coordinator(row[0], row[1], row[2], _dt(row[3])) if row else None
 
     async def coordinators(self) -> list[Coordinator]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
             " ORDER BY granted_at, user_id"
         )
         return [Coordinator(r[0], r[1], r[2], _dt(r[3])) for r in rows]
 
     async def remove_coordinator(self, user_id: int) -> bool:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             return await db.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,)) > 0
 
     async def add_grant(self, grant: Grant) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?)",
@@ -78,7 +76,7 @@ class SqlReports:
             )
 
     async def grant(self, code_hash: str) -> Grant | None:
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
             " WHERE code_hash = ?",
             (code_hash,),
@@ -86,7 +84,7 @@ class SqlReports:
         return Grant(row[0], row[1], _dt(row[2]), _dt(row[3]), row[4]) if row else None
 
     async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             used = await db.execute(
                 "UPDATE grant_codes SET used_by = ?, used_at = ?"
                 " WHERE code_hash = ? AND used_by IS NULL",
@@ -109,7 +107,7 @@ class SqlReports:
             return True
 
     async def pending_grants(self, now: datetime) -> list[Grant]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
             " WHERE used_by IS NULL AND expires_at > ? ORDER BY expires_at",
             (_ts(now),),
@@ -119,7 +117,7 @@ class SqlReports:
     # -- audit -------------------------------------------------------------------------
 
     async def record(self, entry: AuditEntry) -> None:
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO audit_log (at, actor_id, actor_name, role, action, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -134,7 +132,7 @@ class SqlReports:
             )
 
     async def recent(self, limit: int) -> list[AuditEntry]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT at, actor_id, actor_name, role, action, detail FROM audit_log"
             " ORDER BY entry_id DESC LIMIT ?",
             (limit,),
@@ -144,12 +142,12 @@ class SqlReports:
     # -- tallies -----------------------------------------------------------------------
 
     async def sync_questions(self, survey_id: str, roles: Mapping[str, str]) -> bool:
-        stored = await self._store.fetchall(
+        stored = await self._db.fetchall(
             "SELECT question_id, role FROM report_questions WHERE survey_id = ?", (survey_id,)
         )
         if dict(stored) == dict(roles):
             return False
-        async with self._store.transaction() as db:
+        async with self._db.atomic(savepoint=False) as db:
             await db.lock(*REPORT_QUESTIONS_LOCK)
             stored = await db.fetchall(
                 "SELECT question_id, role FROM report_questions WHERE survey_id = ?", (survey_id,)
@@ -183,7 +181,7 @@ class SqlReports:
         return True
 
     async def cells(self, survey_id: str) -> list[Cell]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT country, sector, level, respondents FROM report_cells WHERE survey_id = ?"
             " ORDER BY country, sector, level",
             (survey_id,),
@@ -192,7 +190,7 @@ class SqlReports:
 
     async def tallies(self, survey_id: str, only: Filter | None) -> list[Tally]:
         where, params = _where(only)
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT question_id, item, level, SUM(answers) FROM report_tallies"
             f" WHERE survey_id = ?{where} GROUP BY question_id, item, level",
             (survey_id, *params),
@@ -207,10 +205,10 @@ class SqlReports:
                 " AND EXISTS (SELECT 1 FROM answers a JOIN report_questions q"
                 " ON q.survey_id = r.survey_id AND q.question_id = a.question_id"
                 " WHERE a.response_id = r.response_id AND q.role = ?"
-                f" AND {self._store.dialect.json_text('a.value')} = ?)"
+                f" AND {self._db.dialect.json_text('a.value')} = ?)"
             )
             params += (_COLUMNS[only.dimension], only.option_id)
-        row = await self._store.fetchone(
+        row = await self._db.fetchone(
             "SELECT COUNT(*) FROM responses r WHERE r.survey_id = ?"
             f" AND r.status <> 'completed'{match}",
             params,
@@ -218,8 +216,8 @@ class SqlReports:
         return row[0] if row else 0
 
     async def comments(self, survey_id: str, question_id: str) -> list[str]:
-        rows = await self._store.fetchall(
-            f"SELECT {self._store.dialect.json_text('a.value')} FROM responses r"
+        rows = await self._db.fetchall(
+            f"SELECT {self._db.dialect.json_text('a.value')} FROM responses r"
             " JOIN answers a ON a.response_id = r.response_id AND a.question_id = ?"
             " WHERE r.survey_id = ? AND r.status = 'completed' AND a.value IS NOT NULL",
             (question_id, survey_id),
@@ -227,7 +225,7 @@ class SqlReports:
         return [str(row[0]) for row in rows]
 
     async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT r.respondent_code, a.question_id, a.value FROM responses r"
             " JOIN answers a ON a.response_id = r.response_id"
             " WHERE r.survey_id = ? AND r.status = 'completed' ORDER BY r.respondent_code",
@@ -242,7 +240,7 @@ class SqlReports:
     async def raw_aggregates(self, survey_id: str, only: Filter | None) -> list[Tally]:
         """The tallies computed from the answers themselves (what the triggers spare us)."""
         where, params = _where(only)
-        rows = await self._store.fetchall(
+        rows = await self._db.fetchall(
             "SELECT i.question_id, i.item, p.level, COUNT(*) FROM report_profiles p"
             " JOIN report_items i ON i.response_id = p.response_id"
             f" WHERE p.survey_id = ? AND p.status = 'completed'{where}"
@@ -250,7 +248,3 @@ class SqlReports:
             (survey_id, *params),
         )
         return [Tally(*row) for row in rows]
-
-
-SqliteReports = SqlReports
-"""The name this class had when SQLite was the only backend."""

@@ -1,7 +1,8 @@
 """SQLite (WAL), the embedded default: one aiosqlite connection for one process.
 
-A lock keeps each transaction whole under concurrency, and `BEGIN IMMEDIATE` makes every
-transaction the only writer, so claims and checks-then-writes never race.
+A lock keeps each transaction whole under concurrency (reads outside a transaction wait for
+it too), and `BEGIN IMMEDIATE` makes every transaction the only writer, so claims and
+checks-then-writes never race.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.database import SQLITE, Params, Row, StorageError
-from storage.store import Store
+from storage.database import SQLITE, Database, Params, Row, StorageError
 
 
 def split_statements(script: str) -> tuple[str, ...]:
@@ -62,14 +62,16 @@ class _Transaction:
         """Nothing to do: BEGIN IMMEDIATE already made this transaction the only writer."""
 
 
-class SqliteDatabase:
+class SqliteDatabase(Database):
+    """`lost` is never set: a process cannot outlive its own file handle."""
+
     dialect = SQLITE
     shared = False
 
     def __init__(self, db: aiosqlite.Connection) -> None:
+        super().__init__()
         self._db = db
         self._lock = asyncio.Lock()
-        self.lost = asyncio.Event()  # never set: a process cannot outlive its own file handle
 
     @classmethod
     async def connect(cls, path: Path) -> SqliteDatabase:
@@ -89,7 +91,7 @@ class SqliteDatabase:
         await self._db.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Transaction]:
+    async def _transaction(self) -> AsyncIterator[_Transaction]:
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -99,12 +101,12 @@ class SqliteDatabase:
                 raise
             await self._db.execute("COMMIT")
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+    async def _fetchall(self, sql: str, params: Params) -> list[Row]:
         async with self._lock, self._db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
+    async def _fetchone(self, sql: str, params: Params) -> Row | None:
+        rows = await self._fetchall(sql, params)
         return rows[0] if rows else None
 
     async def iterate(self, sql: str, batch: int) -> AsyncIterator[list[Row]]:
@@ -116,8 +118,8 @@ class SqliteDatabase:
         return split_statements(text)
 
     async def hold_instance(self, instance: int) -> None:
-        async with self._lock:
-            await self._db.execute("INSERT INTO live_instances (instance) VALUES (?)", (instance,))
+        async with self.atomic(savepoint=False) as db:
+            await db.execute("INSERT INTO live_instances (instance) VALUES (?)", (instance,))
 
     async def watch(self, callback: Callable[[int], None]) -> None:
         """No other process uses this file: nothing to watch."""
@@ -142,11 +144,3 @@ class SqliteDatabase:
 
     async def after_bulk_load(self, tables: Sequence[str]) -> None:
         """Nothing to do: a rowid id continues after the largest one stored."""
-
-
-class SqliteStore(Store):
-    """The application's store on an SQLite file (`Store` on any backend: storage.open_store)."""
-
-    @classmethod
-    async def open(cls, path: Path | str) -> SqliteStore:
-        return await cls.on(await SqliteDatabase.connect(Path(path)))

@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh database per test on each backend, and the survey service over it.
 
 `database` is parametrised over SQLite and PostgreSQL, so every test that touches storage
-(through `database`, `store`, `service` or `hiwar`) runs on both. The PostgreSQL server is a
+(through `database`, `storage`, `service` or `hiwar`) runs on both. The PostgreSQL server is a
 throwaway cluster started once per session (tests/pgcluster.py); each test gets a new
 database in it. Where no server can be started the PostgreSQL variants are skipped, saying why.
 """
@@ -16,10 +16,11 @@ import pytest
 
 from bot.simulator import FakeBotApi
 from bot.survey.service import SurveyService
-from storage import Store, open_store
+from storage import Storage
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 from tests.factories import mini_survey
 from tests.pgcluster import ClusterUnavailable, PgCluster, create_database, drop_database
+from tests.wiring import open_test_storage, survey_service
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -61,16 +62,16 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(database: str) -> AsyncIterator[Store]:
-    opened = await open_store(database)
+async def storage(database: str) -> AsyncIterator[Storage]:
+    opened = await open_test_storage(database)
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-def service(store: Store) -> SurveyService:
-    return SurveyService(
-        store, mini_survey(), clock=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+def service(storage: Storage) -> SurveyService:
+    return survey_service(
+        storage, mini_survey(), clock=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     )
 
 

@@ -19,8 +19,8 @@ from bot.config import Settings
 from bot.simulator import FakeBotApi, SimulatedUser
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
 from bot.survey.model import Survey
-from storage import open_store
 from storage.database import Row
+from tests.wiring import open_test_storage
 
 ADMIN_ID = 900_001
 SHIPPED_SURVEY = load_survey(DEFAULT_SURVEY_PATH)
@@ -55,11 +55,11 @@ class Harness:
 
     async def query(self, sql: str) -> list[Row]:
         """Rows straight from the bot's database, as an auditor would read them."""
-        store = await open_store(self.settings.database)
+        storage = await open_test_storage(self.settings.database)
         try:
-            return await store.fetchall(sql)
+            return await storage.database.fetchall(sql)
         finally:
-            await store.close()
+            await storage.close()
 
     def user(self, user_id: int, name: str = "Test", language: str | None = "en") -> SimulatedUser:
         return self.api.make_user(user_id, name, language_code=language)

@@ -56,9 +56,10 @@ from bot.invitations.wizard import Draft, Step
 from bot.simulator import MAX_CAPTION_LENGTH, parse_text
 from bot.survey.errors import ButtonExpected, EmptyAnswer, TextTooLong
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
-from storage import Store, open_store
-from storage.invitations import InvitationStore
-from storage.reports import SqlReports
+from storage import Storage
+from storage.invitations import Invitations
+from storage.respondents import Respondents
+from tests.wiring import open_test_storage
 
 SURVEY = load_survey(DEFAULT_SURVEY_PATH)
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -101,37 +102,38 @@ def travelling_clock(monkeypatch) -> TravellingClock:
 
 
 @pytest.fixture
-def invitations_store(store: Store) -> InvitationStore:
-    return InvitationStore(store)
+def invitations_store(storage: Storage) -> Invitations:
+    return storage.invitations
 
 
-def admin_access(store: Store) -> Access:
+def admin_access(storage: Storage) -> Access:
     """The Hiwar admin's permissions, audited in this database."""
-    reports = SqlReports(store)
-    return Access(reports, reports, {ADMIN})
+    return Access(storage.reports, storage.reports, {ADMIN})
 
 
 @pytest.fixture
-def service(store, invitations_store) -> InvitationService:
-    return InvitationService(invitations_store, SURVEY, admin_access(store), timedelta(hours=24))
+def service(storage, invitations_store) -> InvitationService:
+    return InvitationService(
+        invitations_store, SURVEY, admin_access(storage), timedelta(hours=24)
+    )
 
 
-async def respond(store: Store, user_id: int, people: dict = PEOPLE) -> None:
+async def respond(respondents: Respondents, user_id: int, people: dict = PEOPLE) -> None:
     """Store a completed response with the persona's profile and invitations answer."""
     language, profile, invitations = people[user_id]
-    await store.save_language(user_id, language, NOW)
-    await store.save_consent(user_id, NOW)
-    progress = await store.start_progress(user_id, SURVEY.id, SURVEY.version, "sector", NOW)
+    await respondents.save_language(user_id, language, NOW)
+    await respondents.save_consent(user_id, NOW)
+    progress = await respondents.start_progress(user_id, SURVEY.id, SURVEY.version, "sector", NOW)
     answers = {**profile, "invitations": invitations}
     for question_id, value in answers.items():
-        await store.save_answer(progress.response_id, question_id, value, None, NOW, None)
-    await store.complete(progress.response_id, answers.keys(), NOW)
+        await respondents.save_answer(progress.response_id, question_id, value, None, NOW)
+    await respondents.complete(progress.response_id, answers.keys(), NOW)
 
 
 @pytest.fixture
-async def everyone(store) -> None:
+async def everyone(storage: Storage) -> None:
     for user_id in PEOPLE:
-        await respond(store, user_id)
+        await respond(storage.respondents, user_id)
 
 
 def ready_draft(**changes: object) -> Draft:
@@ -223,11 +225,11 @@ async def test_only_admins_may_invite(service):
     assert not await service.has_draft(AMAL)
 
 
-async def test_the_wizard_survives_a_restart(service, store, invitations_store, everyone):
+async def test_the_wizard_survives_a_restart(service, storage, invitations_store, everyone):
     await service.open_wizard(ADMIN_ACTOR)
     await service.type_text(ADMIN_ACTOR, "ورشة عمّان")
     restarted = InvitationService(
-        invitations_store, SURVEY, admin_access(store), timedelta(hours=24)
+        invitations_store, SURVEY, admin_access(storage), timedelta(hours=24)
     )
     screen = await restarted.open_wizard(ADMIN_ACTOR)
     assert screen.draft.step == Step.TITLE_EN
@@ -317,7 +319,7 @@ FAST = Tuning(backoff=0.01, progress_every=0.02, idle_poll=0.01, drain_timeout=2
 
 
 async def run_until_done(
-    store: InvitationStore, outbox: FakeOutbox, invitation_id: int, tuning: Tuning = FAST
+    store: Invitations, outbox: FakeOutbox, invitation_id: int, tuning: Tuning = FAST
 ) -> None:
     broadcaster = Broadcaster(store, outbox, rate=1000, tuning=tuning)
     await broadcaster.start()
@@ -428,8 +430,8 @@ async def test_after_a_crash_rows_left_sending_are_sent_again(
 ):
     """Regression: a kill -9 between claiming a row and settling it must not skip anyone."""
     invitation_id = await launch(service, invitations_store)
-    crashed_process = await open_store(database)
-    crashed = await InvitationStore(crashed_process).claim_deliveries(clock.now(), 1)
+    crashed_process = await open_test_storage(database)
+    crashed = await crashed_process.invitations.claim_deliveries(clock.now(), 1)
     await crashed_process.close()  # it died before sending: its instance is not live any more
     assert len(crashed) == 1
     assert await invitations_store.figures(invitation_id) == DeliveryFigures(pending=2, sending=1)
@@ -550,19 +552,19 @@ async def test_unsubscribing_stops_queued_invitations_and_reminders(
 
 
 async def test_delete_erases_everything_about_the_person(
-    service, invitations_store, store, everyone
+    service, invitations_store, storage, everyone
 ):
     invitation_id = await delivered(service, invitations_store)
     await service.answer(AMAL, invitation_id, Rsvp.ATTENDING)
     await service.unsubscribe(AMAL)
-    assert await store.delete_respondent(AMAL)
+    assert await storage.respondents.delete_respondent(AMAL)
     assert await invitations_store.invitation_sent_to(invitation_id, AMAL) is None
     [summary] = await service.overview(ADMIN_ACTOR)
     assert summary.answers == {}
     assert summary.figures == DeliveryFigures(sent=2)
-    await store.save_language(ADMIN, "en", NOW)  # an admin who also answered the survey
+    await storage.respondents.save_language(ADMIN, "en", NOW)  # who also answered the survey
     await service.open_wizard(ADMIN_ACTOR)
-    await store.delete_respondent(ADMIN)
+    await storage.respondents.delete_respondent(ADMIN)
     assert not await service.has_draft(ADMIN)
 
 

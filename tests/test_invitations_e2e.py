@@ -16,9 +16,9 @@ from bot.invitations import clock
 from bot.invitations.delivery import Tuning
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser
 from handlers import outbox as invitations_telegram
-from storage import open_store
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
 from tests.test_invitations_domain import AMAL, KARIM, LEILA, PEOPLE, SAMI, respond
+from tests.wiring import open_test_storage
 
 AMMAN = ZoneInfo("Asia/Amman")
 NAMES = {AMAL: "Amal", KARIM: "Karim", LEILA: "Leila", SAMI: "Sami"}
@@ -51,16 +51,16 @@ async def bot(fake_api: FakeBotApi, database: str, monkeypatch) -> AsyncIterator
 
 async def seed(harness: Harness, extra: int = 0) -> list[SimulatedUser]:
     """The four personas, plus `extra` opted-in respondents; their private chats exist."""
-    store = await open_store(harness.settings.database)
+    storage = await open_test_storage(harness.settings.database)
     people = dict(PEOPLE)
     for index in range(extra):
         people[2000 + index] = ("ar" if index % 2 else "en", PEOPLE[AMAL][1], "yes")
     try:
         for user_id, (language, *_rest) in people.items():
-            await respond(store, user_id, people=people)
+            await respond(storage.respondents, user_id, people=people)
             harness.user(user_id, NAMES.get(user_id, f"R{user_id}"), language)
     finally:
-        await store.close()
+        await storage.close()
     return [
         harness.user(user_id, NAMES.get(user_id, "R"), people[user_id][0]) for user_id in people
     ]

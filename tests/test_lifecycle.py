@@ -19,8 +19,8 @@ import pytest
 from bot.demo import make_personas, take_part
 from bot.simulator import FakeBotApi
 from bot.survey.state import Status
-from storage import open_store
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
+from tests.wiring import open_test_storage
 
 SURVEY_ID = SHIPPED_SURVEY.id
 SECRET = "s3cret_token-123"
@@ -33,11 +33,11 @@ def free_port() -> int:
 
 
 async def progress_of(database: str, user_ids: list[int]) -> dict[int, object]:
-    store = await open_store(database)
+    storage = await open_test_storage(database)
     try:
-        return {uid: await store.get_progress(uid, SURVEY_ID) for uid in user_ids}
+        return {uid: await storage.respondents.get_progress(uid, SURVEY_ID) for uid in user_ids}
     finally:
-        await store.close()
+        await storage.close()
 
 
 # -- webhook ------------------------------------------------------------------------------

@@ -36,10 +36,10 @@ from bot.reports.service import ReportService
 from bot.reports.summary import ReleasePlan, build_summary
 from bot.survey.model import ReportRole
 from bot.survey.service import SurveyService
-from storage.reports import SqliteReports
-from storage.sqlite import SqliteStore
+from storage import Storage
 from tests.e2e import SHIPPED_SURVEY
 from tests.respondents import BARRIERS, answers, column_name, complete
+from tests.wiring import survey_service
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ADMIN = Actor(900_001, "Hiwar admin")
@@ -62,15 +62,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def reports(store: SqliteStore, clock: Clock) -> ReportService:
-    db = SqliteReports(store)
-    access = Access(db, db, {ADMIN.user_id}, clock)
-    return await ReportService.start(db, SHIPPED_SURVEY, access, THRESHOLD, clock)
+async def reports(storage: Storage, clock: Clock) -> ReportService:
+    access = Access(storage.reports, storage.reports, {ADMIN.user_id}, clock)
+    return await ReportService.start(storage.reports, SHIPPED_SURVEY, access, THRESHOLD, clock)
 
 
 @pytest.fixture
-def survey(store: SqliteStore) -> SurveyService:
-    return SurveyService(store, SHIPPED_SURVEY, clock=lambda: NOW)
+def survey(storage: Storage) -> SurveyService:
+    return survey_service(storage, SHIPPED_SURVEY, clock=lambda: NOW)
 
 
 Respond = Callable[..., Awaitable[None]]
@@ -146,7 +145,7 @@ async def test_revoked_coordinator_loses_access_at_once(reports, respond):
         await reports.access.revoke(ADMIN, NOUR.user_id)
 
 
-async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports, store):
+async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports):
     for attempt in (
         reports.summary(STRANGER),
         reports.charts(STRANGER),
@@ -174,12 +173,12 @@ async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports,
 # -- the tallies ----------------------------------------------------------------------------
 
 
-async def test_triggers_keep_the_tallies_equal_to_a_recount(reports, respond, survey, store):
+async def test_triggers_keep_the_tallies_equal_to_a_recount(reports, respond, survey, storage):
     await respond(3, sector="law_enforcement", level="local", scale=5, formats=["workshops"])
     await respond(2, sector="civil_society", level="national", country=None, scale=2)
     await complete(survey, 1, answers(level="community", barrier_channels=5, missing_channel="x"))
     await survey.delete_everything(10_001)
-    db = SqliteReports(store)
+    db = storage.reports
     for only in (None, Filter(ReportRole.LEVEL, "local"), Filter(ReportRole.COUNTRY, "jordan")):
         assert sorted(await db.tallies("pcve-cooperation", only)) == sorted(
             await db.raw_aggregates("pcve-cooperation", only)
@@ -194,9 +193,9 @@ async def test_triggers_keep_the_tallies_equal_to_a_recount(reports, respond, su
     }
 
 
-async def test_changed_report_roles_recount_from_the_answers(store, respond, reports):
+async def test_changed_report_roles_recount_from_the_answers(storage, respond, reports):
     await respond(6)
-    db = SqliteReports(store)
+    db = storage.reports
     await db.sync_questions("pcve-cooperation", {"level": "level"})
     assert {t.question_id for t in await db.tallies("pcve-cooperation", None)} == set()
     again = await ReportService.start(db, SHIPPED_SURVEY, Access(db, db, set()), THRESHOLD)
@@ -401,7 +400,7 @@ async def test_long_comments_come_in_pages(reports, respond):
 # -- export ---------------------------------------------------------------------------------
 
 
-async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, store):
+async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, storage):
     await coordinator(reports)
     await respond(5, sector="frontline", level="local", country="jordan", scale=4)
     await respond(
@@ -429,7 +428,7 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
     assert not any(name("grievances") in h for h in header)  # free text stays out
     codes = [
         row[0]
-        for row in await store.fetchall(
+        for row in await storage.database.fetchall(
             "SELECT respondent_code FROM responses WHERE status = 'completed'"
             " ORDER BY respondent_code"
         )
@@ -458,11 +457,11 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
     assert not any(str(ADMIN.user_id) in " ".join(map(str, row)) for row in table)
 
 
-async def test_export_never_contains_telegram_ids_or_names(reports, respond, store):
+async def test_export_never_contains_telegram_ids_or_names(reports, respond, storage):
     await coordinator(reports)
     await respond(5)
     files = await reports.export(NOUR)
-    user_ids = [row[0] for row in await store.fetchall("SELECT user_id FROM users")]
+    user_ids = [row[0] for row in await storage.database.fetchall("SELECT user_id FROM users")]
     content = files.csv.decode("utf-8-sig")
     assert not any(re.search(rf"\b{user_id}\b", content) for user_id in user_ids)
 

@@ -1,4 +1,8 @@
-"""The respondent use cases over a real SQLite file, without Telegram."""
+"""The respondent use cases over a real database (each backend), without Telegram."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
+from datetime import datetime
 
 import pytest
 
@@ -11,6 +15,7 @@ from bot.survey.errors import (
     StaleQuestion,
     SurveyAlreadyCompleted,
 )
+from bot.survey.ports import SurveyStore
 from bot.survey.service import (
     AlreadyCompleted,
     AskConsent,
@@ -22,8 +27,9 @@ from bot.survey.service import (
     SurveyService,
 )
 from bot.survey.state import Status
-from storage import open_store
+from storage import Storage
 from tests.factories import mini_survey
+from tests.wiring import open_test_storage, survey_service
 
 AMAL = 1001  # a youth worker in Amman
 
@@ -44,14 +50,14 @@ async def test_new_user_is_asked_for_language_then_consent(service):
     assert first.position.number == 1
 
 
-async def test_declining_stores_no_answers(service, store):
+async def test_declining_stores_no_answers(service, storage):
     await service.choose_language(AMAL, "en")
     assert isinstance(await service.consent(AMAL, agreed=False), Declined)
-    assert await store.get_progress(AMAL, "mini") is None
-    assert (await store.get_respondent(AMAL)).consented_at is None
+    assert await storage.respondents.get_progress(AMAL, "mini") is None
+    assert (await storage.respondents.get_respondent(AMAL)).consented_at is None
 
 
-async def test_complete_walk_with_skip_logic_and_summary(service, store):
+async def test_complete_walk_with_skip_logic_and_summary(service, storage):
     await consented(service)
     step = await service.answer_button(AMAL, "level", "local", update_id=1)
     assert step.then.question.id == "no_trust"
@@ -75,21 +81,22 @@ async def test_complete_walk_with_skip_logic_and_summary(service, store):
         ("step", "Monthly meetings"),
         ("invite", "yes"),
     ]
-    progress = await store.get_progress(AMAL, "mini")
+    progress = await storage.respondents.get_progress(AMAL, "mini")
     assert progress.status == Status.COMPLETED
     with pytest.raises(SurveyAlreadyCompleted):
         await service.answer_button(AMAL, "invite", "no", update_id=10)
     assert isinstance(await service.begin(AMAL, "ar"), AlreadyCompleted)
 
 
-async def test_redelivered_update_changes_nothing(service, store):
+async def test_redelivered_update_changes_nothing(service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=41)
     await service.answer_button(AMAL, "no_trust", "4", update_id=42)
     with pytest.raises(DuplicateUpdate):
         # The same text update delivered again must not become the answer to the next question.
         await service.answer_text(AMAL, "radio", update_id=42)
-    assert (await store.get_progress(AMAL, "mini")).answers == {"level": "local", "no_trust": 4}
+    progress = await storage.respondents.get_progress(AMAL, "mini")
+    assert progress.answers == {"level": "local", "no_trust": 4}
 
 
 async def test_stale_and_repeated_buttons(service):
@@ -103,7 +110,7 @@ async def test_stale_and_repeated_buttons(service):
         await service.toggle_choice(AMAL, "priorities", "funding", update_id=4)
 
 
-async def test_back_changes_previous_answer_and_returns_to_frontier(service, store):
+async def test_back_changes_previous_answer_and_returns_to_frontier(service, storage):
     await consented(service)
     with pytest.raises(NothingToGoBackTo):
         await service.back(AMAL)
@@ -114,7 +121,7 @@ async def test_back_changes_previous_answer_and_returns_to_frontier(service, sto
     assert again.answered_before and again.previous == 2
     step = await service.answer_button(AMAL, "no_trust", "5", update_id=3)
     assert step.then.question.id == "channel"  # newly shown by the changed answer
-    assert (await store.get_progress(AMAL, "mini")).answers["no_trust"] == 5
+    assert (await storage.respondents.get_progress(AMAL, "mini")).answers["no_trust"] == 5
 
 
 async def test_back_to_multiple_choice_keeps_previous_selection(service):
@@ -147,15 +154,15 @@ async def test_pause_and_resume_exactly_where_stopped(service):
     assert resumed.question.id == "no_trust"
 
 
-async def test_progress_survives_reopening_the_database(database, service, store):
+async def test_progress_survives_reopening_the_database(database, service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=1)
     await service.answer_button(AMAL, "no_trust", "1", update_id=2)
     await service.toggle_choice(AMAL, "priorities", "realism", update_id=3)
-    await store.close()
-    reopened = await open_store(database)
+    await storage.close()
+    reopened = await open_test_storage(database)
     try:
-        fresh = SurveyService(reopened, mini_survey())
+        fresh = survey_service(reopened, mini_survey())
         current = await fresh.current(AMAL)
         assert current.question.id == "priorities"
         assert current.draft == ("realism",)
@@ -163,11 +170,136 @@ async def test_progress_survives_reopening_the_database(database, service, store
         await reopened.close()
 
 
-async def test_delete_erases_everything(service, store):
+async def test_delete_erases_everything(service, storage):
     await consented(service)
     await service.answer_button(AMAL, "level", "local", update_id=1)
     assert await service.delete_everything(AMAL)
-    assert await store.get_respondent(AMAL) is None
-    assert await store.get_progress(AMAL, "mini") is None
+    assert await storage.respondents.get_respondent(AMAL) is None
+    assert await storage.respondents.get_progress(AMAL, "mini") is None
     assert not await service.delete_everything(AMAL)
     assert await service.begin(AMAL, "en") == ChooseLanguage("en")
+
+
+# -- several writes, one transaction -----------------------------------------------------------
+
+
+class Crash(Exception):
+    """The process dying at that point."""
+
+
+class CrashBeforeCompleting:
+    """The survey store, except that the first `complete` fails (a crash just before it)."""
+
+    def __init__(self, store: SurveyStore) -> None:
+        self._store = store
+        self.crashed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise Crash
+        await self._store.complete(response_id, keep, at)
+
+
+async def test_crash_between_the_last_answer_and_completion(storage: Storage):
+    """Regression: the last answer was stored and the response left in progress with no
+    current question, so that "Continue" and "Start over" both failed until /delete."""
+    store = CrashBeforeCompleting(storage.respondents)
+    service = SurveyService(store, storage.inbox, storage, mini_survey())
+    await consented(service)
+    await service.answer_button(AMAL, "level", "local", update_id=1)
+    await service.answer_button(AMAL, "no_trust", "2", update_id=2)
+    await service.toggle_choice(AMAL, "priorities", "funding", update_id=3)
+    await service.finish_choices(AMAL, "priorities", update_id=4)
+    await service.skip(AMAL, "years", update_id=5)
+    await service.answer_text(AMAL, "Monthly meetings", update_id=6)
+    with pytest.raises(Crash):
+        await service.answer_button(AMAL, "invite", "yes", update_id=7)
+
+    progress = await storage.respondents.get_progress(AMAL, "mini")
+    assert progress.status == Status.IN_PROGRESS and progress.current == "invite"
+    assert "invite" not in progress.answers
+    assert not await storage.inbox.was_processed(7)
+    assert (await service.resume(AMAL, start_over=False)).question.id == "invite"
+    # The same tap again (re-delivered by the inbox after the restart) now completes.
+    final = await service.answer_button(AMAL, "invite", "yes", update_id=7)
+    assert isinstance(final.then, Completed)
+    stored = await storage.database.fetchall(
+        "SELECT question_id, COUNT(*) FROM answers GROUP BY question_id ORDER BY question_id"
+    )
+    given = ["invite", "level", "no_trust", "priorities", "step", "years"]
+    assert [tuple(row) for row in stored] == [(question, 1) for question in given]
+    progress = await storage.respondents.get_progress(AMAL, "mini")
+    assert progress.status == Status.COMPLETED and progress.answers["invite"] == "yes"
+
+
+class FakeTransactions:
+    """`atomic()` in memory: how many blocks were opened, and how deep the current one is."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+        self.depth = 0
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        self.opened += 1
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+
+class Noted:
+    """A store noting each call made through it, with how deep in atomic blocks it was."""
+
+    def __init__(self, store: object, transactions: FakeTransactions, calls: list) -> None:
+        self._store, self._transactions, self._calls = store, transactions, calls
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[object]]:
+        method = getattr(self._store, name)
+
+        async def noted(*args: object) -> object:
+            self._calls.append((name, self._transactions.depth))
+            return await method(*args)
+
+        return noted
+
+
+async def test_each_use_case_writing_twice_does_it_in_one_atomic_block(storage: Storage):
+    transactions, calls = FakeTransactions(), []
+    service = SurveyService(
+        Noted(storage.respondents, transactions, calls),
+        Noted(storage.inbox, transactions, calls),
+        transactions,
+        mini_survey(),
+    )
+
+    async def writes(action: Awaitable[object]) -> list[tuple[str, int]]:
+        calls.clear()
+        transactions.opened = 0
+        await action
+        assert transactions.opened == 1
+        return [(name, depth) for name, depth in calls if not name.startswith(("get_", "was_"))]
+
+    await service.choose_language(AMAL, "ar")
+    assert await writes(service.consent(AMAL, agreed=True)) == [
+        ("save_consent", 1),
+        ("start_progress", 1),
+    ]
+    assert await writes(service.resume(AMAL, start_over=True)) == [("start_progress", 1)]
+    for question_id, value in (("level", "national"), ("no_trust", "1")):
+        await service.answer_button(AMAL, question_id, value, update_id=None)
+    await service.toggle_choice(AMAL, "priorities", "realism", update_id=None)
+    await service.finish_choices(AMAL, "priorities", update_id=None)
+    await service.skip(AMAL, None, update_id=None)
+    await service.skip(AMAL, None, update_id=None)
+    assert await writes(service.answer_button(AMAL, "invite", "no", update_id=9)) == [
+        ("claim_update", 1),
+        ("save_answer", 1),
+        ("complete", 1),
+    ]
+    assert await writes(service.delete_everything(AMAL)) == [("delete_respondent", 1)]

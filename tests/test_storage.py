@@ -1,28 +1,35 @@
-"""The storage seam on both backends: URLs, migrations, the inbox's turns and take-overs
-across instances, row claiming, and `hiwar migrate-db` (SQLite ⇄ PostgreSQL and back)."""
+"""The storage seam on both backends: what it imports, URLs, migrations, the inbox's turns
+and take-overs across instances, row claiming, and `hiwar migrate-db` (SQLite ⇄ PostgreSQL
+and back)."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import graphlib
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+import storage
 from bot.cli import main
 from bot.config import ConfigError, load_settings
-from bot.inbox import Turn
-from storage import Store, open_store
+from storage import Storage
+from storage.backends import connect
 from storage.copy import CopyRefused, copy_database
-from storage.database import connect
+from storage.database import INSTANCE_LOCKS
+from storage.inbox import Turn
 from storage.migrations import apply_migrations, migration_files
 from storage.postgres import numbered
-from storage.store import INSTANCE_LOCKS
 from storage.url import BadDatabaseUrl, parse_database_url
 from tests.pgcluster import PgCluster, create_database
+from tests.wiring import open_test_storage
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 AMAL = 1001  # a youth worker in Amman: Arabic, and a Telegram id that needs a BIGINT soon
@@ -35,6 +42,45 @@ def keep_logging() -> Iterator[None]:
     handlers, level = logging.root.handlers[:], logging.root.level
     yield
     logging.root.handlers[:], logging.root.level = handlers, level
+
+
+# -- what storage imports --------------------------------------------------------------------
+
+STORAGE_DIR = Path(storage.__file__).parent
+
+
+def test_storage_imports_nothing_from_telegram_the_handlers_or_the_catalogs():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, storage, storage.copy; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert [m for m in loaded if m.split(".")[0] in ("telegram", "handlers")] == []
+    assert "bot.core.i18n" not in loaded and "bot.inbox" not in loaded
+
+
+def test_storage_modules_import_each_other_at_the_top_and_without_cycles():
+    graph: dict[str, set[str]] = {}
+    for path in STORAGE_DIR.glob("*.py"):
+        module = "storage" if path.stem == "__init__" else f"storage.{path.stem}"
+        tree = ast.parse(path.read_text("utf-8"))
+        top = {id(node) for node in tree.body}
+        graph[module] = set()
+        for node in ast.walk(tree):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                if name.split(".")[0] != "storage":
+                    continue
+                assert id(node) in top, f"{module} imports {name} inside a function"
+                graph[module].add(name)
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError
 
 
 # -- URLs and settings -----------------------------------------------------------------------
@@ -112,52 +158,56 @@ async def test_instances_starting_together_migrate_once(pg_cluster: PgCluster):
             await db.close()
 
 
-async def test_telegram_ids_beyond_32_bits_and_arabic_text(store: Store):
-    await store.save_language(KARIM, "ar", NOW)
-    progress = await store.start_progress(KARIM, "s", 1, "q", NOW)
-    await store.save_answer(progress.response_id, "q", "تعاون وطني ومحلي", None, NOW, 2**40)
-    saved = await store.get_progress(KARIM, "s")
+async def test_telegram_ids_beyond_32_bits_and_arabic_text(storage: Storage):
+    respondents = storage.respondents
+    await respondents.save_language(KARIM, "ar", NOW)
+    progress = await respondents.start_progress(KARIM, "s", 1, "q", NOW)
+    await respondents.save_answer(progress.response_id, "q", "تعاون وطني ومحلي", None, NOW)
+    assert await storage.inbox.claim_update(2**40, NOW)
+    saved = await respondents.get_progress(KARIM, "s")
     assert saved is not None and saved.answers == {"q": "تعاون وطني ومحلي"}
-    assert await store.was_processed(2**40)
+    assert await storage.inbox.was_processed(2**40)
+    assert not await storage.inbox.claim_update(2**40, NOW)
 
 
 # -- the inbox: turns, and taking over from an instance that died ----------------------------
 
 
-async def test_one_users_updates_take_turns_in_update_order(store: Store):
+async def test_one_users_updates_take_turns_in_update_order(storage: Storage):
+    inbox = storage.inbox
     for update_id in (10, 11, 12):
-        assert await store.inbox_add(update_id, AMAL, "{}", NOW)
-    assert not await store.inbox_add(11, AMAL, "{}", NOW)  # a re-delivery
-    assert await store.inbox_add(13, KARIM, "{}", NOW)
-    assert await store.inbox_turn(11, AMAL, NOW) is Turn.WAIT  # 10 is older
-    assert await store.inbox_turn(13, KARIM, NOW) is Turn.GO  # another user: no waiting
-    assert await store.inbox_turn(10, AMAL, NOW) is Turn.GO
-    assert await store.inbox_turn(11, AMAL, NOW) is Turn.WAIT  # 10 in progress
-    with store.inbox_watch(AMAL) as changed:
-        await store.inbox_done(10, AMAL, NOW)
+        assert await inbox.inbox_add(update_id, AMAL, "{}", NOW)
+    assert not await inbox.inbox_add(11, AMAL, "{}", NOW)  # a re-delivery
+    assert await inbox.inbox_add(13, KARIM, "{}", NOW)
+    assert await inbox.inbox_turn(11, AMAL, NOW) is Turn.WAIT  # 10 is older
+    assert await inbox.inbox_turn(13, KARIM, NOW) is Turn.GO  # another user: no waiting
+    assert await inbox.inbox_turn(10, AMAL, NOW) is Turn.GO
+    assert await inbox.inbox_turn(11, AMAL, NOW) is Turn.WAIT  # 10 in progress
+    with inbox.inbox_watch(AMAL) as changed:
+        await inbox.inbox_done(10, AMAL, NOW)
         assert changed.is_set()
-    assert await store.inbox_turn(12, AMAL, NOW) is Turn.WAIT  # 11 is older
-    assert await store.inbox_turn(11, AMAL, NOW) is Turn.GO
-    await store.inbox_done(11, AMAL, NOW)
-    assert await store.inbox_turn(11, AMAL, NOW) is Turn.GONE  # done already
-    assert await store.inbox_turn(12, AMAL, NOW) is Turn.GO
+    assert await inbox.inbox_turn(12, AMAL, NOW) is Turn.WAIT  # 11 is older
+    assert await inbox.inbox_turn(11, AMAL, NOW) is Turn.GO
+    await inbox.inbox_done(11, AMAL, NOW)
+    assert await inbox.inbox_turn(11, AMAL, NOW) is Turn.GONE  # done already
+    assert await inbox.inbox_turn(12, AMAL, NOW) is Turn.GO
 
 
 async def test_an_update_seen_by_two_instances_is_applied_once_and_in_order(
     pg_cluster: PgCluster,
 ):
     url = await create_database(pg_cluster)
-    first, second = await open_store(url), await open_store(url)
+    first, second = await open_test_storage(url), await open_test_storage(url)
     try:
-        assert await first.inbox_add(20, AMAL, "{}", NOW)
-        assert await second.inbox_add(21, AMAL, "{}", NOW)
-        assert not await second.inbox_add(20, AMAL, "{}", NOW)  # the balancer's retry
-        assert await second.inbox_turn(21, AMAL, NOW) is Turn.WAIT
-        with second.inbox_watch(AMAL) as changed:
-            assert await first.inbox_turn(20, AMAL, NOW) is Turn.GO
-            await first.inbox_done(20, AMAL, NOW)
+        assert await first.inbox.inbox_add(20, AMAL, "{}", NOW)
+        assert await second.inbox.inbox_add(21, AMAL, "{}", NOW)
+        assert not await second.inbox.inbox_add(20, AMAL, "{}", NOW)  # the balancer's retry
+        assert await second.inbox.inbox_turn(21, AMAL, NOW) is Turn.WAIT
+        with second.inbox.inbox_watch(AMAL) as changed:
+            assert await first.inbox.inbox_turn(20, AMAL, NOW) is Turn.GO
+            await first.inbox.inbox_done(20, AMAL, NOW)
             await asyncio.wait_for(changed.wait(), 5)  # NOTIFY from the other instance
-        assert await second.inbox_turn(21, AMAL, NOW) is Turn.GO
+        assert await second.inbox.inbox_turn(21, AMAL, NOW) is Turn.GO
     finally:
         await first.close()
         await second.close()
@@ -165,18 +215,18 @@ async def test_an_update_seen_by_two_instances_is_applied_once_and_in_order(
 
 async def test_the_updates_of_an_instance_that_died_are_taken_over(pg_cluster: PgCluster):
     url = await create_database(pg_cluster)
-    survivor, crashed = await open_store(url), await open_store(url)
+    survivor, crashed = await open_test_storage(url), await open_test_storage(url)
     try:
         payload = json.dumps({"update_id": 31, "text": "نعم"}, ensure_ascii=False)
-        assert await crashed.inbox_add(30, AMAL, "{}", NOW)
-        assert await crashed.inbox_add(31, AMAL, payload, NOW)
-        assert await crashed.inbox_turn(30, AMAL, NOW) is Turn.GO  # then it dies mid-update
-        assert await survivor.inbox_adopt() == []  # it is alive: nothing to take over
+        assert await crashed.inbox.inbox_add(30, AMAL, "{}", NOW)
+        assert await crashed.inbox.inbox_add(31, AMAL, payload, NOW)
+        assert await crashed.inbox.inbox_turn(30, AMAL, NOW) is Turn.GO  # then it dies
+        assert await survivor.inbox.inbox_adopt() == []  # it is alive: nothing to take over
         await crashed.close()
-        adopted = await survivor.inbox_adopt()
+        adopted = await survivor.inbox.inbox_adopt()
         assert adopted == ["{}", payload]
-        assert await survivor.inbox_turn(30, AMAL, NOW) is Turn.GO  # applied again, first
-        assert await survivor.inbox_turn(31, AMAL, NOW) is Turn.WAIT
+        assert await survivor.inbox.inbox_turn(30, AMAL, NOW) is Turn.GO  # again, first
+        assert await survivor.inbox.inbox_turn(31, AMAL, NOW) is Turn.WAIT
     finally:
         await survivor.close()
 
@@ -187,39 +237,42 @@ async def test_an_instance_whose_connection_drops_knows_it_is_not_alive_any_more
     import asyncpg
 
     url = await create_database(pg_cluster)
-    store, admin = await open_store(url), await asyncpg.connect(url)
+    storage, admin = await open_test_storage(url), await asyncpg.connect(url)
     try:
-        me = await store.instance()
-        assert not store.instance_lost.is_set()
+        me = await storage.instances.current()
+        assert not storage.instances.lost.is_set()
         await admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks"
             " WHERE locktype = 'advisory' AND classid = $1 AND objid = $2",
             INSTANCE_LOCKS,
             me,
         )
-        await asyncio.wait_for(store.instance_lost.wait(), 5)  # `hiwar run` stops (exit 1)
+        await asyncio.wait_for(storage.instances.lost.wait(), 5)  # `hiwar run` stops (exit 1)
     finally:
         await admin.close()
-        await store.close()
+        await storage.close()
 
 
 # -- hiwar migrate-db --------------------------------------------------------------------------
 
 
 async def fill(url: str) -> None:
-    store = await open_store(url)
+    storage = await open_test_storage(url)
+    respondents = storage.respondents
     try:
         people = ((AMAL, "البطالة بين الشباب وغياب أماكن آمنة للقاء."), (KARIM, "Trust"))
         for user_id, text in people:
-            await store.save_language(user_id, "ar", NOW)
-            await store.save_consent(user_id, NOW)
-            progress = await store.start_progress(user_id, "pcve", 1, "grievances", NOW)
-            await store.save_answer(progress.response_id, "level", "local", None, NOW, user_id)
-            await store.save_answer(progress.response_id, "grievances", text, None, NOW, None)
-            await store.complete(progress.response_id, ["level", "grievances"], NOW)
-        await store.inbox_add(77, AMAL, json.dumps({"text": "مرحبا"}, ensure_ascii=False), NOW)
+            await respondents.save_language(user_id, "ar", NOW)
+            await respondents.save_consent(user_id, NOW)
+            progress = await respondents.start_progress(user_id, "pcve", 1, "grievances", NOW)
+            await storage.inbox.claim_update(user_id, NOW)
+            await respondents.save_answer(progress.response_id, "level", "local", None, NOW)
+            await respondents.save_answer(progress.response_id, "grievances", text, None, NOW)
+            await respondents.complete(progress.response_id, ["level", "grievances"], NOW)
+        message = json.dumps({"text": "مرحبا"}, ensure_ascii=False)
+        await storage.inbox.inbox_add(77, AMAL, message, NOW)
     finally:
-        await store.close()
+        await storage.close()
 
 
 async def test_migrate_db_round_trip_keeps_arabic_text_intact(
@@ -233,21 +286,21 @@ async def test_migrate_db_round_trip_keeps_arabic_text_intact(
     assert {c.table: c.target for c in there}["answers"] == 4
     assert all(c.source == c.target for c in there)
     assert await copy_database(postgres, back)
-    store = await open_store(back)
+    storage = await open_test_storage(back)
     try:
-        progress = await store.get_progress(AMAL, "pcve")
+        progress = await storage.respondents.get_progress(AMAL, "pcve")
         assert progress is not None
         assert progress.answers["grievances"] == "البطالة بين الشباب وغياب أماكن آمنة للقاء."
-        assert await store.inbox_adopt() == ['{"text": "مرحبا"}']
+        assert await storage.inbox.inbox_adopt() == ['{"text": "مرحبا"}']
     finally:
-        await store.close()
-    pg_store = await open_store(postgres)  # generated ids go on after the copied ones
+        await storage.close()
+    pg_storage = await open_test_storage(postgres)  # generated ids go on after the copied ones
     try:
-        await pg_store.save_language(9, "en", NOW)
-        fresh = await pg_store.start_progress(9, "pcve", 1, "level", NOW)
+        await pg_storage.respondents.save_language(9, "en", NOW)
+        fresh = await pg_storage.respondents.start_progress(9, "pcve", 1, "level", NOW)
         assert fresh.response_id == 3
     finally:
-        await pg_store.close()
+        await pg_storage.close()
 
 
 async def test_migrate_db_refuses_a_database_in_use(pg_cluster: PgCluster, tmp_path: Path):

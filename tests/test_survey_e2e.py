@@ -9,8 +9,8 @@ import pytest
 from bot.core.i18n import _, use_language
 from bot.demo import Persona, current_question, take_part
 from bot.simulator import SimulatedUser
-from storage import open_store
 from tests.e2e import Harness
+from tests.wiring import open_test_storage
 
 SURVEY_ID = "pcve-cooperation"
 
@@ -42,21 +42,21 @@ async def press_stale(user: SimulatedUser, message_id: int, data: str):
 
 
 async def asked(hiwar: Harness, user_id: int) -> str | None:
-    store = await open_store(hiwar.settings.database)
+    storage = await open_test_storage(hiwar.settings.database)
     try:
-        progress = await store.get_progress(user_id, SURVEY_ID)
+        progress = await storage.respondents.get_progress(user_id, SURVEY_ID)
         return None if progress is None else progress.current
     finally:
-        await store.close()
+        await storage.close()
 
 
 async def stored_answers(hiwar: Harness, user_id: int) -> dict:
-    store = await open_store(hiwar.settings.database)
+    storage = await open_test_storage(hiwar.settings.database)
     try:
-        progress = await store.get_progress(user_id, SURVEY_ID)
+        progress = await storage.respondents.get_progress(user_id, SURVEY_ID)
         return {} if progress is None else dict(progress.answers)
     finally:
-        await store.close()
+        await storage.close()
 
 
 @pytest.mark.parametrize("language", ["ar", "en"])

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
+
+
+class Transactions(Protocol):
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """A block whose writes, through any store, are committed together or not at all;
+        blocks nest (an inner one failing undoes only its own writes)."""
+        ...
 
 
 class RespondentStore(Protocol):
@@ -18,9 +26,15 @@ class RespondentStore(Protocol):
         ...
 
 
+class ProcessedUpdates(Protocol):
+    async def was_processed(self, update_id: int) -> bool: ...
+    async def claim_update(self, update_id: int, at: datetime) -> bool:
+        """Record the update as applied; False (and nothing changed) when it was already."""
+        ...
+
+
 class ProgressStore(Protocol):
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...
-    async def was_processed(self, update_id: int) -> bool: ...
 
     async def start_progress(
         self,
@@ -40,17 +54,11 @@ class ProgressStore(Protocol):
         value: AnswerValue,
         next_question: str | None,
         at: datetime,
-        update_id: int | None,
-    ) -> bool:
-        """Store one answer, move on and clear the draft, atomically.
-
-        Returns False (and changes nothing) when `update_id` was already processed.
-        """
+    ) -> None:
+        """Store one answer, move on (None: past the last question) and clear the draft."""
         ...
 
-    async def save_draft(
-        self, response_id: int, draft: tuple[str, ...], at: datetime, update_id: int | None
-    ) -> bool: ...
+    async def save_draft(self, response_id: int, draft: tuple[str, ...], at: datetime) -> None: ...
     async def move_to(self, response_id: int, question_id: str, at: datetime) -> None: ...
     async def set_status(self, response_id: int, status: Status, at: datetime) -> None: ...
     async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:

@@ -21,7 +21,7 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
 )
 from bot.survey.model import Question, QuestionType, Survey
-from bot.survey.ports import SurveyStore
+from bot.survey.ports import ProcessedUpdates, SurveyStore, Transactions
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
 
@@ -113,10 +113,16 @@ class SurveyService:
     def __init__(
         self,
         store: SurveyStore,
+        updates: ProcessedUpdates,
+        transactions: Transactions,
         survey: Survey,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """A use case writing more than once does it in one `transactions.atomic()` block,
+        so that a crash half-way leaves nothing half-done."""
         self._store = store
+        self._updates = updates
+        self._transactions = transactions
         self.survey = survey
         self._clock = clock
 
@@ -162,28 +168,32 @@ class SurveyService:
                 return AlreadyCompleted()
             return self._ask(progress)  # a second tap on "I agree": carry on, do not restart
         now = self._clock()
-        await self._store.save_consent(user_id, now)
-        progress = await self._store.start_progress(
-            user_id,
-            self.survey.id,
-            self.survey.version,
-            engine.first_question(self.survey).id,
-            now,
-        )
-        return self._ask(progress)
-
-    async def resume(self, user_id: int, start_over: bool) -> Screen:
-        progress = await self._active(user_id, allow_paused=True)
-        if start_over:
+        async with self._transactions.atomic():
+            await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
                 user_id,
                 self.survey.id,
                 self.survey.version,
                 engine.first_question(self.survey).id,
-                self._clock(),
+                now,
             )
-        elif progress.status == Status.PAUSED:
-            await self._store.set_status(progress.response_id, Status.IN_PROGRESS, self._clock())
+        return self._ask(progress)
+
+    async def resume(self, user_id: int, start_over: bool) -> Screen:
+        async with self._transactions.atomic():
+            progress = await self._active(user_id, allow_paused=True)
+            if start_over:
+                progress = await self._store.start_progress(
+                    user_id,
+                    self.survey.id,
+                    self.survey.version,
+                    engine.first_question(self.survey).id,
+                    self._clock(),
+                )
+            elif progress.status == Status.PAUSED:
+                await self._store.set_status(
+                    progress.response_id, Status.IN_PROGRESS, self._clock()
+                )
         return self._ask(progress)
 
     async def pause(self, user_id: int) -> Paused:
@@ -216,8 +226,10 @@ class SurveyService:
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
         draft = engine.toggle(question, self._ask(progress).draft, option_id)
-        if not await self._store.save_draft(progress.response_id, draft, self._clock(), update_id):
-            raise DuplicateUpdate
+        now = self._clock()
+        async with self._transactions.atomic():
+            await self._claim(update_id, now)
+            await self._store.save_draft(progress.response_id, draft, now)
         progress.draft = draft
         return self._ask(progress)
 
@@ -266,7 +278,8 @@ class SurveyService:
         return MyData(respondent, progress, self._ordered(progress.answers) if progress else ())
 
     async def delete_everything(self, user_id: int) -> bool:
-        return await self._store.delete_respondent(user_id)
+        async with self._transactions.atomic():
+            return await self._store.delete_respondent(user_id)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -275,7 +288,7 @@ class SurveyService:
     ) -> Progress:
         """The user's response being answered; a re-delivered update is refused first, so
         that it is recognised even when it would also look like a repeated tap."""
-        if update_id is not None and await self._store.was_processed(update_id):
+        if update_id is not None and await self._updates.was_processed(update_id):
             raise DuplicateUpdate
         progress = await self._store.get_progress(user_id, self.survey.id)
         if progress is None:
@@ -287,6 +300,11 @@ class SurveyService:
         if progress.status == Status.PAUSED and not allow_paused:
             raise NoActiveSurvey
         return progress
+
+    async def _claim(self, update_id: int | None, at: datetime) -> None:
+        """Mark the update applied, in the block that applies it; a re-delivery is refused."""
+        if update_id is not None and not await self._updates.claim_update(update_id, at):
+            raise DuplicateUpdate
 
     def _current_question(
         self, progress: Progress, question_id: str, expected: QuestionType | None = None
@@ -312,20 +330,15 @@ class SurveyService:
         answers = {**progress.answers, question.id: value}
         following = engine.next_question(self.survey, answers, question.id)
         now = self._clock()
-        saved = await self._store.save_answer(
-            progress.response_id,
-            question.id,
-            value,
-            following.id if following else None,
-            now,
-            update_id,
-        )
-        if not saved:
-            raise DuplicateUpdate
-        if following is None:
-            kept = engine.answers_on_path(self.survey, answers)
-            await self._store.complete(progress.response_id, kept.keys(), now)
-            return Recorded(question, value, Completed(self._ordered(kept)))
+        async with self._transactions.atomic():
+            await self._claim(update_id, now)
+            await self._store.save_answer(
+                progress.response_id, question.id, value, following.id if following else None, now
+            )
+            if following is None:
+                kept = engine.answers_on_path(self.survey, answers)
+                await self._store.complete(progress.response_id, kept.keys(), now)
+                return Recorded(question, value, Completed(self._ordered(kept)))
         progress.answers, progress.current, progress.draft = answers, following.id, None
         return Recorded(question, value, self._ask(progress))
 

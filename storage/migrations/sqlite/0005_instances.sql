@@ -1,7 +1,7 @@
 -- Several bot processes ("instances") may share one PostgreSQL database; the schema is the
 -- same on SQLite, where the only live instance is the process that has the file open.
 -- Each instance registers here at start-up; work it claims carries its number, so that
--- what a crashed instance left half-done is recognised and taken over (storage/store.py).
+-- what a crashed instance left half-done is recognised and taken over (storage/instances.py).
 CREATE TABLE instances (
     instance   INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,

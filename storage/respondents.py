@@ -1,0 +1,178 @@
+"""Respondents and their progress through a survey (bot/survey/ports.py), on either backend."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Collection
+from datetime import datetime
+
+from bot.survey.state import AnswerValue, Progress, Respondent, Status
+from storage.database import Database
+
+_MOVE = (
+    "UPDATE responses SET current_question = ?, draft = NULL, status = 'in_progress',"
+    " updated_at = ? WHERE response_id = ?"
+)
+"""Go to a question (None: past the last one), dropping the draft."""
+
+
+def _ts(at: datetime) -> str:
+    return at.isoformat()
+
+
+def _dt(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def new_respondent_code() -> str:
+    """A pseudonymous id for exports: random, never derived from the Telegram id."""
+    return "R-" + secrets.token_hex(5).upper()
+
+
+class Respondents:
+    """Implements bot.survey.ports.SurveyStore."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # -- respondents -------------------------------------------------------------------
+
+    async def get_respondent(self, user_id: int) -> Respondent | None:
+        row = await self._db.fetchone(
+            "SELECT user_id, language, consented_at FROM users WHERE user_id = ?", (user_id,)
+        )
+        return Respondent(row[0], row[1], _dt(row[2])) if row else None
+
+    async def save_language(self, user_id: int, language: str, at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+                " updated_at = excluded.updated_at",
+                (user_id, language, _ts(at), _ts(at)),
+            )
+
+    async def save_consent(self, user_id: int, at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "INSERT INTO users (user_id, consented_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " consented_at = excluded.consented_at, updated_at = excluded.updated_at",
+                (user_id, _ts(at), _ts(at), _ts(at)),
+            )
+
+    async def delete_respondent(self, user_id: int) -> bool:
+        async with self._db.atomic(savepoint=False) as db:
+            return await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) > 0
+
+    # -- progress ----------------------------------------------------------------------
+
+    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
+        row = await self._db.fetchone(
+            "SELECT response_id, survey_version, respondent_code, status, current_question,"
+            " draft, started_at, completed_at FROM responses WHERE user_id = ? AND survey_id = ?",
+            (user_id, survey_id),
+        )
+        if row is None:
+            return None
+        answers = await self._db.fetchall(
+            "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
+        )
+        return Progress(
+            response_id=row[0],
+            user_id=user_id,
+            survey_id=survey_id,
+            survey_version=row[1],
+            respondent_code=row[2],
+            status=Status(row[3]),
+            current=row[4],
+            draft=None if row[5] is None else tuple(json.loads(row[5])),
+            answers={q: None if v is None else json.loads(v) for q, v in answers},
+            started_at=_dt(row[6]),
+            completed_at=_dt(row[7]),
+        )
+
+    async def start_progress(
+        self,
+        user_id: int,
+        survey_id: str,
+        survey_version: int,
+        first_question: str,
+        at: datetime,
+    ) -> Progress:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
+            )
+            await db.execute(
+                "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
+                " status, current_question, started_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
+                (
+                    user_id,
+                    survey_id,
+                    survey_version,
+                    new_respondent_code(),
+                    first_question,
+                    _ts(at),
+                    _ts(at),
+                ),
+            )
+            progress = await self.get_progress(user_id, survey_id)
+        assert progress is not None
+        return progress
+
+    async def save_answer(
+        self,
+        response_id: int,
+        question_id: str,
+        value: AnswerValue,
+        next_question: str | None,
+        at: datetime,
+    ) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "INSERT INTO answers (response_id, question_id, value, answered_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET"
+                " value = excluded.value, answered_at = excluded.answered_at",
+                (
+                    response_id,
+                    question_id,
+                    None if value is None else json.dumps(value, ensure_ascii=False),
+                    _ts(at),
+                ),
+            )
+            await db.execute(_MOVE, (next_question, _ts(at), response_id))
+
+    async def save_draft(self, response_id: int, draft: tuple[str, ...], at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "UPDATE responses SET draft = ?, updated_at = ? WHERE response_id = ?",
+                (json.dumps(list(draft)), _ts(at), response_id),
+            )
+
+    async def move_to(self, response_id: int, question_id: str, at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(_MOVE, (question_id, _ts(at), response_id))
+
+    async def set_status(self, response_id: int, status: Status, at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "UPDATE responses SET status = ?, updated_at = ? WHERE response_id = ?",
+                (status.value, _ts(at), response_id),
+            )
+
+    async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            kept = list(keep)
+            # `IN ()` is SQLite only: with nothing to keep, say so without a list.
+            others = f" AND question_id NOT IN ({','.join('?' * len(kept))})" if kept else ""
+            await db.execute(
+                f"DELETE FROM answers WHERE response_id = ?{others}", (response_id, *kept)
+            )
+            await db.execute(
+                "UPDATE responses SET status = 'completed', current_question = NULL,"
+                " draft = NULL, completed_at = ?, updated_at = ? WHERE response_id = ?",
+                (_ts(at), _ts(at), response_id),
+            )
