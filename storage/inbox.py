@@ -31,7 +31,7 @@ def _ts(at: datetime) -> str:
 
 
 class Inbox:
-    """Implements bot.inbox.InboxStore and bot.survey.ports.ProcessedUpdates."""
+    """Implements bot.inbox.InboxStore and bot.core.ports.ProcessedUpdates."""
 
     def __init__(self, database: Database, instances: Instances) -> None:
         self._db = database

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
-
-
-class Transactions(Protocol):
-    def atomic(self) -> AbstractAsyncContextManager[None]:
-        """A block whose writes, through any store, are committed together or not at all;
-        blocks nest (an inner one failing undoes only its own writes)."""
-        ...
 
 
 class RespondentStore(Protocol):
@@ -23,13 +15,6 @@ class RespondentStore(Protocol):
     async def save_consent(self, user_id: int, at: datetime) -> None: ...
     async def delete_respondent(self, user_id: int) -> bool:
         """Erase everything stored about the user; False when nothing was stored."""
-        ...
-
-
-class ProcessedUpdates(Protocol):
-    async def was_processed(self, update_id: int) -> bool: ...
-    async def claim_update(self, update_id: int, at: datetime) -> bool:
-        """Record the update as applied; False (and nothing changed) when it was already."""
         ...
 
 

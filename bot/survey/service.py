@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.errors import DuplicateUpdate
+from bot.core.ports import ProcessedUpdates, Transactions
 from bot.survey import engine
 from bot.survey.errors import (
     AlreadyAnswered,
@@ -21,7 +22,7 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
 )
 from bot.survey.model import Question, QuestionType, Survey
-from bot.survey.ports import ProcessedUpdates, SurveyStore, Transactions
+from bot.survey.ports import SurveyStore
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
 
