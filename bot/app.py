@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.core.access import Access, Role
 from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.http import AiohttpRequest
-from bot.inbox import DurableUpdateQueue
+from bot.inbox import PRUNE_EVERY, DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.ordering import PerUserOrderedProcessor
 from bot.reports.service import ReportService
@@ -87,6 +87,18 @@ async def register_command_menus(application: Application, services: Services) -
         await set_role_menu(application.bot, services.features, coordinator, Role.COORDINATOR)
 
 
+def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
+    """Hourly: the ids of updates Telegram can no longer deliver again are forgotten."""
+
+    async def prune(_context: object) -> None:
+        await updates.prune()
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        prune, interval=PRUNE_EVERY, first=PRUNE_EVERY, name="inbox-pruning"
+    )
+
+
 async def start_receiving(application: Application, settings: Settings, poll_timeout: int) -> None:
     """Long polling, or a webhook (whose secret PTB checks on every request) when configured."""
     updater = application.updater
@@ -142,6 +154,7 @@ async def running_bot(
             await register_command_menus(application, services)
             await application.start()
             await updates.replay_pending(application.bot)
+            keep_pruning(application, updates)
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
                 application, storage.invitations, settings.broadcast_rate

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import Bot, Update
 
@@ -31,10 +31,60 @@ log = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=1)
 """Telegram keeps an unconfirmed update for 24 hours, so remembering done ids longer is moot."""
+PRUNE_EVERY = timedelta(hours=1)
 ADOPT_EVERY = 1.0
 """Seconds between looks for updates left by an instance that died (shared databases)."""
 RECHECK_TURN = 0.5
 """Seconds a waiting update re-checks its turn even without being woken (a safety net)."""
+
+
+def stored_form(update: Update) -> dict[str, Any]:
+    """What the inbox keeps of an update until it is handled: what the handlers read, and
+    nothing else. Names and usernames are never written (a replayed update has an empty
+    first name); a tap keeps its card's ids but not the card's text; other entities than
+    commands (mentions carry names) and forwarded or quoted messages are left out."""
+    raw = update.to_dict()
+    kept: dict[str, Any] = {"update_id": update.update_id}
+    for kind in ("message", "edited_message"):
+        if kind in raw:
+            kept[kind] = _message(raw[kind], with_text=True)
+    if "callback_query" in raw:
+        query = raw["callback_query"]
+        kept["callback_query"] = {
+            "id": query["id"],
+            "from": _person(query["from"]),
+            "chat_instance": query.get("chat_instance", ""),
+            **({"data": query["data"]} if "data" in query else {}),
+            **(
+                {"message": _message(query["message"], with_text=False)}
+                if "message" in query
+                else {}
+            ),
+        }
+    return kept
+
+
+def _person(user: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: user[key] for key in ("id", "is_bot", "language_code") if key in user}
+    return {**kept, "first_name": ""}
+
+
+def _message(message: dict[str, Any], with_text: bool) -> dict[str, Any]:
+    kept: dict[str, Any] = {
+        "message_id": message["message_id"],
+        "date": message.get("date", 0),
+        "chat": {"id": message["chat"]["id"], "type": message["chat"]["type"]},
+    }
+    if "from" in message:
+        kept["from"] = _person(message["from"])
+    if "edit_date" in message:
+        kept["edit_date"] = message["edit_date"]
+    if with_text and "text" in message:
+        kept["text"] = message["text"]
+        commands = [e for e in message.get("entities", ()) if e.get("type") == "bot_command"]
+        if commands:
+            kept["entities"] = commands
+    return kept
 
 
 class InboxStore(Protocol):
@@ -59,16 +109,21 @@ class DurableUpdateQueue(asyncio.Queue[object]):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            payload = json.dumps(item.to_dict(), ensure_ascii=False)
+            payload = json.dumps(stored_form(item), ensure_ascii=False)
             key = ordering_key(item)
             if not await self._store.inbox_add(item.update_id, key, payload, self._clock()):
                 log.info("update_redelivered", extra={"update_id": item.update_id})
                 return
         await super().put(item)
 
+    async def prune(self) -> int:
+        """Forget the ids of updates Telegram can no longer deliver again (run hourly, so
+        that the database grows with what people gave, not with the traffic)."""
+        return await self._store.inbox_prune(self._clock() - KEEP_DONE)
+
     async def replay_pending(self, bot: Bot) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
-        await self._store.inbox_prune(self._clock() - KEEP_DONE)
+        await self.prune()
         replayed = await self._adopt(bot)
         if replayed:
             log.info("updates_replayed", extra={"count": replayed})

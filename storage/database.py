@@ -235,4 +235,10 @@ class Database(ABC):
         """Bring generated ids past the copied rows."""
 
     @abstractmethod
+    async def purge_erased(self) -> None:
+        """Remove the copies that the database keeps of rows just deleted, beyond the rows
+        themselves (SQLite: its write-ahead log; deleted content is zeroed as it is freed,
+        `secure_delete`). Not inside an atomic block."""
+
+    @abstractmethod
     async def close(self) -> None: ...

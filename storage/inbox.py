@@ -97,10 +97,15 @@ class Inbox:
         return self._instances.watch(user_key)
 
     async def inbox_done(self, update_id: int, user_key: int | None, at: datetime) -> None:
+        """Handled: the update's content and its user go, only its id stays (for as long as
+        Telegram may deliver it again, see `inbox_prune`). Two statements, so that the
+        PostgreSQL trigger that wakes waiting instances still sees the user."""
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
-                "UPDATE inbox SET done_at = ? WHERE update_id = ?", (_ts(at), update_id)
+                "UPDATE inbox SET done_at = ?, payload = '' WHERE update_id = ?",
+                (_ts(at), update_id),
             )
+            await db.execute("UPDATE inbox SET user_key = NULL WHERE update_id = ?", (update_id,))
         if user_key is not None:
             self._instances.wake(user_key)
 
@@ -119,7 +124,13 @@ class Inbox:
         return [payload for _update_id, payload in sorted(rows)]
 
     async def inbox_prune(self, before: datetime) -> int:
+        """Forget the ids of updates handled before `before` (Telegram delivers an update
+        again for at most 24 hours); returns how many rows went."""
         async with self._db.atomic(savepoint=False) as db:
-            return await db.execute(
+            pruned = await db.execute(
                 "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (_ts(before),)
             )
+            pruned += await db.execute(
+                "DELETE FROM processed_updates WHERE processed_at < ?", (_ts(before),)
+            )
+        return pruned

@@ -107,6 +107,10 @@ class PostgresDatabase(Database):
             raise StorageError(f"cannot connect to {url}: {reason}") from None
         return cls(pool, url)
 
+    async def purge_erased(self) -> None:
+        """Deleted rows are invisible at once and their space is reclaimed by autovacuum;
+        what PostgreSQL keeps meanwhile (dead tuples, WAL segments) is the server's."""
+
     async def close(self) -> None:
         if self._holder is not None:
             self._holder.remove_termination_listener(self._lost)

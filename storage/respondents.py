@@ -30,6 +30,16 @@ def new_respondent_code() -> str:
     return "R-" + secrets.token_hex(5).upper()
 
 
+_ERASE_ALSO = (
+    "DELETE FROM inbox WHERE user_key = ?",
+    "DELETE FROM live_cards WHERE chat_id = ?",
+    "DELETE FROM coordinators WHERE user_id = ?",
+    "DELETE FROM invitation_drafts WHERE admin_id = ?",
+    "UPDATE grant_codes SET used_by = NULL WHERE used_by = ?",
+)
+"""What is about a person without hanging from their `users` row."""
+
+
 class Respondents:
     """Implements bot.survey.ports.SurveyStore."""
 
@@ -63,8 +73,18 @@ class Respondents:
             )
 
     async def delete_respondent(self, user_id: int) -> bool:
+        """Every row about the person, in every table: the user row and through it (foreign
+        keys) responses, answers, drafts, invitation deliveries, answers, reminders and
+        opt-outs; then the updates still in the inbox, the live cards of their chat and a
+        coordinator's role. The audit log keeps staff actions (see README, Privacy)."""
         async with self._db.atomic(savepoint=False) as db:
-            return await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)) > 0
+            erased = await db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+            for sql in _ERASE_ALSO:
+                erased += await db.execute(sql, (user_id,))
+        return erased > 0
+
+    async def purge_erased(self) -> None:
+        await self._db.purge_erased()
 
     # -- progress ----------------------------------------------------------------------
 

@@ -82,10 +82,16 @@ class SqliteDatabase(Database):
             raise StorageError(f"cannot open the SQLite database {path}: {error}") from None
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros, not left in free pages (see /delete).
+        await db.execute("PRAGMA secure_delete=ON")
         await db.execute("PRAGMA busy_timeout=5000")
         # This connection's process is the only one alive (see Database.hold_instance).
         await db.execute("CREATE TEMP TABLE live_instances (instance INTEGER PRIMARY KEY)")
         return cls(db)
+
+    async def purge_erased(self) -> None:
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self._db.close()

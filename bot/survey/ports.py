@@ -17,6 +17,11 @@ class RespondentStore(Protocol):
         """Erase everything stored about the user; False when nothing was stored."""
         ...
 
+    async def purge_erased(self) -> None:
+        """Remove the database's own leftover copies of what was just erased (outside any
+        atomic block)."""
+        ...
+
 
 class ProgressStore(Protocol):
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...

@@ -279,8 +279,11 @@ class SurveyService:
         return MyData(respondent, progress, self._ordered(progress.answers) if progress else ())
 
     async def delete_everything(self, user_id: int) -> bool:
+        """/delete, confirmed: every row about the person, then the database's copies."""
         async with self._transactions.atomic():
-            return await self._store.delete_respondent(user_id)
+            erased = await self._store.delete_respondent(user_id)
+        await self._store.purge_erased()
+        return erased
 
     # -- internals ---------------------------------------------------------------------
 
