@@ -272,22 +272,42 @@ RULES: list[tuple[str, str, str, str]] = [
         "question #1",
         "missing key 'id'",
     ),
-    ("missing en", Q_FREE.replace(', en: "Text"', ""), "free", "text.en is missing"),
-    ("missing ar", Q_FREE.replace('ar: "نص", ', ""), "free", "text.ar is missing"),
-    ("empty ar", Q_FREE.replace('"نص"', '"  "'), "free", "text.ar is empty"),
-    ("empty en", Q_FREE.replace('"Text"', '""'), "free", "text.en is empty"),
-    ("null en", Q_FREE.replace('"Text"', "null"), "free", "text.en must be a text, not nothing"),
-    ("number as text", Q_FREE.replace('"Text"', "5"), "free", "text.en must be a text"),
-    ("plain text", Q_FREE.replace('{ar: "نص", en: "Text"}', '"Text"'), "free", "text must be"),
+    ("missing en", Q_FREE.replace(', en: "Text"', ""), "free", "text: missing key 'en'"),
+    ("missing ar", Q_FREE.replace('ar: "نص", ', ""), "free", "text: missing key 'ar'"),
+    ("empty ar", Q_FREE.replace('"نص"', '"  "'), "free", "text.ar: String should have at least 1"),
+    ("empty en", Q_FREE.replace('"Text"', '""'), "free", "text.en: String should have at least 1"),
+    (
+        "null en",
+        Q_FREE.replace('"Text"', "null"),
+        "free",
+        "text.en: Input should be a valid string, not nothing",
+    ),
+    (
+        "number as text",
+        Q_FREE.replace('"Text"', "5"),
+        "free",
+        "text.en: Input should be a valid string",
+    ),
+    (
+        "plain text",
+        Q_FREE.replace('{ar: "نص", en: "Text"}', '"Text"'),
+        "free",
+        "text: Input should be a mapping",
+    ),
     ("extra language", Q_FREE.replace('en: "Text"', 'en: "T", fr: "T"'), "free", "'fr'"),
-    ("unknown type", Q_FREE.replace("free_text", "essay"), "free", "type must be one of"),
-    ("unknown report", Q_FREE + "    report: mood\n", "free", "report must be one of"),
-    ("optional not boolean", Q_FREE + "    optional: yes\n", "free", "true or false"),
+    (
+        "unknown type",
+        Q_FREE.replace("free_text", "essay"),
+        "free",
+        "type: Input should be 'single_choice', 'multiple_choice'",
+    ),
+    ("unknown report", Q_FREE + "    report: mood\n", "free", "report: Input should be 'sector'"),
+    ("optional not boolean", Q_FREE + "    optional: yes\n", "free", "valid boolean"),
     ("duplicate key", Q_FREE + "    type: number\n", "free", "key 'type' is given twice"),
-    ("duplicate question id", Q_FREE + Q_FREE, "free", "question id is used twice"),
-    ("id with capitals", Q_FREE.replace("id: free", "id: Free"), "Free", "may only use"),
-    ("id with dash", Q_FREE.replace("id: free", "id: free-text"), "free-text", "may only use"),
-    ("id not a text", Q_FREE.replace("id: free", "id: 12"), "question #1", "id must be a text"),
+    ("duplicate question id", Q_FREE + Q_FREE, "free", "id: is also the id of question #1"),
+    ("id with capitals", Q_FREE.replace("id: free", "id: Free"), "Free", "should match pattern"),
+    ("id with dash", Q_FREE.replace("id: free", "id: free-text"), "free-text", "match pattern"),
+    ("id not a text", Q_FREE.replace("id: free", "id: 12"), "question #1", "id: Input should be"),
     ("id too long", Q_FREE.replace("id: free", "id: " + "x" * 25), "x" * 25, "at most 24"),
     ("options on free_text", Q_FREE + "    options: []\n", "free", "options is only for"),
     ("options on scale", Q_SCALE + "    options: []\n", "scale", "options is only for"),
@@ -295,20 +315,30 @@ RULES: list[tuple[str, str, str, str]] = [
         "choice without options",
         "  - id: q1\n    type: single_choice\n    text: {ar: 'س', en: 'Q'}\n",
         "q1",
-        "needs options",
+        "missing key 'options'",
     ),
-    ("one option", Q1_CHOICE.split("      - {id: b")[0], "q1", "has 1 option;"),
+    (
+        "one option",
+        Q1_CHOICE.split("      - {id: b")[0],
+        "q1",
+        "options: List should have at least 2",
+    ),
     (
         "thirteen options",
         Q1_CHOICE.split("    options:")[0]
         + "    options:\n"
         + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(13)),
         "q1",
-        "has 13 options",
+        "options: List should have at most 12 items after validation, not 13",
     ),
     ("options not a list", Q1_CHOICE.split("    options:")[0] + "    options: 3\n", "q1", "list"),
-    ("duplicate option id", Q1_CHOICE.replace("id: b", "id: a"), "q1", "option id 'a' is used"),
-    ("bad option id", Q1_CHOICE.replace("id: b", "id: B b"), "option 'B b'", "may only use"),
+    (
+        "duplicate option id",
+        Q1_CHOICE.replace("id: b", "id: a"),
+        "q1: option 'a'",
+        "id: is also the id of an earlier option",
+    ),
+    ("bad option id", Q1_CHOICE.replace("id: b", "id: B b"), "option 'B b'", "match pattern"),
     ("option id too long", Q1_CHOICE.replace("id: b", "id: " + "b" * 17), "q1", "at most 16"),
     (
         "label too long",
@@ -338,34 +368,39 @@ RULES: list[tuple[str, str, str, str]] = [
         "max_choices of one",
         Q1_CHOICE.replace("single_choice", "multiple_choice") + "    max_choices: 1\n",
         "q1",
-        "at least 2",
+        "max_choices: Input should be greater than or equal to 2",
     ),
     (
         "max_choices above options",
         Q1_CHOICE.replace("single_choice", "multiple_choice") + "    max_choices: 3\n",
         "q1",
-        "only 2 options",
+        "max_choices: 3 is more than the 2 options",
     ),
-    ("max_length zero", Q_FREE + "    max_length: 0\n", "free", "from 1 to 4000"),
-    ("max_length huge", Q_FREE + "    max_length: 5000\n", "free", "from 1 to 4000"),
+    ("max_length zero", Q_FREE + "    max_length: 0\n", "free", "greater than or equal to 1"),
+    ("max_length huge", Q_FREE + "    max_length: 5000\n", "free", "less than or equal to 4000"),
     ("max_length on number", Q_NUMBER + "    max_length: 5\n", "num", "only for free_text"),
     ("min on free_text", Q_FREE + "    min: 1\n", "free", "min is only for number"),
     ("min equals max", Q_NUMBER.replace("max: 10", "max: 0"), "num", "less than max"),
-    ("min missing", Q_NUMBER.replace("    min: 0\n", ""), "num", "needs min"),
+    ("min missing", Q_NUMBER.replace("    min: 0\n", ""), "num", "missing key 'min'"),
     (
         "min not a number",
         Q_NUMBER.replace("min: 0", "min: low"),
         "num",
-        "min must be a finite number",
+        "min: Input should be a valid number",
     ),
     (
         "min infinite",
         Q_NUMBER.replace("min: 0", "min: -.inf"),
         "num",
-        "min must be a finite number",
+        "min: Input should be a finite number",
     ),
     ("decimal for integer", Q_NUMBER.replace("max: 10", "max: 9.5"), "num", "whole number"),
-    ("integer not boolean", Q_NUMBER + "    integer: 1\n", "num", "integer must be true or false"),
+    (
+        "integer not boolean",
+        Q_NUMBER + "    integer: 1\n",
+        "num",
+        "integer: Input should be a valid boolean",
+    ),
     (
         "condition on unknown question",
         Q1_CHOICE + Q_FREE + "    show_if: {question: nope, any_of: [a]}\n",
@@ -414,7 +449,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "condition with empty any_of",
         Q1_CHOICE + Q_FREE + "    show_if: {question: q1, any_of: []}\n",
         "free",
-        "non-empty list",
+        "show_if.any_of: List should have at least 1 item",
     ),
     (
         "condition missing any_of",
@@ -422,18 +457,23 @@ RULES: list[tuple[str, str, str, str]] = [
         "free",
         "missing key 'any_of'",
     ),
-    ("condition not a mapping", Q_FREE + "    show_if: q1\n", "free", "show_if must be a mapping"),
+    (
+        "condition not a mapping",
+        Q_FREE + "    show_if: q1\n",
+        "free",
+        "show_if: Input should be a mapping",
+    ),
     (
         "side outside the level question",
         Q1_CHOICE.replace("id: a,", "id: a, side: local,"),
-        "q1",
-        "side is only allowed",
+        "q1: option 'a'",
+        "side: only for options of the report: level question",
     ),
     (
         "opt_in outside the invitations question",
         Q1_CHOICE.replace("id: a,", "id: a, opt_in: true,"),
-        "q1",
-        "opt_in is only allowed",
+        "q1: option 'a'",
+        "opt_in: only for options of the report: invitations question",
     ),
     (
         "unknown side",
@@ -441,8 +481,8 @@ RULES: list[tuple[str, str, str, str]] = [
             "id: b,", "id: b, side: national,"
         )
         + "    report: level\n",
-        "q1",
-        "side must be one of local, national",
+        "q1: option 'a'",
+        "side: Input should be 'local' or 'national'",
     ),
     (
         "level question without a national option",
@@ -499,7 +539,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "opt_in not boolean",
         Q1_CHOICE.replace("id: a,", "id: a, opt_in: 1,") + "    report: invitations\n",
         "q1: option 'a'",
-        "opt_in must be true or false",
+        "opt_in: Input should be a valid boolean",
     ),
     ("barrier without short label", Q_SCALE + "    report: barrier\n", "scale", "short_label"),
     ("barrier on free text", Q_FREE + "    report: barrier\n", "free", "agreement_scale"),
@@ -508,7 +548,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "short label too long",
         Q_SCALE + f"    short_label: {{ar: 'ق', en: '{'L' * 41}'}}\n",
         "scale",
-        "short_label.en is 41 characters long",
+        "short_label.en: String should have at most 40 characters",
     ),
     ("text too long", Q_FREE.replace('"Text"', '"' + "T" * 1001 + '"'), "free", "at most 1000"),
 ]
@@ -538,18 +578,30 @@ SURVEY_RULES: list[tuple[str, str, str]] = [
         HEADER.replace('title: {ar: "عنوان", en: "Title"}\n', ""),
         "missing key 'title'",
     ),
-    ("version zero", HEADER.replace("version: 1", "version: 0"), "version must be a positive"),
-    ("version text", HEADER.replace("version: 1", "version: one"), "version must be a positive"),
+    (
+        "version zero",
+        HEADER.replace("version: 1", "version: 0"),
+        "version: Input should be greater than or equal to 1",
+    ),
+    (
+        "version text",
+        HEADER.replace("version: 1", "version: one"),
+        "version: Input should be a valid integer",
+    ),
     (
         "version boolean",
         HEADER.replace("version: 1", "version: true"),
-        "version must be a positive",
+        "version: Input should be a valid integer, not true",
     ),
-    ("survey id with spaces", HEADER.replace("id: test-survey", "id: test survey"), "may only use"),
+    (
+        "survey id with spaces",
+        HEADER.replace("id: test-survey", "id: test survey"),
+        "id: String should match pattern",
+    ),
     (
         "empty introduction",
         HEADER.replace('en: "Introduction"', 'en: ""'),
-        "introduction.en is empty",
+        "introduction.en: String should have at least 1 character",
     ),
 ]
 
@@ -576,11 +628,11 @@ def test_all_problems_are_reported_at_once(tmp_path):
     path = write(tmp_path, body)
     error = error_of(path)
     expected = [
-        "version must be a positive",
-        "q1: option id 'a' is used twice",
-        "free: text.en is empty",
-        "free: show_if refers to later question 'later'",
-        "num: min (0) must be less than max (-1)",
+        "version: Input should be greater than or equal to 1",
+        "q1: option 'a': id: is also the id of an earlier option",
+        "free: text.en: String should have at least 1 character",
+        "free: show_if: refers to later question 'later'",
+        "num: min: 0 must be less than max (-1)",
         "later: report: barrier needs a short_label",
     ]
     for fragment in expected:
@@ -588,15 +640,26 @@ def test_all_problems_are_reported_at_once(tmp_path):
     message = str(error)
     assert "\n" not in message
     assert message.startswith(f"{path}: {len(error.problems)} problems: ")
-    assert "q1: option id 'a' is used twice" in message
+    assert "q1: option 'a': id: is also the id of an earlier option" in message
+
+
+def test_question_of_unknown_type_is_still_checked(tmp_path):
+    body = HEADER + Q_FREE.replace("free_text", "essay").replace('"Text"', '""') + "    colour: x\n"
+    problems = [p.split(": ", 1)[1] for p in problems_of(write(tmp_path, body))]
+    assert problems == [
+        "free: type: Input should be 'single_choice', 'multiple_choice', 'agreement_scale', "
+        "'free_text' or 'number' (line 7)",
+        "free: text.en: String should have at least 1 character (line 8)",
+        "free: unknown key 'colour' (allowed: id, type, report, text, short_label, optional, "
+        "show_if, options, max_choices, max_length, min, max, integer) (line 9)",
+    ]
 
 
 def test_problems_carry_line_numbers(tmp_path):
     path = write(tmp_path, HEADER + Q_FREE + "    colour: red\n")
     (problem,) = problems_of(path)
     assert problem == f"{path}: free: unknown key 'colour' (allowed: " + (
-        "id, type, report, text, short_label, optional, options, max_choices, max_length, "
-        "min, max, integer, show_if) (line 9)"
+        "id, type, report, text, short_label, optional, show_if, max_length) (line 9)"
     )
 
 
