@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
@@ -33,6 +34,8 @@ from storage import open_storage
 
 log = logging.getLogger(__name__)
 
+REQUESTS = "requests"
+"""bot_data key of the bot's HTTP clients (closed by hand if Telegram cannot be reached)."""
 INSTANCE_LOST = "instance_lost"
 """bot_data key of the event set when this instance lost its place (see serve_until_signalled)."""
 
@@ -52,12 +55,13 @@ def build_application(
 ) -> Application:
     """`shared`: other instances use the same database (one user's updates are then ordered
     across all of them)."""
+    requests = (AiohttpRequest(settings.concurrent_updates), AiohttpRequest(1))
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.api_base_url)
-        .request(AiohttpRequest(connection_pool_size=settings.concurrent_updates))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .update_queue(updates)
         .concurrent_updates(
             PerUserOrderedProcessor(
@@ -70,6 +74,7 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
+    application.bot_data[REQUESTS] = requests
     middleware.register(application)
     for feature in services.features:
         feature.register(application)
@@ -85,6 +90,34 @@ async def register_command_menus(application: Application, services: Services) -
         await set_role_menu(application.bot, services.features, admin, Role.ADMIN)
     for coordinator in await services.reports.coordinator_ids():
         await set_role_menu(application.bot, services.features, coordinator, Role.COORDINATOR)
+
+
+class StartupError(Exception):
+    """Telegram cannot be used: a refused token, an unreachable Bot API (one line to print)."""
+
+
+async def reach_telegram(application: Application, settings: Settings) -> None:
+    """Initialise PTB (it asks Telegram who the bot is); a refusal becomes one clear line.
+
+    PTB's shutdown does nothing for a bot whose initialisation failed, so the HTTP
+    connections it opened are closed here."""
+    try:
+        await application.initialize()
+    except (InvalidToken, NetworkError) as error:
+        for request in application.bot_data.pop(REQUESTS):
+            await request.shutdown()
+        raise _startup_error(error, settings) from None
+
+
+def _startup_error(error: TelegramError, settings: Settings) -> StartupError:
+    match error:
+        case InvalidToken():
+            return StartupError(
+                "Telegram refused the bot token; check HIWAR_BOT_TOKEN (it is not printed here)"
+            )
+    return StartupError(
+        f"cannot reach the Telegram Bot API at {settings.api_base_url}: {error.message}"
+    )
 
 
 def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
@@ -150,7 +183,8 @@ async def running_bot(
         updates = DurableUpdateQueue(storage.inbox)
         application = build_application(settings, token, services, updates, storage.shared)
         application.bot_data[INSTANCE_LOST] = storage.instances.lost
-        async with application:
+        await reach_telegram(application, settings)
+        try:
             await register_command_menus(application, services)
             await application.start()
             await updates.replay_pending(application.bot)
@@ -169,9 +203,11 @@ async def running_bot(
                 await updates.stop_adopting()
                 await broadcaster.stop()
                 await application.stop()
+        finally:
+            await application.shutdown()
+            log.info("bot_stopped")
     finally:
         await storage.close()
-        log.info("bot_stopped")
 
 
 async def serve_until_signalled(settings: Settings, survey: Survey, token: str) -> int:

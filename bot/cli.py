@@ -89,9 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         token = settings.require_token()
         survey = load_survey(settings.survey_path)
-        from bot.app import serve_until_signalled
+        from bot.app import StartupError, serve_until_signalled
 
-        return asyncio.run(serve_until_signalled(settings, survey, token))
+        try:
+            return asyncio.run(serve_until_signalled(settings, survey, token))
+        except StartupError as error:
+            print(f"hiwar: error: {error}", file=sys.stderr)
+            return 2
     except (ConfigError, SurveyFileError, StorageError, BadDatabaseUrl) as error:
         print(f"hiwar: error: {error}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from storage.backends import connect
 from storage.cards import LiveCards
-from storage.database import Database
+from storage.database import Database, StorageError
 from storage.inbox import Inbox
 from storage.instances import Instances
 from storage.invitations import Invitations
@@ -57,6 +57,12 @@ async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) 
     database = await connect(url)
     try:
         await apply_migrations(database)
+    except database.driver_errors as error:
+        await database.close()
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StorageError(
+            f"{url} does not hold Hiwar's schema (damaged, or another program's): {reason}"
+        ) from None
     except BaseException:
         await database.close()
         raise

@@ -112,6 +112,8 @@ class Database(ABC):
     dialect: ClassVar[Dialect]
     shared: ClassVar[bool]
     """True when other processes may use the same database at the same time."""
+    driver_errors: tuple[type[Exception], ...]
+    """The driver's own errors (a damaged or foreign schema shows up as one of these)."""
 
     def __init__(self) -> None:
         self.lost = asyncio.Event()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.database import MIGRATION_LOCK, Connection, Database
+from storage.database import MIGRATION_LOCK, Connection, Database, StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -50,6 +50,12 @@ async def apply_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> li
     """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
     async with db.atomic() as tx:
         done = await _recorded(tx)
+    known = {migration.name for migration in load_migrations(db, directory)}
+    if unknown := sorted(done - known):
+        raise StorageError(
+            f"the database was written by a newer Hiwar (migrations {', '.join(unknown)} are "
+            "unknown to this version); run the newer version, or restore a matching backup"
+        )
     applied = []
     for migration in load_migrations(db, directory):
         if migration.name in done:

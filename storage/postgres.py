@@ -105,7 +105,9 @@ class PostgresDatabase(Database):
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise StorageError(f"cannot connect to {url}: {reason}") from None
-        return cls(pool, url)
+        database = cls(pool, url)
+        database.driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError)
+        return database
 
     async def purge_erased(self) -> None:
         """Deleted rows are invisible at once and their space is reclaimed by autovacuum;

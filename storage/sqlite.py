@@ -62,6 +62,18 @@ class _Transaction:
         """Nothing to do: BEGIN IMMEDIATE already made this transaction the only writer."""
 
 
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # An answer confirmed to a person survives a power cut or a crashed host, not only a
+    # crashed process (the cost is in the README's benchmark figures).
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    # Deleted content is overwritten with zeros, not left in free pages (see /delete).
+    "PRAGMA secure_delete=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
 class SqliteDatabase(Database):
     """`lost` is never set: a process cannot outlive its own file handle."""
 
@@ -73,20 +85,26 @@ class SqliteDatabase(Database):
         self._db = db
         self._lock = asyncio.Lock()
 
+    driver_errors = (sqlite3.Error,)
+
     @classmethod
     async def connect(cls, path: Path) -> SqliteDatabase:
+        """Open the file (created if missing) and check that it is an SQLite database; a
+        damaged or foreign file is a StorageError, and its connection is closed (an open
+        one keeps a thread that would stop the process from exiting)."""
         try:
             db = await aiosqlite.connect(str(path), isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as error:
             raise StorageError(f"cannot open the SQLite database {path}: {error}") from None
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        # Deleted content is overwritten with zeros, not left in free pages (see /delete).
-        await db.execute("PRAGMA secure_delete=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        # This connection's process is the only one alive (see Database.hold_instance).
-        await db.execute("CREATE TEMP TABLE live_instances (instance INTEGER PRIMARY KEY)")
+        try:
+            for pragma in _PRAGMAS:
+                await db.execute(pragma)
+            await db.execute("SELECT count(*) FROM sqlite_master")
+            # This connection's process is the only one alive (see Database.hold_instance).
+            await db.execute("CREATE TEMP TABLE live_instances (instance INTEGER PRIMARY KEY)")
+        except sqlite3.Error as error:
+            await db.close()
+            raise StorageError(f"cannot use the SQLite database {path}: {error}") from None
         return cls(db)
 
     async def purge_erased(self) -> None:
