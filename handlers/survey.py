@@ -99,10 +99,20 @@ async def text(ui: Ui, services: Services) -> None:
     """Typed text: the answer to a free-text or number question, or a way back in."""
     survey = services.survey
     try:
-        screen = await survey.answer_text(ui.user_id, ui.text, ui.update.update_id)
+        screen = await survey.answer_text(ui.user_id, ui.text, ui.update.update_id, ui.sent)
     except NoActiveSurvey:
         screen = await survey.begin(ui.user_id, current_language())
     await present(ui, screen)
+
+
+async def edited(ui: Ui, services: Services) -> None:
+    """An edited message: only the answer that message gave changes, and the person is told."""
+    sent = ui.sent
+    assert sent is not None
+    updated = await services.survey.edit_answer(
+        ui.user_id, sent.message_id, ui.text, ui.update.update_id
+    )
+    await ui.show(views.answer_updated(updated))
 
 
 async def unsupported(ui: Ui, services: Services) -> None:
@@ -217,6 +227,8 @@ def register(application: Application) -> None:
     typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handler(message(typed, text, refresh=show_current))
     application.add_handler(message(filters.UpdateType.MESSAGE & ~filters.TEXT, unsupported))
+    edits = filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(message(edits, edited))
 
 
 FEATURE = Feature("survey", COMMANDS, ERRORS, register)

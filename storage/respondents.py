@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Collection
 from datetime import datetime
 
+from bot.core.sent import SentMessage
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 from storage.database import Database
 
@@ -38,6 +39,10 @@ _ERASE_ALSO = (
     "UPDATE grant_codes SET used_by = NULL WHERE used_by = ?",
 )
 """What is about a person without hanging from their `users` row."""
+
+
+def _json(value: AnswerValue) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 class Respondents:
@@ -91,7 +96,8 @@ class Respondents:
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
         row = await self._db.fetchone(
             "SELECT response_id, survey_version, respondent_code, status, current_question,"
-            " draft, started_at, completed_at FROM responses WHERE user_id = ? AND survey_id = ?",
+            " draft, started_at, completed_at, paste_message_id, paste_sent_at"
+            " FROM responses WHERE user_id = ? AND survey_id = ?",
             (user_id, survey_id),
         )
         if row is None:
@@ -111,6 +117,7 @@ class Respondents:
             answers={q: None if v is None else json.loads(v) for q, v in answers},
             started_at=_dt(row[6]),
             completed_at=_dt(row[7]),
+            paste=None if row[8] is None else SentMessage(row[8], datetime.fromisoformat(row[9])),
         )
 
     async def start_progress(
@@ -150,20 +157,42 @@ class Respondents:
         value: AnswerValue,
         next_question: str | None,
         at: datetime,
+        message_id: int | None = None,
     ) -> None:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
-                "INSERT INTO answers (response_id, question_id, value, answered_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET"
-                " value = excluded.value, answered_at = excluded.answered_at",
-                (
-                    response_id,
-                    question_id,
-                    None if value is None else json.dumps(value, ensure_ascii=False),
-                    _ts(at),
-                ),
+                "INSERT INTO answers (response_id, question_id, value, answered_at, message_id)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET"
+                " value = excluded.value, answered_at = excluded.answered_at,"
+                " message_id = excluded.message_id",
+                (response_id, question_id, _json(value), _ts(at), message_id),
             )
             await db.execute(_MOVE, (next_question, _ts(at), response_id))
+
+    async def replace_answer(
+        self, response_id: int, question_id: str, value: AnswerValue, at: datetime
+    ) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "UPDATE answers SET value = ?, answered_at = ?"
+                " WHERE response_id = ? AND question_id = ?",
+                (_json(value), _ts(at), response_id, question_id),
+            )
+
+    async def question_of_message(self, response_id: int, message_id: int) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT question_id FROM answers WHERE response_id = ? AND message_id = ?",
+            (response_id, message_id),
+        )
+        return row[0] if row is not None else None
+
+    async def note_paste(self, response_id: int, paste: SentMessage) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "UPDATE responses SET paste_message_id = ?, paste_sent_at = ?"
+                " WHERE response_id = ?",
+                (paste.message_id, _ts(paste.sent_at), response_id),
+            )
 
     async def save_draft(self, response_id: int, draft: tuple[str, ...], at: datetime) -> None:
         async with self._db.atomic(savepoint=False) as db:

@@ -311,3 +311,53 @@ async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar:
     answers = await stored_answers(hiwar, 1012)
     assert answers["priorities"] == ["realism", "funding"]
     assert (await stored_answers(hiwar, 1011))["barrier_consensus"] == 4
+
+
+async def reach_years(user: SimulatedUser) -> None:
+    await consent(user, "en")
+    for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
+        await user.tap(data)
+
+
+async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness):
+    """Regression: the edited text was saved as the answer to the current question and the
+    survey jumped ahead; on a button question the edit got a message that made no sense."""
+    sara = hiwar.user(1016, "Sara", "en")
+    await reach_years(sara)
+    await sara.send_text("seventy")  # refused: not an answer to anything
+    refused = max(m for m, body in sara.chat.messages.items() if body.get("text") == "seventy")
+    await sara.send_text("12")
+    answer = max(m for m, body in sara.chat.messages.items() if body.get("text") == "12")
+    assert current_question(sara, hiwar.survey).id == "barrier_consensus"
+
+    replies = await sara.edit_text(answer, "15")
+    assert "was updated: \u206815\u2069" in texts(replies)
+    assert (await stored_answers(hiwar, 1016))["years"] == 15
+    assert await asked(hiwar, 1016) == "barrier_consensus"  # nothing moved
+    replies = await sara.edit_text(answer, "fifteen")
+    assert texts(replies) == label("en", "Please type a whole number, for example 7.")
+    replies = await sara.edit_text(refused, "14")
+    assert "does not change your answers" in texts(replies)
+    assert await stored_answers(hiwar, 1016) == {
+        "sector": "civil_society", "level": "local", "country": "jordan", "years": 15
+    }
+
+
+async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness):
+    """Regression: the first part was refused as too long, the second, starting mid-word,
+    was saved as the answer and the survey moved on."""
+    omar = hiwar.user(1017, "Omar", "en")
+    await reach_years(omar)
+    await omar.send_text("12")
+    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust"):
+        await omar.tap(f"A:barrier_{barrier}:2")
+    await omar.tap("A:barrier_channels:5")
+    assert await asked(hiwar, 1017) == "missing_channel"
+    reactions = await omar.paste("A channel that works. " * 500)  # 11,000 characters
+    assert len(reactions) == 3
+    told = [a for part in reactions for a in part if a.method == "sendMessage"]
+    assert len(told) == 1 and "split it into several parts" in told[0].text
+    assert await asked(hiwar, 1017) == "missing_channel"
+    assert "missing_channel" not in await stored_answers(hiwar, 1017)
+    await omar.send_text("A monthly call with the ministry")
+    assert (await stored_answers(hiwar, 1017))["missing_channel"].startswith("A monthly call")

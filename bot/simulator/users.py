@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,33 @@ class SimulatedUser:
             until=until,
             what=what or f"{self!r}'s {kind}",
         )
+
+    async def edit_text(
+        self, message_id: int, text: str, *, expect_reply: bool = True
+    ) -> list[BotAction]:
+        """Edit one of this user's earlier messages (Telegram sends `edited_message`)."""
+        original = self.chat.messages[message_id]
+        assert original.get("from", {}).get("id") == self.id, "not this user's message"
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        self.chat.messages[message_id] = edited
+        return await self.send_update(
+            "edited_message", edited, expect_reply=expect_reply, what=f"{self!r} editing"
+        )
+
+    async def paste(self, text: str, *, limit: int = 4096) -> list[list[BotAction]]:
+        """Send a long text the way Telegram's apps do: split into messages of at most
+        `limit` characters, sent at once (consecutive ids, the same date). Returns the bot's
+        reactions to each part."""
+        parts = [text[i : i + limit] for i in range(0, len(text), limit)]
+        messages = [
+            self.api.new_user_message(self.chat, self.user_json, {"text": p}) for p in parts
+        ]
+        for message in messages[1:]:
+            message["date"] = messages[0]["date"]
+        return [
+            await self.send_update("message", message, expect_reply=False, what="a pasted part")
+            for message in messages
+        ]
 
     async def _send_message(
         self,

@@ -69,3 +69,23 @@ class NotOptional(HiwarError):
 
 class NothingToGoBackTo(HiwarError):
     """/back on the first question."""
+
+
+class PasteTooLong(HiwarError):
+    """A paste so long that Telegram split it into several messages: refused as a whole."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class PasteContinued(HiwarError):
+    """A later part of a paste refused as too long (the person has been told once)."""
+
+
+class EditNotAnAnswer(HiwarError):
+    """An edited message that answered no question (or an answer given with a button)."""
+
+
+class EditAfterCompletion(HiwarError):
+    """An edited answer after the survey was completed."""

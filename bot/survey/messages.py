@@ -9,12 +9,16 @@ from bot.survey.errors import (
     AlreadyAnswered,
     AnswerOutOfRange,
     ButtonExpected,
+    EditAfterCompletion,
+    EditNotAnAnswer,
     EmptyAnswer,
     NoActiveSurvey,
     NotANumber,
     NothingChosen,
     NothingToGoBackTo,
     NotOptional,
+    PasteContinued,
+    PasteTooLong,
     StaleQuestion,
     SurveyAlreadyCompleted,
     TextTooLong,
@@ -61,7 +65,31 @@ def _too_many(error: TooManyChoices) -> str:
     )
 
 
+def _paste_too_long(error: PasteTooLong) -> str:
+    return _n(
+        "Your message was so long that Telegram split it into several parts, so none of it "
+        "was saved. Please send a shorter answer, at most {count} character.",
+        "Your message was so long that Telegram split it into several parts, so none of it "
+        "was saved. Please send a shorter answer, at most {count} characters.",
+        error.limit,
+    )
+
+
 ERRORS: ErrorTable = {
+    PasteTooLong: Explanation(_paste_too_long),
+    PasteContinued: Explanation(lambda _e: None),
+    EditNotAnAnswer: Explanation(
+        lambda _e: _(
+            "Editing a message does not change your answers. To change an answer, send /back "
+            "until you reach its question."
+        )
+    ),
+    EditAfterCompletion: Explanation(
+        lambda _e: _(
+            "You have completed the survey, so editing a message no longer changes your "
+            "answers. See them with /mydata."
+        )
+    ),
     StaleQuestion: Explanation(
         lambda _e: _(
             "That button belongs to an earlier question, so nothing was changed. "

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.sent import SentMessage
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
 
@@ -44,9 +45,23 @@ class ProgressStore(Protocol):
         value: AnswerValue,
         next_question: str | None,
         at: datetime,
+        message_id: int | None = None,
     ) -> None:
-        """Store one answer, move on (None: past the last question) and clear the draft."""
+        """Store one answer, move on (None: past the last question) and clear the draft;
+        `message_id`: the message a typed answer came in."""
         ...
+
+    async def replace_answer(
+        self, response_id: int, question_id: str, value: AnswerValue, at: datetime
+    ) -> None:
+        """Change a stored answer, nothing else (an edited message)."""
+        ...
+
+    async def question_of_message(self, response_id: int, message_id: int) -> str | None:
+        """The question a typed message answered, if it did."""
+        ...
+
+    async def note_paste(self, response_id: int, paste: SentMessage) -> None: ...
 
     async def save_draft(self, response_id: int, draft: tuple[str, ...], at: datetime) -> None: ...
     async def move_to(self, response_id: int, question_id: str, at: datetime) -> None: ...

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import DuplicateUpdate
 from bot.core.ports import ProcessedUpdates, Transactions
+from bot.core.sent import SentMessage
 from bot.survey import engine
 from bot.survey.errors import (
     AlreadyAnswered,
+    EditAfterCompletion,
+    EditNotAnAnswer,
     NoActiveSurvey,
     NothingToGoBackTo,
     NotOptional,
+    PasteContinued,
+    PasteTooLong,
     StaleQuestion,
     SurveyAlreadyCompleted,
+    TextTooLong,
 )
 from bot.survey.model import Question, QuestionType, Survey
 from bot.survey.ports import SurveyStore
@@ -74,6 +80,14 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerUpdated:
+    """An edited message changed the answer it gave."""
+
+    question: Question
+    value: AnswerValue
+
+
+@dataclass(frozen=True, slots=True)
 class OfferResume:
     answered: int
     total: int
@@ -108,6 +122,22 @@ Screen = (
     | AlreadyCompleted
     | Completed
 )
+
+
+SPLIT_PASTE = 3900
+"""A refused text this long may be the first part of a paste that Telegram split into
+messages of at most 4,096 characters."""
+PASTE_GAP = timedelta(seconds=3)
+
+
+def _continues(paste: SentMessage | None, sent: SentMessage) -> bool:
+    """Whether a message is the next part of a refused paste: the next message id, sent
+    within seconds (the parts of a split paste arrive together)."""
+    return (
+        paste is not None
+        and sent.message_id == paste.message_id + 1
+        and abs(sent.sent_at - paste.sent_at) <= PASTE_GAP
+    )
 
 
 class SurveyService:
@@ -245,11 +275,49 @@ class SurveyService:
             progress, question, engine.finish_selection(self._ask(progress).draft), update_id
         )
 
-    async def answer_text(self, user_id: int, text: str, update_id: int | None) -> Recorded:
+    async def answer_text(
+        self, user_id: int, text: str, update_id: int | None, sent: SentMessage | None = None
+    ) -> Recorded:
+        """Typed text for the current question; `sent`: which message it is, and when it was
+        sent (for edits later, and for the parts of a paste that Telegram split)."""
         progress = await self._active(user_id, update_id=update_id)
+        if sent is not None and _continues(progress.paste, sent):
+            await self._note_paste(progress, sent, update_id)
+            raise PasteContinued
         question = self.survey.question(progress.current or "")
+        try:
+            value = engine.parse_text_answer(question, text)
+        except TextTooLong as error:
+            if sent is None or len(text) < SPLIT_PASTE:
+                raise
+            await self._note_paste(progress, sent, update_id)
+            raise PasteTooLong(error.limit) from None
+        message_id = sent.message_id if sent is not None else None
+        return await self._record(progress, question, value, update_id, message_id)
+
+    async def edit_answer(
+        self, user_id: int, message_id: int, text: str, update_id: int | None
+    ) -> AnswerUpdated:
+        """An edited message: the answer it gave, and no other, is checked and changed."""
+        if update_id is not None and await self._updates.was_processed(update_id):
+            raise DuplicateUpdate
+        progress = await self._store.get_progress(user_id, self.survey.id)
+        question_id = (
+            await self._store.question_of_message(progress.response_id, message_id)
+            if progress is not None
+            else None
+        )
+        if progress is None or question_id is None or not self.survey.has_question(question_id):
+            raise EditNotAnAnswer
+        if progress.status == Status.COMPLETED:
+            raise EditAfterCompletion
+        question = self.survey.question(question_id)
         value = engine.parse_text_answer(question, text)
-        return await self._record(progress, question, value, update_id)
+        now = self._clock()
+        async with self._transactions.atomic():
+            await self._claim(update_id, now)
+            await self._store.replace_answer(progress.response_id, question_id, value, now)
+        return AnswerUpdated(question, value)
 
     async def skip(self, user_id: int, question_id: str | None, update_id: int | None) -> Recorded:
         """/skip (question_id None: the current question) or a Skip button."""
@@ -328,8 +396,18 @@ class SurveyService:
             raise AlreadyAnswered(question_id)
         return self._current_question(progress, question_id)
 
+    async def _note_paste(self, progress: Progress, sent: SentMessage, update_id: int | None) -> None:
+        async with self._transactions.atomic():
+            await self._claim(update_id, self._clock())
+            await self._store.note_paste(progress.response_id, sent)
+
     async def _record(
-        self, progress: Progress, question: Question, value: AnswerValue, update_id: int | None
+        self,
+        progress: Progress,
+        question: Question,
+        value: AnswerValue,
+        update_id: int | None,
+        message_id: int | None = None,
     ) -> Recorded:
         answers = {**progress.answers, question.id: value}
         following = engine.next_question(self.survey, answers, question.id)
@@ -337,7 +415,12 @@ class SurveyService:
         async with self._transactions.atomic():
             await self._claim(update_id, now)
             await self._store.save_answer(
-                progress.response_id, question.id, value, following.id if following else None, now
+                progress.response_id,
+                question.id,
+                value,
+                following.id if following else None,
+                now,
+                message_id,
             )
             if following is None:
                 kept = engine.answers_on_path(self.survey, answers)

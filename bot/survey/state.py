@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.core.sent import SentMessage
+
 AnswerValue = str | int | float | list[str] | None
 """Option id, list of option ids, scale value 1..5, text or number; None means skipped."""
 
@@ -38,3 +40,5 @@ class Progress:
     answers: dict[str, AnswerValue] = field(default_factory=dict)
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    paste: SentMessage | None = None
+    """The last part of a paste refused as too long (Telegram splits long pastes)."""

@@ -18,6 +18,7 @@ from bot.survey.messages import already_completed
 from bot.survey.model import Question, QuestionType
 from bot.survey.service import (
     AlreadyCompleted,
+    AnswerUpdated,
     AskConsent,
     AskQuestion,
     ChooseLanguage,
@@ -270,6 +271,17 @@ def after_typed_answer(question: Question, value: AnswerValue, then: AskQuestion
     card = ask(then)
     saved = _("Saved: {answer}", answer=answer_text(question, value))
     return View(f"✔️ {saved}\n\n{card.text}", card.rows)
+
+
+def answer_updated(updated: AnswerUpdated) -> View:
+    label = (updated.question.short_label or updated.question.text).get(current_language())
+    return View(
+        _(
+            "Your answer to “{question}” was updated: {answer}",
+            question=escape(label),
+            answer=answer_text(updated.question, updated.value),
+        )
+    )
 
 
 def saved_toast(question: Question, value: AnswerValue) -> str:

@@ -30,6 +30,7 @@ from telegram.ext import ContextTypes
 from bot.core.access import Actor
 from bot.core.callbacks import CallbackData
 from bot.core.i18n import is_rtl
+from bot.core.sent import SentMessage
 from bot.core.text import MESSAGE_LIMIT, split_message
 from bot.core.views import File, Rows, View
 
@@ -101,6 +102,12 @@ class Ui:
     def text(self) -> str:
         message = self.update.effective_message
         return (message.text or "") if message is not None else ""
+
+    @property
+    def sent(self) -> SentMessage | None:
+        """The message this update brings (or edits): its number and when it was sent."""
+        message = self.update.effective_message
+        return SentMessage(message.message_id, message.date) if message is not None else None
 
     @property
     def argument(self) -> str:
