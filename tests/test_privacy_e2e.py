@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.core.i18n import _, use_language
 from bot.demo import current_question, moved_past
 from bot.simulator import SimulatedUser
 from bot.survey.model import QuestionType, Survey
-from tests.e2e import Harness
+from bot.survey.views import CONSENT_PROMISES
+from tests.e2e import SHIPPED_SURVEY, Harness
+from tests.test_coordinator_e2e import make_coordinator
 
 AMAL, NADIA = 4001, 4002
 
@@ -97,3 +100,78 @@ async def test_the_inbox_keeps_no_content_once_an_update_is_handled(hiwar: Harne
     assert rows and all(payload == "" and user is None for payload, user, done in rows if done)
     pending = [json.loads(payload) for payload, _user, done in rows if not done]
     assert all("Nadiaqwerty" not in json.dumps(p) for p in pending)
+
+
+async def stored_everywhere(hiwar: Harness) -> str:
+    """What the database holds, as text to search: the SQLite files' bytes, or every text
+    column of every table on PostgreSQL."""
+    database = hiwar.settings.database
+    if database.startswith("sqlite"):
+        return sqlite_bytes(database).decode("utf-8", errors="replace")
+    return await postgres_text(hiwar)
+
+
+def test_the_survey_takes_a_few_minutes():
+    typed = [q for q in SHIPPED_SURVEY.questions if q.type == QuestionType.FREE_TEXT]
+    assert len(SHIPPED_SURVEY.questions) <= 25 and all(q.optional for q in typed)
+
+
+async def test_answers_language_and_times_are_stored_never_a_name(hiwar: Harness):
+    amal = hiwar.user(AMAL, "Amalqwerty", "en")
+    await take_part(hiwar, amal, "Zebrafield youth centre")
+    [(language, consented)] = await hiwar.query(
+        f"SELECT language, consented_at FROM users WHERE user_id = {AMAL}"
+    )
+    assert language == "en" and consented
+    answered = await hiwar.query("SELECT answered_at FROM answers")
+    assert answered and all(at for (at,) in answered)
+    stored = await stored_everywhere(hiwar)
+    assert "Zebrafield" in stored and "Amalqwerty" not in stored
+
+
+async def test_coordinators_see_aggregates_and_anonymous_comments(hiwar: Harness):
+    people = [hiwar.user(AMAL + i, f"Personqwerty{i}", "en") for i in range(5)]
+    for index, person in enumerate(people):
+        await take_part(hiwar, person, f"Comment number {index}")
+    nour = await make_coordinator(hiwar)
+    await nour.send_command("/summary")
+    await nour.send_command("/comments grievances")
+    seen = "\n".join(a.text or "" for a in nour.messages)
+    assert "Comment number 3 (grievances)" in seen  # word for word…
+    codes = [code for (code,) in await hiwar.query("SELECT respondent_code FROM responses")]
+    for person in people:  # …with nothing about who wrote it
+        assert str(person.id) not in seen and person.first_name not in seen
+    assert not any(code in seen for code in codes)
+    assert "This command is for administrators." in (await nour.send_command("/export"))[0].text
+
+
+async def test_only_admins_download_rows_under_random_codes(hiwar: Harness):
+    people = [hiwar.user(AMAL + i, f"Personqwerty{i}", "en") for i in range(5)]
+    for person in people:
+        await take_part(hiwar, person, "A shared early-warning channel")
+    admin = hiwar.admin()
+    await admin.send_command("/export")
+    await hiwar.api.wait_for(lambda: len([a for a in admin.messages if a.document]) >= 2)
+    csv_file = next(a for a in admin.messages if a.document_name == "hiwar-answers.csv")
+    content = csv_file.document.decode("utf-8-sig")
+    codes = [code for (code,) in await hiwar.query("SELECT respondent_code FROM responses")]
+    assert all(code in content for code in codes)
+    for person in people:
+        assert str(person.id) not in content and person.first_name not in content
+
+
+BACKED_BY = {
+    CONSENT_PROMISES[0]: test_the_survey_takes_a_few_minutes,
+    CONSENT_PROMISES[1]: test_answers_language_and_times_are_stored_never_a_name,
+    CONSENT_PROMISES[2]: test_coordinators_see_aggregates_and_anonymous_comments,
+    CONSENT_PROMISES[3]: test_only_admins_download_rows_under_random_codes,
+    CONSENT_PROMISES[4]: test_delete_leaves_nothing_of_the_person_in_the_database_files,
+}
+"""Each sentence of the consent screen and the test that checks it against the database."""
+
+
+def test_every_consent_promise_is_backed_by_a_test():
+    assert set(BACKED_BY) == set(CONSENT_PROMISES)
+    for language in ("ar", "en"):
+        with use_language(language):
+            assert all(_(promise) != promise or language == "en" for promise in BACKED_BY)

@@ -361,3 +361,16 @@ async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness):
     assert "missing_channel" not in await stored_answers(hiwar, 1017)
     await omar.send_text("A monthly call with the ministry")
     assert (await stored_answers(hiwar, 1017))["missing_channel"].startswith("A monthly call")
+
+
+async def test_a_channel_post_gets_nothing(hiwar: Harness):
+    """Regression: "I do not know that command" was posted in a channel."""
+    channel = {"id": -1009001, "type": "channel", "title": "Local news"}
+    for text in ("/mydata", "/start", "hello"):
+        post = {"message_id": 1, "date": 0, "chat": channel, "text": text}
+        if text.startswith("/"):
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+        update_id = hiwar.api.push_update({"channel_post": post})
+        await hiwar.api.wait_consumed(update_id)
+    await hiwar.user(1018, "Huda", "en").send_command("/help")  # the bot is still serving
+    assert not [a for a in hiwar.api.actions if a.chat_id == channel["id"]]

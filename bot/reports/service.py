@@ -160,8 +160,9 @@ class ReportService:
     # -- export ------------------------------------------------------------------------
 
     async def export(self, actor: Actor) -> export.ExportFiles:
-        """/export: completed responses as CSV and XLSX, in the current language."""
-        await self._authorize(actor, Role.COORDINATOR, EXPORT)
+        """/export: completed responses as CSV and XLSX, in the current language. One row a
+        person, so administrators only (coordinators see aggregates), and audited."""
+        await self._authorize(actor, Role.ADMIN, EXPORT)
         respondents = await self._store.completed_answers(self.survey.id)
         if len(respondents) < self.threshold:
             raise TooFewResponses(self.threshold)

@@ -123,27 +123,35 @@ def language_choice(suggested: str) -> View:
     return View.of("\n".join(lines), [[b] for b in buttons])
 
 
+CONSENT_PROMISES = (
+    N_(
+        "• We ask about your work and your views on cooperation between national and local "
+        "actors in preventing violent extremism. It takes a few minutes."
+    ),
+    N_(
+        "• We store your answers, your language and when you answered. We never store your "
+        "name or username."
+    ),
+    N_(
+        "• Coordinators see only totals and percentages, and groups too small to hide anyone "
+        "are not shown. Your written comments may be shown to them word for word, with nothing "
+        "about who wrote them."
+    ),
+    N_(
+        "• Only an administrator can download the answers one by one, each under a random "
+        "code, never with your name or Telegram account."
+    ),
+    N_("• You can see what we store with /mydata and erase all of it at any time with /delete."),
+)
+"""The consent screen's promises; each is backed by a test (tests/test_privacy_e2e.py)."""
+
+
 def consent(title: str) -> View:
     text = "\n\n".join(
         [
             f"<b>{escape(title)}</b>",
             _("Before we begin, here is what taking part means:"),
-            _(
-                "• We ask about your work and your views on cooperation between national and "
-                "local actors in preventing violent extremism. It takes a few minutes."
-            ),
-            _(
-                "• We store your answers, your language and the time you answered. We do not store "
-                "your name or username with your answers."
-            ),
-            _(
-                "• Coordinators only ever see totals and percentages, and groups too small to hide "
-                "anyone are not shown. Nobody else sees who said what."
-            ),
-            _(
-                "• You can see what we store with /mydata and erase all of it at any time with "
-                "/delete."
-            ),
+            *(_(promise) for promise in CONSENT_PROMISES),
             _("Do you agree to take part?"),
         ]
     )
