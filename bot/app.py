@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Settings
 from bot.core.access import Access, Role
 from bot.core.i18n import DEFAULT_LANGUAGE
-from bot.http import AiohttpRequest
+from bot.faults import EXIT_CODE, Faults
+from bot.http import AiohttpRequest, PollingRequest
 from bot.inbox import PRUNE_EVERY, DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.ordering import PerUserOrderedProcessor
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 REQUESTS = "requests"
 """bot_data key of the bot's HTTP clients (closed by hand if Telegram cannot be reached)."""
+HANDLED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+"""The only kinds of update Telegram sends us: nothing else is asked for, nor stored."""
+FAULTS = "faults"
 INSTANCE_LOST = "instance_lost"
 """bot_data key of the event set when this instance lost its place (see serve_until_signalled)."""
 
@@ -55,7 +59,7 @@ def build_application(
 ) -> Application:
     """`shared`: other instances use the same database (one user's updates are then ordered
     across all of them)."""
-    requests = (AiohttpRequest(settings.concurrent_updates), AiohttpRequest(1))
+    requests = (AiohttpRequest(settings.concurrent_updates), PollingRequest(updates.quarantine))
     application = (
         ApplicationBuilder()
         .token(token)
@@ -120,6 +124,19 @@ def _startup_error(error: TelegramError, settings: Settings) -> StartupError:
     )
 
 
+async def stop_each(*steps: Callable[[], Awaitable[object]]) -> None:
+    """Run every step of a shutdown, even after one failed (with a broken database, a step
+    that writes fails; PTB must still be stopped, or the process cannot end)."""
+    for step in steps:
+        try:
+            await step()
+        except Exception as error:
+            log.error(
+                "shutdown_step_failed",
+                extra={"step": getattr(step, "__qualname__", ""), "error": type(error).__name__},
+            )
+
+
 def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
     """Hourly: the ids of updates Telegram can no longer deliver again are forgotten."""
 
@@ -143,11 +160,11 @@ async def start_receiving(application: Application, settings: Settings, poll_tim
             url_path=settings.webhook_path,
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
+            allowed_updates=HANDLED_UPDATES,
         )
     else:
         await updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=HANDLED_UPDATES
         )
     log.info(
         "bot_started",
@@ -180,9 +197,16 @@ async def running_bot(
             features=FEATURES,
             errors=error_table(FEATURES),
         )
-        updates = DurableUpdateQueue(storage.inbox)
+        faults = Faults(storage.database.failure)
+        updates = DurableUpdateQueue(storage.inbox, faults)
         application = build_application(settings, token, services, updates, storage.shared)
         application.bot_data[INSTANCE_LOST] = storage.instances.lost
+        application.bot_data[FAULTS] = faults
+
+        async def observe(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            faults.observe(context.error)
+
+        application.add_error_handler(observe)
         await reach_telegram(application, settings)
         try:
             await register_command_menus(application, services)
@@ -191,7 +215,7 @@ async def running_bot(
             keep_pruning(application, updates)
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
-                application, storage.invitations, settings.broadcast_rate
+                application, storage.invitations, settings.broadcast_rate, faults.observe
             )
             if storage.shared:  # other instances may die: take over what they leave behind
                 updates.start_adopting(application.bot)
@@ -199,10 +223,12 @@ async def running_bot(
                 yield application
             finally:
                 assert application.updater is not None
-                await application.updater.stop()
-                await updates.stop_adopting()
-                await broadcaster.stop()
-                await application.stop()
+                await stop_each(
+                    application.updater.stop,
+                    updates.stop_adopting,
+                    broadcaster.stop,
+                    application.stop,
+                )
         finally:
             await application.shutdown()
             log.info("bot_stopped")
@@ -213,9 +239,10 @@ async def running_bot(
 async def serve_until_signalled(settings: Settings, survey: Survey, token: str) -> int:
     """`hiwar run`: poll until SIGTERM or Ctrl-C, then finish in-flight work and stop.
 
-    Returns the exit status: 1 when this instance lost its place among the instances sharing
-    the database (its connection dropped; the others may be taking over its work), so that a
-    supervisor starts a fresh one; 0 otherwise.
+    Returns the exit status: 3 when the database became unusable (bot/faults.py), 1 when
+    this instance lost its place among the instances sharing the database (its connection
+    dropped; the others may be taking over its work), so that a supervisor starts a fresh
+    one; 0 otherwise.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -223,9 +250,15 @@ async def serve_until_signalled(settings: Settings, survey: Survey, token: str) 
         loop.add_signal_handler(signum, stop.set)
     async with running_bot(settings, survey, token) as application:
         lost = application.bot_data[INSTANCE_LOST]
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
+        fatal = application.bot_data[FAULTS].fatal
+        waits = [asyncio.create_task(event.wait()) for event in (stop, lost, fatal)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in waits:
             task.cancel()
-        log.info("shutdown_requested", extra={"instance_lost": lost.is_set()})
+        log.info(
+            "shutdown_requested",
+            extra={"instance_lost": lost.is_set(), "database_unusable": fatal.is_set()},
+        )
+    if fatal.is_set():
+        return EXIT_CODE
     return 1 if lost.is_set() else 0

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from telegram import Bot, Update
 
+from bot.faults import Faults
 from bot.ordering import ordering_key
 from storage.inbox import Turn
 
@@ -87,6 +88,16 @@ def _message(message: dict[str, Any], with_text: bool) -> dict[str, Any]:
     return kept
 
 
+def _sender(raw: dict[str, Any]) -> int | None:
+    """The Telegram id of whoever sent a raw update, if it can be found (for /delete)."""
+    for body in raw.values():
+        if isinstance(body, dict):
+            for holder in (body.get("from"), body.get("user"), body.get("chat")):
+                if isinstance(holder, dict) and isinstance(holder.get("id"), int):
+                    return holder["id"]
+    return None
+
+
 class InboxStore(Protocol):
     async def inbox_add(
         self, update_id: int, user_key: int | None, payload: str, at: datetime
@@ -96,14 +107,21 @@ class InboxStore(Protocol):
     async def inbox_done(self, update_id: int, user_key: int | None, at: datetime) -> None: ...
     async def inbox_adopt(self) -> list[str]: ...
     async def inbox_prune(self, before: datetime) -> int: ...
+    async def quarantine(
+        self, update_id: int, user_key: int | None, payload: str, error: str, at: datetime
+    ) -> bool: ...
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
     def __init__(
-        self, store: InboxStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        store: InboxStore,
+        faults: Faults,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__()
         self._store = store
+        self._faults = faults
         self._clock = clock
         self._adopting: asyncio.Task[None] | None = None
 
@@ -111,10 +129,25 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         if isinstance(item, Update):
             payload = json.dumps(stored_form(item), ensure_ascii=False)
             key = ordering_key(item)
-            if not await self._store.inbox_add(item.update_id, key, payload, self._clock()):
+            # Raises when it cannot be stored: PTB then does not confirm it to Telegram.
+            added = await self._faults.retrying(
+                "store_update",
+                lambda: self._store.inbox_add(item.update_id, key, payload, self._clock()),
+            )
+            if not added:
                 log.info("update_redelivered", extra={"update_id": item.update_id})
                 return
         await super().put(item)
+
+    async def quarantine(self, update_id: int, raw: str, error: str) -> None:
+        """An update PTB cannot parse (bot/http.py): kept raw once, logged without content."""
+        sender = _sender(json.loads(raw))
+        stored = await self._faults.retrying(
+            "keep_unparsable",
+            lambda: self._store.quarantine(update_id, sender, raw, error, self._clock()),
+        )
+        if stored:
+            log.warning("update_unparsable", extra={"update_id": update_id, "error": error})
 
     async def prune(self) -> int:
         """Forget the ids of updates Telegram can no longer deliver again (run hourly, so
@@ -176,5 +209,13 @@ class DurableUpdateQueue(asyncio.Queue[object]):
                     await asyncio.wait_for(changed.wait(), RECHECK_TURN)
 
     async def mark_done(self, update: object) -> None:
-        if isinstance(update, Update):
-            await self._store.inbox_done(update.update_id, ordering_key(update), self._clock())
+        """Handled (or failed for good): the row keeps only the id. If even that cannot be
+        written the update is replayed after the restart the fault policy brings."""
+        if not isinstance(update, Update):
+            return
+        key = ordering_key(update)
+        with contextlib.suppress(Exception):
+            await self._faults.retrying(
+                "finish_update",
+                lambda: self._store.inbox_done(update.update_id, key, self._clock()),
+            )

@@ -4,7 +4,7 @@ start and stop."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InputFile, Message
@@ -145,13 +145,18 @@ class TelegramOutbox:
         )
 
 
-async def start_delivery(application: Application, store: BroadcastStore, rate: int) -> Broadcaster:
+async def start_delivery(
+    application: Application,
+    store: BroadcastStore,
+    rate: int,
+    on_failure: Callable[[BaseException], None],
+) -> Broadcaster:
     """Resume and run broadcasts in the background; scan reminders now and periodically.
 
     Stop with `Broadcaster.stop()` before the Application stops (the bot is still needed to
     finish the calls in flight).
     """
-    broadcaster = Broadcaster(store, TelegramOutbox(application.bot), rate, TUNING)
+    broadcaster = Broadcaster(store, TelegramOutbox(application.bot), rate, TUNING, on_failure)
     await broadcaster.start()
 
     async def send_reminders(_context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, ClassVar, Protocol
 
 Row = Sequence[Any]
@@ -42,6 +43,17 @@ PROGRESS_LOCKS = INSTANCE_LOCKS + 4
 def lock_key(value: int) -> int:
     """A 32-bit advisory lock key for any Telegram id (collisions only serialise more)."""
     return value % 2**31
+
+
+class Failure(Enum):
+    """What a database error means for the process (see README, "Nothing lost, nothing
+    twice")."""
+
+    TRANSIENT = "transient"
+    """Locked or busy: worth retrying after a pause."""
+    PERSISTENT = "persistent"
+    """Disk full, read-only, I/O error, corruption, connection gone: retrying will not help;
+    the process stops so that a supervisor restarts it."""
 
 
 class StorageError(Exception):
@@ -235,6 +247,10 @@ class Database(ABC):
     @abstractmethod
     async def after_bulk_load(self, tables: Sequence[str]) -> None:
         """Bring generated ids past the copied rows."""
+
+    @abstractmethod
+    def failure(self, error: BaseException) -> Failure | None:
+        """What `error` means, if it is this database's (None: not a database error)."""
 
     @abstractmethod
     async def purge_erased(self) -> None:

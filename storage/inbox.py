@@ -123,6 +123,18 @@ class Inbox:
             )
         return [payload for _update_id, payload in sorted(rows)]
 
+    async def quarantine(
+        self, update_id: int, user_key: int | None, payload: str, error: str, at: datetime
+    ) -> bool:
+        """Keep an update that cannot be parsed; False when it was kept already."""
+        async with self._db.atomic(savepoint=False) as db:
+            inserted = await db.execute(
+                "INSERT INTO unparsable_updates (update_id, user_key, payload, error, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                (update_id, user_key, payload, error, _ts(at)),
+            )
+        return inserted == 1
+
     async def inbox_prune(self, before: datetime) -> int:
         """Forget the ids of updates handled before `before` (Telegram delivers an update
         again for at most 24 hours); returns how many rows went."""
@@ -132,5 +144,8 @@ class Inbox:
             )
             pruned += await db.execute(
                 "DELETE FROM processed_updates WHERE processed_at < ?", (_ts(before),)
+            )
+            pruned += await db.execute(
+                "DELETE FROM unparsable_updates WHERE received_at < ?", (_ts(before),)
             )
         return pruned

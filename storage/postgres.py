@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from storage.database import INSTANCE_LOCKS, POSTGRES, Database, Params, Row, StorageError
+from storage.database import INSTANCE_LOCKS, POSTGRES, Database, Failure, Params, Row, StorageError
 from storage.url import DatabaseUrl
 
 if TYPE_CHECKING:
@@ -108,6 +108,30 @@ class PostgresDatabase(Database):
         database = cls(pool, url)
         database.driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError)
         return database
+
+    def failure(self, error: BaseException) -> Failure | None:
+        import asyncpg
+
+        if isinstance(
+            error,
+            asyncpg.DeadlockDetectedError
+            | asyncpg.SerializationError
+            | asyncpg.LockNotAvailableError
+            | asyncpg.TooManyConnectionsError,
+        ):
+            return Failure.TRANSIENT
+        if isinstance(
+            error,
+            OSError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.InterfaceError
+            | asyncpg.InsufficientResourcesError
+            | asyncpg.ReadOnlySQLTransactionError
+            | asyncpg.DataCorruptedError
+            | asyncpg.OperatorInterventionError,
+        ):
+            return Failure.PERSISTENT
+        return None
 
     async def purge_erased(self) -> None:
         """Deleted rows are invisible at once and their space is reclaimed by autovacuum;

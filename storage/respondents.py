@@ -33,6 +33,7 @@ def new_respondent_code() -> str:
 
 _ERASE_ALSO = (
     "DELETE FROM inbox WHERE user_key = ?",
+    "DELETE FROM unparsable_updates WHERE user_key = ?",
     "DELETE FROM live_cards WHERE chat_id = ?",
     "DELETE FROM coordinators WHERE user_id = ?",
     "DELETE FROM invitation_drafts WHERE admin_id = ?",

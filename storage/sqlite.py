@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.database import SQLITE, Database, Params, Row, StorageError
+from storage.database import SQLITE, Database, Failure, Params, Row, StorageError
 
 
 def split_statements(script: str) -> tuple[str, ...]:
@@ -70,7 +70,9 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     # Deleted content is overwritten with zeros, not left in free pages (see /delete).
     "PRAGMA secure_delete=ON",
-    "PRAGMA busy_timeout=5000",
+    # Another process's write lock (a backup, a migration) is waited out for this long
+    # before an update fails; a stalled lock beyond that is a transient failure.
+    "PRAGMA busy_timeout=30000",
 )
 
 
@@ -106,6 +108,18 @@ class SqliteDatabase(Database):
             await db.close()
             raise StorageError(f"cannot use the SQLite database {path}: {error}") from None
         return cls(db)
+
+    def failure(self, error: BaseException) -> Failure | None:
+        if not isinstance(error, sqlite3.Error):
+            return None
+        message = str(error).lower()
+        if any(word in message for word in ("locked", "busy")):
+            return Failure.TRANSIENT
+        if isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+            error, sqlite3.IntegrityError | sqlite3.ProgrammingError
+        ):
+            return Failure.PERSISTENT  # full, read-only, I/O error, malformed, not a database
+        return None
 
     async def purge_erased(self) -> None:
         async with self._lock:

@@ -191,7 +191,12 @@ class BotProcess:
     async def stop(self, signum: int) -> int:
         assert self.process is not None
         self.process.send_signal(signum)
-        _out, err = await asyncio.wait_for(self.process.communicate(), 30)
+        return await self.exited()
+
+    async def exited(self, timeout: float = 30) -> int:
+        """Wait for the process to end by itself; its exit code (its stderr is kept)."""
+        assert self.process is not None
+        _out, err = await asyncio.wait_for(self.process.communicate(), timeout)
         self.logs.append(err)
         return self.process.returncode
 

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -73,6 +73,11 @@ class Outbox(Protocol):
     async def progress(self, invitation: Invitation, figures: DeliveryFigures, final: bool) -> int:
         """Show the admin how the broadcast is going (a new message or an edit of it)."""
         ...
+
+
+SETTLE_PATIENCE = 30.0
+"""Seconds between the last tries to save sent messages' outcomes; when stopping, saving is
+given up only once the wait has grown past this (the rows then stay `sending`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +135,17 @@ class Broadcaster:
     """Runs in the background between `start()` and `stop()`; all its state is in the store."""
 
     def __init__(
-        self, store: BroadcastStore, outbox: Outbox, rate: int, tuning: Tuning | None = None
+        self,
+        store: BroadcastStore,
+        outbox: Outbox,
+        rate: int,
+        tuning: Tuning | None = None,
+        on_failure: Callable[[BaseException], None] = lambda _error: None,
     ) -> None:
+        """`on_failure` sees every storage error (the fault policy decides whether the
+        process must stop)."""
         self._store = store
+        self._on_failure = on_failure
         self._outbox = outbox
         self._tuning = tuning or Tuning()
         self._limiter = rate_limiter(rate)
@@ -224,7 +237,8 @@ class Broadcaster:
                 await self._slots.acquire()
                 try:
                     row = await self._next_delivery(claimed)
-                except Exception:
+                except Exception as error:
+                    self._on_failure(error)
                     log.exception("broadcast_claim_failed")
                     row = None
                     await self._sleep(self._tuning.idle_poll)
@@ -268,9 +282,22 @@ class Broadcaster:
         """
         self._unsettled.append((row, settlement))
         async with self._settling:
-            if self._unsettled:
-                batch, self._unsettled = self._unsettled, []
-                await self._store.settle_deliveries(batch, clock.now())
+            delay = self._tuning.backoff
+            while self._unsettled:
+                batch = list(self._unsettled)
+                try:
+                    await self._store.settle_deliveries(batch, clock.now())
+                except Exception as error:
+                    # The message went out: its row must say so, or a restart sends it again.
+                    # The save is retried (never the send) until it succeeds or we stop.
+                    self._on_failure(error)
+                    log.warning("settle_failed_retrying count=%d", len(batch))
+                    if self._stopping.is_set() and delay > SETTLE_PATIENCE:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, SETTLE_PATIENCE * 2)
+                    continue
+                del self._unsettled[: len(batch)]
 
     async def _attempt(self, row: Delivery, call: Awaitable[int]) -> Settlement:
         """Await one API call and turn its result into the row's new state."""
@@ -322,7 +349,8 @@ class Broadcaster:
             try:
                 await self._adopt()
                 await self.report_progress()
-            except Exception:
+            except Exception as error:
+                self._on_failure(error)
                 log.exception("progress_report_failed")
             if await self._sleep(self._tuning.progress_every):
                 return

@@ -1,0 +1,200 @@
+"""Faults injected against a real `hiwar run` process (README, "Nothing lost, nothing twice").
+
+Policy: a transient database error (another process's write lock) is waited out and the
+bot keeps serving; a persistent one (a full disk, a read-only file system) makes the process
+log one clear line and exit with code 3 promptly, having confirmed to Telegram only what it
+stored, so that after a restart nothing a person saw confirmed is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.faults import EXIT_CODE
+from bot.simulator import FakeBotApi, SimulatedUser
+from tests.e2e import Harness
+from tests.test_lifecycle import BotProcess, progress_of
+
+SURVEY_ID = "pcve-cooperation"
+TAPS = ["A:sector:academia", "A:level:national", "A:country:iraq"]
+
+
+def events(bot: BotProcess) -> list[dict]:
+    return [json.loads(line) for line in bot.logs[-1].decode().splitlines() if line.startswith("{")]
+
+
+async def consent(user: SimulatedUser) -> None:
+    await user.send_command("/start")
+    await user.tap("English")
+    await user.tap("I agree")
+
+
+@contextlib.contextmanager
+def small_file_system(path: Path, size: str = "4m") -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `path` (root only: the tests skip elsewhere)."""
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+async def test_a_write_lock_held_for_10_seconds_is_waited_out(
+    fake_api: FakeBotApi, tmp_path: Path
+):
+    database = f"sqlite:///{tmp_path / 'hiwar.sqlite3'}"
+    fake_api.reply_timeout = 40
+    bot = BotProcess(fake_api, database, tmp_path)
+    await bot.start()
+    people = [fake_api.make_user(6000 + i, f"P{i}", language_code="en") for i in range(3)]
+    for person in people:
+        await consent(person)
+    locked = threading.Event()
+
+    def hold_the_lock() -> None:
+        other = sqlite3.connect(tmp_path / "hiwar.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(10)
+        other.execute("ROLLBACK")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    locked.wait()
+    started = time.monotonic()
+    await asyncio.gather(*(p.tap(tap) for p in people for tap in TAPS[:1]))
+    assert time.monotonic() - started >= 5  # they waited for the lock…
+    holder.join()
+    for person in people:  # …and the bot kept serving
+        for tap in TAPS[1:]:
+            await person.tap(tap)
+    assert await bot.stop(signal.SIGTERM) == 0
+    progress = await progress_of(database, [p.id for p in people])
+    for person in people:
+        assert progress[person.id].answers == {"sector": "academia", "level": "national",
+                                                "country": "iraq"}
+
+
+def fill(folder: Path) -> None:
+    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    (folder / "filler").write_bytes(b"\0" * max(free - 4096, 0))
+
+
+def unfill(folder: Path) -> None:
+    (folder / "filler").unlink()
+
+
+def refuse_writes(folder: Path) -> None:
+    """The database and its log become immutable: every write fails (EPERM: SQLite's disk
+    I/O error), as on a file system that turned read-only under the process."""
+    for name in ("hiwar.sqlite3", "hiwar.sqlite3-wal"):
+        subprocess.run(["chattr", "+i", str(folder / name)], check=True)
+
+
+def allow_writes(folder: Path) -> None:
+    for name in ("hiwar.sqlite3", "hiwar.sqlite3-wal"):
+        subprocess.run(["chattr", "-i", str(folder / name)], check=False)
+
+
+@contextlib.contextmanager
+def plain_folder(path: Path) -> Iterator[Path]:
+    path.mkdir()
+    probe = path / "probe"
+    probe.touch()
+    if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make files immutable here (chattr needs root)")
+    subprocess.run(["chattr", "-i", str(probe)], check=True)
+    try:
+        yield path
+    finally:
+        allow_writes(path)
+
+
+async def answers_of(database: str, people: list[SimulatedUser]) -> dict[int, dict]:
+    progress = await progress_of(database, [p.id for p in people])
+    return {uid: dict(saved.answers) if saved else {} for uid, saved in progress.items()}
+
+
+@pytest.mark.parametrize(
+    ("place", "break_it", "repair"),
+    [(small_file_system, fill, unfill), (plain_folder, refuse_writes, allow_writes)],
+    ids=["disk full", "writes refused"],
+)
+async def test_a_broken_disk_stops_the_bot_with_one_line_and_loses_nothing(
+    fake_api: FakeBotApi, tmp_path: Path, place, break_it, repair
+):
+    fake_api.reply_timeout = 20
+    mount = tmp_path / "disk"
+    with place(mount):
+        database = f"sqlite:///{mount / 'hiwar.sqlite3'}"
+        bot = BotProcess(fake_api, database, tmp_path)
+        await bot.start()
+        people = [fake_api.make_user(7000 + i, f"P{i}", language_code="en") for i in range(3)]
+        for person in people:
+            await consent(person)
+            await person.tap(TAPS[0])
+        break_it(mount)
+        started = time.monotonic()
+        for person in people:  # nobody gets an answer now: the bot cannot store the taps
+            with contextlib.suppress(TimeoutError):
+                await person.tap(TAPS[1], timeout=2)
+        code = await bot.exited(timeout=40)
+        assert code == EXIT_CODE and time.monotonic() - started < 40, bot.logs[-1].decode()[-3000:]
+        critical = [e["event"] for e in events(bot) if e["level"] == "CRITICAL"]
+        assert critical == ["database_unusable"]
+        assert fake_api.token not in bot.logs[-1].decode()
+
+        repair(mount)  # the operator makes room (or remounts); the supervisor restarts it
+        await bot.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the taps Telegram delivers again are applied
+            stored = await answers_of(database, people)
+            if all("level" in answers for answers in stored.values()):
+                break
+            await asyncio.sleep(0.5)
+        assert await bot.stop(signal.SIGTERM) == 0
+    for answers in stored.values():
+        assert answers == {"sector": "academia", "level": "national"}
+
+
+async def test_an_unparsable_update_is_kept_once_and_polling_goes_on(
+    hiwar: Harness, caplog: pytest.LogCaptureFixture
+):
+    """Regression: one update PTB could not parse (a field missing) made it log the whole
+    batch, names and texts, hundreds of times a second, and no later update was handled."""
+    caplog.set_level(logging.INFO)
+    broken = {  # a chat without its type: PTB cannot build the message
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": 6100},
+        "from": {"id": 6100, "is_bot": False, "first_name": "Brokenname"},
+        "text": "secret words",
+    }
+    update_id = hiwar.api.push_update({"message": broken})
+    await hiwar.api.wait_consumed(update_id)
+    replies = await hiwar.user(6101, "Huda", "en").send_command("/start")
+    assert replies  # the next update is handled
+    kept = await hiwar.query("SELECT update_id, user_key, error FROM unparsable_updates")
+    assert [tuple(row) for row in kept] == [(update_id, 6100, "TypeError")]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "update_unparsable" in logged
+    assert "secret words" not in logged and "Brokenname" not in logged
