@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,8 +14,10 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot import health
 from bot.config import Settings
 from bot.core.access import Access, Role
+from bot.core.clock import utc_now
 from bot.core.i18n import DEFAULT_LANGUAGE
 from bot.faults import EXIT_CODE, Faults
 from bot.http import AiohttpRequest, PollingRequest
@@ -31,7 +34,7 @@ from handlers.base.errors import error_table, on_error
 from handlers.base.feature import Feature
 from handlers.base.menus import set_menus, set_role_menu, unknown_commands
 from handlers.outbox import start_delivery
-from storage import open_storage
+from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,22 @@ async def stop_each(*steps: Callable[[], Awaitable[object]]) -> None:
             )
 
 
+def keep_beating(
+    application: Application, storage: Storage, faults: Faults, polling: PollingRequest | None
+) -> None:
+    """Every few seconds: a heartbeat, with when Telegram last answered a poll (bot/health.py)."""
+
+    async def beat(_context: object) -> None:
+        heard = polling.heard_at if polling is not None else None
+        with contextlib.suppress(Exception):  # a failure is the fault policy's to act on
+            await faults.retrying("heartbeat", lambda: storage.instances.beat(utc_now(), heard))
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        beat, interval=health.BEAT_EVERY, first=0.1, name="heartbeat"
+    )
+
+
 def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
     """Hourly: the ids of updates Telegram can no longer deliver again are forgotten."""
 
@@ -213,6 +232,13 @@ async def running_bot(
             await application.start()
             await updates.replay_pending(application.bot)
             keep_pruning(application, updates)
+            polling = None if settings.webhook_url else application.bot_data[REQUESTS][1]
+            keep_beating(application, storage, faults, polling)
+            health_server = (
+                await health.serve(storage.instances, utc_now, settings.health_port)
+                if settings.health_port
+                else None
+            )
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
                 application, storage.invitations, settings.broadcast_rate, faults.observe
@@ -228,6 +254,7 @@ async def running_bot(
                     updates.stop_adopting,
                     broadcaster.stop,
                     application.stop,
+                    *([health_server.cleanup] if health_server else []),
                 )
         finally:
             await application.shutdown()

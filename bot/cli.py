@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--output", type=Path, default=Path("demo-output"), help="folder for the database"
     )
+    commands.add_parser(
+        "health",
+        help="is the running bot serving? (exit 0: yes; 1: no; one JSON line either way)",
+    )
     check = commands.add_parser("check-survey", help="validate a survey file")
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
     migrate = commands.add_parser(
@@ -54,6 +58,22 @@ def _migrate_db(source: str, target: str) -> int:
         print(f"{count.table:<{width}}  {count.source:>9,} → {count.target:>9,}  OK")
     print(f"copied {len(counts)} tables, {sum(c.target for c in counts):,} rows")
     return 0
+
+
+async def _health(database: str) -> int:
+    """Read the running instances' heartbeats (bot/health.py); print one JSON line."""
+    from bot.core.clock import utc_now
+    from bot.core.i18n import DEFAULT_LANGUAGE
+    from bot.health import check
+    from storage import open_storage
+
+    storage = await open_storage(database, default_language=DEFAULT_LANGUAGE)
+    try:
+        verdict = await check(storage.instances, utc_now())
+    finally:
+        await storage.close()
+    print(verdict.json())
+    return 0 if verdict.healthy else 1
 
 
 def _check_survey(path: Path) -> int:
@@ -87,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_demo(args.respondents, args.seed, args.output))
         settings = load_settings()
+        if args.command == "health":
+            return asyncio.run(_health(settings.database))
         token = settings.require_token()
         survey = load_survey(settings.survey_path)
         from bot.app import StartupError, serve_until_signalled

@@ -44,6 +44,8 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    health_port: int | None = None
+    """Where GET /healthz answers (bot/health.py); unset: no health endpoint."""
 
     @property
     def database(self) -> str:
@@ -111,6 +113,7 @@ def load_settings(
     survey_path = Path(survey) if survey else DEFAULT_SURVEY_PATH
     if not survey_path.is_file():
         raise ConfigError(f"HIWAR_SURVEY: no survey file at {survey_path}")
+
     def positive(name: str, default: int) -> int:
         raw = get(name)
         return _parse_positive_int(name, raw) if raw else default
@@ -148,4 +151,7 @@ def load_settings(
         webhook_secret=webhook_secret,
         webhook_listen=get("HIWAR_WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=positive("HIWAR_WEBHOOK_PORT", 8443),
+        health_port=_parse_positive_int("HIWAR_HEALTH_PORT", health)
+        if (health := get("HIWAR_HEALTH_PORT"))
+        else None,
     )

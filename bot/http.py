@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -116,6 +117,13 @@ class PollingRequest(AiohttpRequest):
     def __init__(self, quarantine: Quarantine) -> None:
         super().__init__(connection_pool_size=1)
         self._quarantine = quarantine
+        self.heard_at: datetime | None = None
+        """When Telegram last answered a getUpdates, or polling began (for the health check:
+        a long poll waits up to its timeout for an answer)."""
+
+    async def initialize(self) -> None:
+        await super().initialize()
+        self.heard_at = datetime.now(UTC)
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
@@ -123,6 +131,7 @@ class PollingRequest(AiohttpRequest):
         status, body = await super().do_request(url, method, *args, **kwargs)
         if status != 200 or not url.endswith("/getUpdates"):
             return status, body
+        self.heard_at = datetime.now(UTC)
         answer = json.loads(body)
         updates = answer.get("result")
         if not answer.get("ok") or not updates:

@@ -57,6 +57,27 @@ class Instances:
                     log.info("instance_registered", extra={"instance": row[0]})
         return self._number
 
+    async def beat(self, at: datetime, heard_at: datetime | None) -> None:
+        """This instance is alive and could write at `at`; it last heard from Telegram at
+        `heard_at` (None: it does not poll, a webhook brings updates)."""
+        number = await self.current()
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "UPDATE instances SET heartbeat_at = ?, heard_at = ? WHERE instance = ?",
+                (at.isoformat(), heard_at.isoformat() if heard_at else None, number),
+            )
+
+    async def latest_beat(self) -> tuple[datetime, datetime | None] | None:
+        """The newest heartbeat of any instance, and when that instance last heard from
+        Telegram."""
+        row = await self._db.fetchone(
+            "SELECT heartbeat_at, heard_at FROM instances WHERE heartbeat_at IS NOT NULL"
+            " ORDER BY heartbeat_at DESC LIMIT 1"
+        )
+        if row is None:
+            return None
+        return datetime.fromisoformat(row[0]), datetime.fromisoformat(row[1]) if row[1] else None
+
     @contextmanager
     def watch(self, user_key: int) -> Iterator[asyncio.Event]:
         """An event set when an update of this user is done, here or in another instance."""

@@ -16,17 +16,23 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.faults import EXIT_CODE
+from bot.health import STALE, check
 from bot.simulator import FakeBotApi, SimulatedUser
-from tests.e2e import Harness
-from tests.test_lifecycle import BotProcess, progress_of
+from tests.e2e import ADMIN_ID, Harness
+from tests.test_instances import launch, seed_recipients
+from tests.test_lifecycle import BotProcess, free_port, progress_of
+from tests.wiring import open_test_storage
 
 SURVEY_ID = "pcve-cooperation"
 TAPS = ["A:sector:academia", "A:level:national", "A:country:iraq"]
@@ -34,6 +40,17 @@ TAPS = ["A:sector:academia", "A:level:national", "A:country:iraq"]
 
 def events(bot: BotProcess) -> list[dict]:
     return [json.loads(line) for line in bot.logs[-1].decode().splitlines() if line.startswith("{")]
+
+
+def hold_write_lock(path: Path, seconds: float, locked: threading.Event | None = None) -> None:
+    """Another process's write transaction on the file (a backup, a migration…)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    if locked is not None:
+        locked.set()
+    time.sleep(seconds)
+    other.execute("ROLLBACK")
+    other.close()
 
 
 async def consent(user: SimulatedUser) -> None:
@@ -57,9 +74,7 @@ def small_file_system(path: Path, size: str = "4m") -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-async def test_a_write_lock_held_for_10_seconds_is_waited_out(
-    fake_api: FakeBotApi, tmp_path: Path
-):
+async def test_a_write_lock_held_for_10_seconds_is_waited_out(fake_api: FakeBotApi, tmp_path: Path):
     database = f"sqlite:///{tmp_path / 'hiwar.sqlite3'}"
     fake_api.reply_timeout = 40
     bot = BotProcess(fake_api, database, tmp_path)
@@ -68,16 +83,7 @@ async def test_a_write_lock_held_for_10_seconds_is_waited_out(
     for person in people:
         await consent(person)
     locked = threading.Event()
-
-    def hold_the_lock() -> None:
-        other = sqlite3.connect(tmp_path / "hiwar.sqlite3", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        locked.set()
-        time.sleep(10)
-        other.execute("ROLLBACK")
-        other.close()
-
-    holder = threading.Thread(target=hold_the_lock)
+    holder = threading.Thread(target=hold_write_lock, args=(tmp_path / "hiwar.sqlite3", 10, locked))
     holder.start()
     locked.wait()
     started = time.monotonic()
@@ -90,8 +96,11 @@ async def test_a_write_lock_held_for_10_seconds_is_waited_out(
     assert await bot.stop(signal.SIGTERM) == 0
     progress = await progress_of(database, [p.id for p in people])
     for person in people:
-        assert progress[person.id].answers == {"sector": "academia", "level": "national",
-                                                "country": "iraq"}
+        assert progress[person.id].answers == {
+            "sector": "academia",
+            "level": "national",
+            "country": "iraq",
+        }
 
 
 def fill(folder: Path) -> None:
@@ -198,3 +207,80 @@ async def test_an_unparsable_update_is_kept_once_and_polling_goes_on(
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "update_unparsable" in logged
     assert "secret words" not in logged and "Brokenname" not in logged
+
+
+async def hiwar_health(env: dict[str, str], cwd: Path) -> tuple[int, dict]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "health",
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, json.loads(out)
+
+
+async def test_health_says_whether_updates_flow_and_the_database_is_writable(
+    fake_api: FakeBotApi, tmp_path: Path
+):
+    database = f"sqlite:///{tmp_path / 'hiwar.sqlite3'}"
+    bot = BotProcess(fake_api, database, tmp_path)
+    port = free_port()
+    bot.env["HIWAR_HEALTH_PORT"] = str(port)
+    await bot.start()
+    await asyncio.sleep(0.5)  # the first heartbeat
+    code, verdict = await hiwar_health(bot.env, tmp_path)
+    assert code == 0 and verdict["healthy"] and verdict["telegram_age_s"] < 15
+    url = f"http://127.0.0.1:{port}/healthz"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200 and (await response.json())["healthy"]
+    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    storage = await open_test_storage(database)
+    try:
+        later = await check(storage.instances, datetime.now(UTC) + STALE + timedelta(seconds=1))
+    finally:
+        await storage.close()
+    assert not later.healthy and "no recent heartbeat" in later.reason
+
+
+async def test_a_lock_during_a_broadcast_strands_nothing_and_sends_nothing_twice(
+    tmp_path: Path,
+):
+    """Regression: a 10 s lock left a row `sending` for good ("Remaining: 1"), and it was
+    sent a second time after a restart, with no crash involved."""
+    database = f"sqlite:///{tmp_path / 'hiwar.sqlite3'}"
+    storage = await open_test_storage(database)
+    try:
+        users = await seed_recipients(storage, 150)
+        await launch(storage)
+    finally:
+        await storage.close()
+    async with FakeBotApi(auto_create_chats=True) as api:
+        api.reply_timeout = 60
+        bot = BotProcess(api, database, tmp_path)
+        bot.env.update({"HIWAR_ADMIN_IDS": str(ADMIN_ID), "HIWAR_BROADCAST_RATE": "20"})
+        await bot.start()
+        await api.wait_for(lambda: api.requests["sendDocument"] >= 20, 30)
+        holder = threading.Thread(target=hold_write_lock, args=(tmp_path / "hiwar.sqlite3", 10))
+        holder.start()
+        await asyncio.to_thread(holder.join)
+        await api.wait_for(lambda: api.requests["sendDocument"] >= len(users), 60)
+        assert await bot.stop(signal.SIGTERM) == 0
+        await bot.start()  # a restart sends nothing again
+        await asyncio.sleep(2)
+        assert await bot.stop(signal.SIGTERM) == 0
+    received = sorted(a.chat_id for a in api.actions if a.method == "sendDocument" and a.ok)
+    assert received == users  # each exactly once
+    storage = await open_test_storage(database)
+    try:
+        states = await storage.database.fetchall(
+            "SELECT state, COUNT(*) FROM invitation_deliveries GROUP BY state"
+        )
+    finally:
+        await storage.close()
+    assert [tuple(row) for row in states] == [("sent", len(users))]
