@@ -253,7 +253,7 @@ class Invitations:
         answer: Rsvp,
         remind_at: datetime | None,
         at: datetime,
-    ) -> None:
+    ) -> bool:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO invitation_rsvps (invitation_id, user_id, answer, answered_at)"
@@ -267,9 +267,10 @@ class Invitations:
                     " WHERE invitation_id = ? AND user_id = ? AND state = 'pending'",
                     (_ts(at), invitation_id, user_id),
                 )
-                return
-            # A reminder already sent (or failed) is never scheduled again.
-            await db.execute(
+                return False
+            # A reminder already sent (or failed) is never scheduled again, nor one for
+            # someone who unsubscribed.
+            scheduled = await db.execute(
                 "INSERT INTO invitation_reminders (invitation_id, user_id, due_at, state,"
                 " updated_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), ?, 'pending', ?"
                 " WHERE NOT EXISTS"
@@ -279,6 +280,7 @@ class Invitations:
                 " WHERE invitation_reminders.state IN ('pending', 'cancelled')",
                 (invitation_id, user_id, _ts(remind_at), _ts(at), user_id),
             )
+        return scheduled == 1
 
     async def opt_out(self, user_id: int, reason: OptOut, at: datetime) -> None:
         async with self._db.atomic(savepoint=False) as db:

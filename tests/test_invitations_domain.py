@@ -32,11 +32,13 @@ from bot.invitations.errors import (
     BadDateTime,
     BadDuration,
     DateInPast,
+    DateTooFar,
     EventStarted,
     NobodyToInvite,
     NoInvitationDraft,
     NotArabic,
     PreviewOnly,
+    TimeAmbiguous,
     TimeSkipped,
     UnknownInvitation,
     UnknownTimeZone,
@@ -48,6 +50,7 @@ from bot.invitations.model import (
     DeliveryFigures,
     Dimension,
     Invitation,
+    InvitationSummary,
     Rsvp,
     SendState,
 )
@@ -113,9 +116,7 @@ def admin_access(storage: Storage) -> Access:
 
 @pytest.fixture
 def service(storage, invitations_store) -> InvitationService:
-    return InvitationService(
-        invitations_store, SURVEY, admin_access(storage), timedelta(hours=24)
-    )
+    return InvitationService(invitations_store, SURVEY, admin_access(storage), timedelta(hours=24))
 
 
 async def respond(respondents: Respondents, user_id: int, people: dict = PEOPLE) -> None:
@@ -580,7 +581,9 @@ def test_ics_parses_back_with_the_event_zone_and_language():
     assert entry.decoded("dtend") - entry.decoded("dtstart") == timedelta(minutes=150)
     assert str(entry["summary"]) == "ورشة التعاون المحلي"
     assert entry["summary"].params["LANGUAGE"] == "ar"
-    assert str(entry["uid"]) == calendar.event_uid(7)
+    assert str(entry["uid"]) == calendar.event_uid(7, NOW)
+    elsewhere = calendar.event_uid(7, NOW + timedelta(microseconds=1))  # another deployment
+    assert str(entry["uid"]) != elsewhere and str(entry["uid"]).endswith("@hiwar")
     assert str(entry["url"]) == "https://meet.example.org/hiwar"
     assert [tz["tzid"] for tz in parsed.walk("VTIMEZONE")] == ["Asia/Amman"]
 
@@ -624,3 +627,69 @@ def test_an_event_across_a_clock_change_ends_after_its_real_duration():
     ).event()
     assert event.ends_at == datetime(2027, 3, 28, 21, 0, tzinfo=brussels)
     assert event.ends_at.astimezone(UTC) - event.starts_at.astimezone(UTC) == timedelta(hours=24)
+
+
+# -- the smaller faults of invitations, each a regression -------------------------------------
+
+
+def sample_invitation(**changes: object) -> Invitation:
+    return Invitation(
+        id=1,
+        event=ready_draft(**changes).event(),
+        audience=Audience(),
+        created_by=ADMIN,
+        admin_language="en",
+        remind_before=timedelta(hours=24),
+        status=BroadcastStatus.DONE,
+        created_at=NOW,
+    )
+
+
+def test_a_reminder_comes_24_real_hours_before_across_a_change_of_the_clocks():
+    """It came 23 real hours before: the lead time was taken on the wall clock."""
+    brussels = ZoneInfo("Europe/Brussels")
+    invitation = sample_invitation(
+        time_zone="Europe/Brussels", start=datetime(2027, 3, 28, 10, 0, tzinfo=brussels)
+    )
+    due = reminder_time(invitation, Rsvp.ATTENDING, NOW)
+    assert due is not None
+    assert invitation.event.starts_at - due == timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [("9999-01-01 10:00", DateTooFar), ("2027-10-31 02:30", TimeAmbiguous)],
+)
+def test_far_and_ambiguous_starts_are_asked_about(typed, error):
+    """Year 9999 was accepted (then crashed the preview); an ambiguous time was taken."""
+    with pytest.raises(error):
+        wizard.start(typed, "Europe/Brussels", NOW)
+    assert wizard.start("2027-10-31 04:30", "Europe/Brussels", NOW).hour == 4
+
+
+def test_inserted_names_are_escaped_and_isolated():
+    """A zone named "Bosnia & Herzegovina" went into HTML unescaped; an admin's title with
+    U+202E went out unisolated."""
+    invitation = sample_invitation(
+        time_zone="Europe/Sarajevo",
+        start=datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Europe/Sarajevo")),
+        title_en="\u202eNOITISOPPO",
+    )
+    with use_language("en"):
+        card = views.invitation_card(invitation.id, invitation.event, NOW)
+        listing = "\n".join(views.overview([InvitationSummary(invitation, DeliveryFigures(), {})]))
+    assert "&amp;" in card.caption and " & " not in card.caption
+    assert "\u2068\u202eNOITISOPPO\u2069" in card.caption
+    parse_text(card.caption, "HTML")  # Telegram would accept it
+    assert "Bosnia" in listing  # the listing shows the time zone with the start
+
+
+async def test_no_reminder_is_promised_to_someone_who_unsubscribed(
+    service, invitations_store, everyone
+):
+    invitation_id = await delivered(service, invitations_store)
+    await service.unsubscribe(AMAL)
+    saved = await service.answer(AMAL, invitation_id, Rsvp.ATTENDING)
+    assert saved.reminder_at is None
+    with use_language("en"):
+        assert "remind" not in views.rsvp_saved(saved)

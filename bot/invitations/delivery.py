@@ -91,7 +91,8 @@ class Tuning:
     progress_every: float = 3.0
     idle_poll: float = 0.5
     """How often to look for new work when there is none."""
-    reminder_scan_every: float = 60.0
+    reminder_scan_every: float = 5.0
+    """Seconds between looks for due reminders (each a single indexed query)."""
     reminder_first_scan: float = 0.5
     """Seconds after start-up; not 0, which APScheduler would push to the next interval."""
     drain_timeout: float = 15.0

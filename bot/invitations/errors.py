@@ -27,6 +27,18 @@ class TimeSkipped(HiwarError):
     """The local time does not exist in that zone (the clocks jump over it)."""
 
 
+class TimeAmbiguous(HiwarError):
+    """The local time happens twice in that zone (the clocks go back over it)."""
+
+
+class DateTooFar(HiwarError):
+    """The start is further ahead than any workshop is planned (a typo, such as year 9999)."""
+
+    def __init__(self, years: int) -> None:
+        super().__init__(years)
+        self.years = years
+
+
 class DateInPast(HiwarError):
     """The start is not in the future."""
 

@@ -9,11 +9,13 @@ from bot.invitations.errors import (
     BadDateTime,
     BadDuration,
     DateInPast,
+    DateTooFar,
     EventStarted,
     NobodyToInvite,
     NoInvitationDraft,
     NotArabic,
     PreviewOnly,
+    TimeAmbiguous,
     TimeSkipped,
     UnknownInvitation,
     UnknownTimeZone,
@@ -62,6 +64,21 @@ ERRORS: ErrorTable = {
         lambda _e: _(
             "That time does not exist in this time zone, because the clocks change then. "
             "Please send another time."
+        )
+    ),
+    TimeAmbiguous: Explanation(
+        lambda _e: _(
+            "That time happens twice in this time zone, because the clocks go back that "
+            "night. Please send a time outside the change, for example an hour later."
+        )
+    ),
+    DateTooFar: Explanation(
+        lambda error: _n(
+            "That is more than {count} year ahead. Please check the year and send the date "
+            "again.",
+            "That is more than {count} years ahead. Please check the year and send the date "
+            "again.",
+            error.years,
         )
     ),
     DateInPast: Explanation(

@@ -73,9 +73,10 @@ class RsvpStore(Protocol):
         answer: Rsvp,
         remind_at: datetime | None,
         at: datetime,
-    ) -> None:
+    ) -> bool:
         """Store the answer; schedule the reminder at `remind_at` (unless one was sent
-        already), or with None cancel a reminder not sent yet. One transaction."""
+        already, or the person unsubscribed), or with None cancel a reminder not sent yet.
+        One transaction; True when a reminder is now scheduled."""
         ...
 
     async def opt_out(self, user_id: int, reason: OptOut, at: datetime) -> None:

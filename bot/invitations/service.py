@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.core.access import Access, Action, Actor, Role
 from bot.core.i18n import N_
@@ -79,7 +79,8 @@ def reminder_time(invitation: Invitation, answer: Rsvp, now: datetime) -> dateti
     """
     if answer not in REMINDED:
         return None
-    due = invitation.event.starts_at - invitation.remind_before
+    # In UTC: "24 hours before" is 24 real hours, also across a change of the clocks.
+    due = invitation.event.starts_at.astimezone(UTC) - invitation.remind_before
     return due if due > now else None
 
 
@@ -195,8 +196,8 @@ class InvitationService:
         if invitation.event.starts_at <= now:
             raise EventStarted
         remind_at = reminder_time(invitation, answer, now)
-        await self._store.save_rsvp(invitation_id, user_id, answer, remind_at, now)
-        return RsvpSaved(invitation, answer, remind_at)
+        scheduled = await self._store.save_rsvp(invitation_id, user_id, answer, remind_at, now)
+        return RsvpSaved(invitation, answer, remind_at if scheduled else None)
 
     async def unsubscribe(self, user_id: int) -> None:
         """/unsubscribe: no invitation or reminder ever again, including queued ones."""

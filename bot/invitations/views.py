@@ -22,7 +22,7 @@ from babel.dates import (
 )
 
 from bot.core.callbacks import CallbackData
-from bot.core.i18n import N_, _, _n, current_language, is_rtl
+from bot.core.i18n import N_, _, _n, current_language, is_rtl, isolate
 from bot.core.views import CHOSEN, Button, Rows, View, pair_up
 from bot.invitations import calendar, wizard
 from bot.invitations.model import (
@@ -147,8 +147,19 @@ def zone_name(event: Event) -> str:
     """The zone as a place ("Jordan Time"); the zone's own name for zones naming no place."""
     zone, language = ZoneInfo(event.time_zone), current_language()
     if "/" in event.time_zone and not event.time_zone.startswith("Etc/"):
-        return get_timezone_location(zone, locale=language)
-    return get_timezone_name(event.starts_at, "long", locale=language)
+        return escape(get_timezone_location(zone, locale=language))
+    # Names such as "Bosnia & Herzegovina Time" go into HTML.
+    return escape(get_timezone_name(event.starts_at, "long", locale=language))
+
+
+def _comma() -> str:
+    return "، " if is_rtl() else ", "
+
+
+def title(event: Event) -> str:
+    """The event's title, escaped and isolated: an admin's text (a U+202E in it included)
+    cannot reorder the message around it."""
+    return isolate(escape(event.title.get(current_language())))
 
 
 def moment(at: datetime) -> str:
@@ -206,7 +217,7 @@ def invitation_card(invitation_id: int, event: Event, stamp: datetime) -> Card:
     language = current_language()
     lines = [
         _("We are pleased to invite you to:"),
-        f"<b>{escape(event.title.get(language))}</b>",
+        f"<b>{title(event)}</b>",
         "",
         escape(event.description.get(language)),
         "",
@@ -229,7 +240,7 @@ def reminder(invitation: Invitation) -> View:
     event = invitation.event
     lines = [
         _("Reminder: you are expected at"),
-        f"<b>{escape(event.title.get(current_language()))}</b>",
+        f"<b>{title(event)}</b>",
         "",
         *when(event),
         place(event),
@@ -417,11 +428,11 @@ def _figure_lines(figures: DeliveryFigures) -> list[str]:
 
 
 def progress(invitation: Invitation, figures: DeliveryFigures, final: bool) -> str:
-    title = escape(invitation.event.title.get(current_language()))
+    name = escape(invitation.event.title.get(current_language()))
     heading = (
-        _("Invitation sent: {title}", title=title)
+        _("Invitation sent: {title}", title=name)
         if final
-        else _("Sending the invitation: {title}", title=title)
+        else _("Sending the invitation: {title}", title=name)
     )
     return "\n".join([f"<b>{heading}</b>", *_figure_lines(figures)])
 
@@ -435,8 +446,8 @@ def overview(summaries: Sequence[InvitationSummary]) -> list[str]:
         event = invitation.event
         lines += [
             "",
-            f"<b>{escape(event.title.get(current_language()))}</b>",
-            _("Starts: {moment}", moment=moment(event.starts_at)),
+            f"<b>{title(event)}</b>",
+            _("Starts: {moment}", moment=moment(event.starts_at) + _comma() + zone_name(event)),
             _("Status: sending")
             if invitation.status == BroadcastStatus.SENDING
             else _("Status: delivery finished"),

@@ -17,7 +17,9 @@ from bot.invitations.errors import (
     BadDateTime,
     BadDuration,
     DateInPast,
+    DateTooFar,
     NotArabic,
+    TimeAmbiguous,
     TimeSkipped,
     UnknownTimeZone,
 )
@@ -143,6 +145,10 @@ def time_zone(value: str) -> str:
     raise UnknownTimeZone(value.strip())
 
 
+LATEST_START = timedelta(days=2 * 365)
+"""How far ahead a workshop may be set (a typo such as year 9999 is refused)."""
+
+
 def start(value: str, zone_name: str, now: datetime) -> datetime:
     """`YYYY-MM-DD HH:MM` in the event's zone; must exist there and be in the future."""
     match = _START.fullmatch(value.strip())
@@ -157,8 +163,12 @@ def start(value: str, zone_name: str, now: datetime) -> datetime:
     local = naive.replace(tzinfo=zone)
     if local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != naive:
         raise TimeSkipped
+    if local.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
+        raise TimeAmbiguous  # the clocks go back: this time happens twice that night
     if local <= now:
         raise DateInPast
+    if local - now > LATEST_START:
+        raise DateTooFar(LATEST_START.days // 365)
     return local
 
 
