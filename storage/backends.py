@@ -14,5 +14,5 @@ async def connect(url: str | Path | DatabaseUrl) -> Database:
     """The driver for a database URL (see storage/url.py); migrations are not run here."""
     parsed = url if isinstance(url, DatabaseUrl) else parse_database_url(url)
     if parsed.backend == "sqlite":
-        return await SqliteDatabase.connect(parsed.path)
+        return await SqliteDatabase.connect(parsed.path, parsed.synchronous)
     return await PostgresDatabase.connect(parsed)

@@ -64,9 +64,9 @@ class _Transaction:
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    # An answer confirmed to a person survives a power cut or a crashed host, not only a
-    # crashed process (the cost is in the README's benchmark figures).
-    "PRAGMA synchronous=FULL",
+    # Then `synchronous`, FULL unless the URL says otherwise: an answer confirmed to a person
+    # survives a power cut or a crashed host, not only a crashed process (the cost is in the
+    # README's benchmark figures).
     "PRAGMA foreign_keys=ON",
     # Deleted content is overwritten with zeros, not left in free pages (see /delete).
     "PRAGMA secure_delete=ON",
@@ -90,7 +90,7 @@ class SqliteDatabase(Database):
     driver_errors = (sqlite3.Error,)
 
     @classmethod
-    async def connect(cls, path: Path) -> SqliteDatabase:
+    async def connect(cls, path: Path, synchronous: str = "FULL") -> SqliteDatabase:
         """Open the file (created if missing) and check that it is an SQLite database; a
         damaged or foreign file is a StorageError, and its connection is closed (an open
         one keeps a thread that would stop the process from exiting)."""
@@ -99,7 +99,7 @@ class SqliteDatabase(Database):
         except sqlite3.Error as error:
             raise StorageError(f"cannot open the SQLite database {path}: {error}") from None
         try:
-            for pragma in _PRAGMAS:
+            for pragma in (*_PRAGMAS, f"PRAGMA synchronous={synchronous}"):
                 await db.execute(pragma)
             await db.execute("SELECT count(*) FROM sqlite_master")
             # This connection's process is the only one alive (see Database.hold_instance).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -20,6 +20,9 @@ class DatabaseUrl:
     """"sqlite" or "postgres"."""
     target: str
     """The SQLite file's path, or the libpq connection URL for asyncpg."""
+    synchronous: str = "FULL"
+    """SQLite only (`?synchronous=normal`): NORMAL is faster but may lose the last answers
+    a person saw confirmed if the machine loses power (a crashed process loses nothing)."""
 
     @property
     def path(self) -> Path:
@@ -29,7 +32,10 @@ class DatabaseUrl:
     def __str__(self) -> str:
         """The URL with any password masked: safe for messages and logs."""
         if self.backend == "sqlite":
-            return SQLITE_PREFIX + self.target
+            options = (
+                "" if self.synchronous == "FULL" else f"?synchronous={self.synchronous.lower()}"
+            )
+            return SQLITE_PREFIX + self.target + options
         parts = urlsplit(self.target)
         if parts.password is None:
             return self.target
@@ -45,7 +51,14 @@ def parse_database_url(raw: str | Path) -> DatabaseUrl:
         return DatabaseUrl("sqlite", str(raw))
     text = raw.strip()
     if text.startswith(SQLITE_PREFIX) and len(text) > len(SQLITE_PREFIX):
-        return DatabaseUrl("sqlite", text[len(SQLITE_PREFIX) :])
+        path, _sep, query = text[len(SQLITE_PREFIX) :].partition("?")
+        options = parse_qs(query, keep_blank_values=True)
+        synchronous = options.pop("synchronous", ["full"])[-1].upper()
+        if options or synchronous not in ("FULL", "NORMAL"):
+            raise BadDatabaseUrl(
+                f"an SQLite URL takes only ?synchronous=full or ?synchronous=normal, got {query!r}"
+            )
+        return DatabaseUrl("sqlite", path, synchronous)
     scheme, sep, _rest = text.partition("://")
     if sep and scheme in POSTGRES_SCHEMES:
         parts = urlsplit(text)
