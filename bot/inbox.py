@@ -92,6 +92,18 @@ def _message(message: MaybeInaccessibleMessage, with_text: bool) -> dict[str, An
     return kept
 
 
+_NAMES = frozenset({"first_name", "last_name", "username", "title"})
+
+
+def _nameless(value: Any) -> Any:
+    """A raw update with every name, username and chat title left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _nameless(v) for k, v in value.items() if k not in _NAMES}
+    if isinstance(value, list):
+        return [_nameless(item) for item in value]
+    return value
+
+
 def _sender(raw: dict[str, Any]) -> int | None:
     """The Telegram id of whoever sent a raw update, if it can be found (for /delete)."""
     for body in raw.values():
@@ -144,11 +156,14 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         await super().put(item)
 
     async def quarantine(self, update_id: int, raw: str, error: str) -> None:
-        """An update PTB cannot parse (bot/http.py): kept raw once, logged without content."""
-        sender = _sender(json.loads(raw))
+        """An update PTB cannot parse (bot/http.py): kept as it came, less names and
+        usernames (which are never written), once; logged without content."""
+        update = json.loads(raw)
+        payload = json.dumps(_nameless(update), ensure_ascii=False)
+        sender = _sender(update)
         stored = await self._faults.retrying(
             "keep_unparsable",
-            lambda: self._store.quarantine(update_id, sender, raw, error, self._clock()),
+            lambda: self._store.quarantine(update_id, sender, payload, error, self._clock()),
         )
         if stored:
             log.warning("update_unparsable", extra={"update_id": update_id, "error": error})

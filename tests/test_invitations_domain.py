@@ -458,10 +458,10 @@ async def test_a_graceful_stop_leaves_nothing_in_flight(service, invitations_sto
 # -- RSVPs and reminders --------------------------------------------------------------------
 
 
-def test_reminder_time():
-    invitation = Invitation(
+def sample_invitation(**changes: object) -> Invitation:
+    return Invitation(
         id=1,
-        event=ready_draft().event(),
+        event=ready_draft(**changes).event(),
         audience=Audience(),
         created_by=ADMIN,
         admin_language="en",
@@ -469,6 +469,10 @@ def test_reminder_time():
         status=BroadcastStatus.DONE,
         created_at=NOW,
     )
+
+
+def test_reminder_time():
+    invitation = sample_invitation()
     due = datetime(2026, 12, 2, 10, 0, tzinfo=AMMAN)
     assert reminder_time(invitation, Rsvp.ATTENDING, NOW) == due
     assert reminder_time(invitation, Rsvp.MAYBE, NOW) == due
@@ -630,19 +634,6 @@ def test_an_event_across_a_clock_change_ends_after_its_real_duration():
 
 
 # -- the smaller faults of invitations, each a regression -------------------------------------
-
-
-def sample_invitation(**changes: object) -> Invitation:
-    return Invitation(
-        id=1,
-        event=ready_draft(**changes).event(),
-        audience=Audience(),
-        created_by=ADMIN,
-        admin_language="en",
-        remind_before=timedelta(hours=24),
-        status=BroadcastStatus.DONE,
-        created_at=NOW,
-    )
 
 
 def test_a_reminder_comes_24_real_hours_before_across_a_change_of_the_clocks():

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.core.i18n import _, use_language
 from bot.demo import current_question, moved_past
 from bot.simulator import SimulatedUser
 from bot.survey.model import QuestionType, Survey
-from bot.survey.views import CONSENT_PROMISES
+from bot.survey.views import CONSENT_PROMISES, LANGUAGE_NAMES
 from tests.e2e import SHIPPED_SURVEY, Harness
 from tests.test_coordinator_e2e import make_coordinator
 
@@ -40,10 +42,17 @@ async def answer_everything(user: SimulatedUser, survey: Survey, words: str) -> 
                 await user.tap(f"A:{question.id}:{question.options[0].id}", until=moved)
 
 
-async def take_part(hiwar: Harness, user: SimulatedUser, words: str) -> None:
+def said(language: str, message: str) -> str:
+    with use_language(language):
+        return _(message)
+
+
+async def take_part(
+    hiwar: Harness, user: SimulatedUser, words: str, language: str = "en"
+) -> None:
     await user.send_command("/start")
-    await user.tap("English")
-    await user.tap("I agree")
+    await user.tap(LANGUAGE_NAMES[language])
+    await user.tap(said(language, "I agree"))
     await answer_everything(user, hiwar.survey, words)
 
 
@@ -67,16 +76,19 @@ async def postgres_text(hiwar: Harness) -> str:
     return "\n".join(found)
 
 
-async def test_delete_leaves_nothing_of_the_person_in_the_database_files(hiwar: Harness):
-    amal = hiwar.user(AMAL, "Amalqwerty", "en")
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_delete_leaves_nothing_of_the_person_in_the_database_files(
+    hiwar: Harness, language: str
+):
+    amal = hiwar.user(AMAL, "Amalqwerty", language)
     nadia = hiwar.user(NADIA, "Nadia", "en")
-    await take_part(hiwar, amal, "As imam of the only mosque in Qwertyville")
+    await take_part(hiwar, amal, "As imam of the only mosque in Qwertyville", language)
     await take_part(hiwar, nadia, "Zebrafield youth centre")
     await amal.send_command("/mydata")
     await amal.send_command("/delete")
-    await amal.tap("Yes, erase everything")
+    await amal.tap(said(language, "Yes, erase everything"))
     replies = await amal.send_command("/mydata")
-    assert replies[0].text == "We store nothing about you."
+    assert replies[0].text == said(language, "We store nothing about you.")
     database = hiwar.settings.database
     if database.startswith("sqlite"):
         await hiwar.stop()  # a clean stop, as an operator would before copying the file

@@ -29,6 +29,7 @@ from bot.survey.service import (
 from bot.survey.state import Status
 from storage import Storage
 from tests.factories import mini_survey
+from tests.memory import MemoryStorage
 from tests.wiring import open_test_storage, survey_service
 
 AMAL = 1001  # a youth worker in Amman
@@ -306,3 +307,110 @@ async def test_each_use_case_writing_twice_does_it_in_one_atomic_block(storage: 
         ("delete_respondent", 1),
         ("purge_erased", 0),  # after the transaction: the write-ahead log is truncated
     ]
+
+
+# -- a crash at every write ----------------------------------------------------------------
+
+WRITES = frozenset(
+    {
+        "save_language", "save_consent", "start_progress", "save_answer", "save_draft",
+        "move_to", "set_status", "complete", "replace_answer", "note_paste", "claim_update",
+    }
+)  # fmt: skip
+"""The store methods that write (the survey store's and the processed-update ids')."""
+
+
+class CrashAtWrite:
+    """A store whose `n`th write, counted across every store wrapped with the same
+    counter, fails as if the process died there."""
+
+    def __init__(self, store: object, counter: list[int], n: int) -> None:
+        self._store, self._counter, self._n = store, counter, n
+
+    def __getattr__(self, name: str) -> object:
+        method = getattr(self._store, name)
+        if name not in WRITES:
+            return method
+
+        async def write(*args: object) -> object:
+            self._counter[0] += 1
+            if self._counter[0] == self._n:
+                raise Crash
+            return await method(*args)
+
+        return write
+
+
+def journey(user: int) -> list[Callable[[SurveyService], Awaitable[object]]]:
+    """A complete survey, one step per update (the update ids are what Telegram would give
+    again after a crash)."""
+    base = user * 100
+    return [
+        lambda s: s.choose_language(user, "en"),
+        lambda s: s.consent(user, agreed=True),
+        lambda s: s.answer_button(user, "level", "local", base + 1),
+        lambda s: s.answer_button(user, "no_trust", "2", base + 2),
+        lambda s: s.toggle_choice(user, "priorities", "funding", base + 3),
+        lambda s: s.toggle_choice(user, "priorities", "realism", base + 4),
+        lambda s: s.finish_choices(user, "priorities", base + 5),
+        lambda s: s.answer_text(user, "12", base + 6),
+        lambda s: s.answer_text(user, "Monthly meetings", base + 7),
+        lambda s: s.answer_button(user, "invite", "yes", base + 8),
+    ]
+
+
+EXPECTED = {
+    "level": "local",
+    "no_trust": 2,
+    "priorities": ["realism", "funding"],
+    "years": 12,
+    "step": "Monthly meetings",
+    "invite": "yes",
+}
+
+
+async def crash_at_every_write(storage: Storage | MemoryStorage) -> list[int]:
+    """Run a whole survey once per write, failing at that write, then carry on after a
+    restart (the update delivered again); returns the users, one a run."""
+    survey, n, users = mini_survey(), 1, []
+    while True:
+        user, counter = 5000 + n, [0]
+        crashing = SurveyService(
+            CrashAtWrite(storage.respondents, counter, n),
+            CrashAtWrite(storage.inbox, counter, n),
+            storage,
+            survey,
+        )
+        steps, crashed_at = journey(user), None
+        for index, step in enumerate(steps):
+            try:
+                await step(crashing)
+            except Crash:
+                crashed_at = index
+                break
+        if crashed_at is None:
+            return users  # the journey has fewer writes than n: every one was tried
+        restarted = SurveyService(storage.respondents, storage.inbox, storage, survey)
+        for step in steps[crashed_at:]:
+            await step(restarted)
+        progress = await storage.respondents.get_progress(user, survey.id)
+        assert progress is not None and progress.status == Status.COMPLETED, n
+        assert progress.answers == EXPECTED, n
+        users.append(user)
+        n += 1
+
+
+async def test_a_crash_at_any_write_of_a_whole_survey_loses_and_doubles_nothing(
+    storage: Storage,
+):
+    """Every state change of a respondent is one transaction: whichever write the process
+    dies at, after a restart (the update delivered again) the person finishes with every
+    answer stored exactly once."""
+    users = await crash_at_every_write(storage)
+    assert len(users) > 12  # the journey's writes were all tried
+    for user in users:
+        rows = await storage.database.fetchall(
+            "SELECT COUNT(*) FROM answers a JOIN responses r ON r.response_id = a.response_id"
+            f" WHERE r.user_id = {user}"
+        )
+        assert rows[0][0] == len(EXPECTED), user

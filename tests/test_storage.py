@@ -12,7 +12,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -324,3 +324,20 @@ def test_migrate_db_command(pg_cluster: PgCluster, tmp_path: Path, capsys):
     assert error.startswith("hiwar: error: the target database is not empty")
     assert "\n" not in error
     assert main(["migrate-db", source, "mysql://db/x"]) == 2
+
+
+async def test_update_ids_are_forgotten_once_telegram_cannot_send_them_again(storage):
+    """Regression: processed-update ids were never pruned and inbox rows only at start-up
+    (29.7 MB for 605 respondents); the database now grows with what people gave."""
+    day_ago, now = (
+        datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
+    )
+    for update_id, at in ((1, day_ago), (2, now)):
+        assert await storage.inbox.inbox_add(update_id, 42, '{"update_id": 1}', at)
+        await storage.inbox.inbox_done(update_id, 42, at)
+        assert await storage.inbox.claim_update(update_id, at)
+    assert await storage.inbox.inbox_prune(now - timedelta(days=1)) == 2
+    assert await storage.inbox.was_processed(2) and not await storage.inbox.was_processed(1)
+    rows = await storage.database.fetchall("SELECT update_id, payload, user_key FROM inbox")
+    assert [tuple(row) for row in rows] == [(2, "", None)]  # no content, no person

@@ -9,6 +9,9 @@ import pytest
 from bot.core.i18n import _, use_language
 from bot.demo import Persona, current_question, take_part
 from bot.simulator import SimulatedUser
+from bot.survey.errors import PasteTooLong
+from bot.survey.messages import ERRORS
+from bot.survey.views import LANGUAGE_NAMES
 from tests.e2e import Harness
 from tests.wiring import open_test_storage
 
@@ -235,33 +238,33 @@ async def test_a_group_gets_nothing_but_the_pointer_even_when_it_fails(hiwar: Ha
     assert await stored_answers(hiwar, 1013) == {"sector": "frontline"}
 
 
-async def test_typed_numbers_are_read_strictly_and_confirmed(hiwar: Harness):
-    sara = hiwar.user(1014, "Sara", "en")
-    await consent(sara, "en")
-    for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
-        await sara.tap(data)
-    for text in ("2,5", "1 5", "1_0", "1e1"):
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_typed_numbers_are_read_strictly_and_confirmed(hiwar: Harness, language: str):
+    sara = hiwar.user(1014, "Sara", language)
+    await reach_years(sara, language)
+    for text in ("2,5", "1 5", "1_0", "1e1", "٢٬٥"):
         replies = await sara.send_text(text)
-        assert replies[0].text == label("en", "Please type a whole number, for example 7."), text
+        assert replies[0].text == label(language, "Please type a whole number, for example 7.")
     assert "years" not in await stored_answers(hiwar, 1014)
     replies = await sara.send_text("١٥")
-    assert replies[0].text.startswith("✔️ " + label("en", "Saved: {answer}", answer="15"))
+    assert replies[0].text.startswith("✔️ " + label(language, "Saved: {answer}", answer="15"))
     assert (await stored_answers(hiwar, 1014))["years"] == 15
 
 
-async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness):
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness, language: str):
     """Regressions: "No, thank you" on the old consent card said nothing was stored while
     answers were; "Start over" erased everything at once, also from an old welcome-back
     card; a second tap on Done raised an alarm about an earlier question."""
-    layla = hiwar.user(1015, "Layla", "en")
+    layla = hiwar.user(1015, "Layla", language)
     await layla.send_command("/start")
-    await layla.tap("English")
+    await layla.tap(LANGUAGE_NAMES[language])
     consent_card = layla.chat.messages[max(layla.chat.messages)]["message_id"]
-    await layla.tap(label("en", "I agree"))
+    await layla.tap(label(language, "I agree"))
     await layla.tap("A:sector:academia")
     replies = await press_stale(layla, consent_card, "C:0")
     assert texts(replies) == label(
-        "en",
+        language,
         "You are already taking part, so nothing was changed: your answers are kept. "
         "To erase them, send /delete.",
     )
@@ -270,13 +273,13 @@ async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness):
     await layla.send_command("/cancel")
     await layla.send_command("/start")
     welcome_back = max(layla.chat.messages)
-    await layla.tap(label("en", "Start over"))
-    assert layla.button_labels() == [label("en", "Yes, start over"), label("en", "No, continue")]
-    await layla.tap(label("en", "No, continue"))
+    await layla.tap(label(language, "Start over"))
+    assert layla.button_labels() == [label(language, "Yes, start over"), label(language, "No, continue")]
+    await layla.tap(label(language, "No, continue"))
     assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
     await press_stale(layla, welcome_back, "R:1")  # the old welcome-back card asks again
     assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
-    await layla.tap(label("en", "Yes, start over"))
+    await layla.tap(label(language, "Yes, start over"))
     assert await stored_answers(hiwar, 1015) == {}
 
     for data in ["A:sector:academia", "A:level:local", "S:country", "S:years"]:
@@ -289,7 +292,7 @@ async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness):
     await layla.tap("D:priorities")
     replies = await press_stale(layla, card, "D:priorities")
     toast = next(a for a in replies if a.method == "answerCallbackQuery")
-    assert toast.callback_text == label("en", "Your answer to that question is already saved.")
+    assert toast.callback_text == label(language, "Your answer to that question is already saved.")
     assert not toast.show_alert
 
 
@@ -313,17 +316,18 @@ async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar:
     assert (await stored_answers(hiwar, 1011))["barrier_consensus"] == 4
 
 
-async def reach_years(user: SimulatedUser) -> None:
-    await consent(user, "en")
+async def reach_years(user: SimulatedUser, language: str = "en") -> None:
+    await consent(user, language)
     for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
         await user.tap(data)
 
 
-async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness):
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness, language: str):
     """Regression: the edited text was saved as the answer to the current question and the
     survey jumped ahead; on a button question the edit got a message that made no sense."""
-    sara = hiwar.user(1016, "Sara", "en")
-    await reach_years(sara)
+    sara = hiwar.user(1016, "Sara", language)
+    await reach_years(sara, language)
     await sara.send_text("seventy")  # refused: not an answer to anything
     refused = max(m for m, body in sara.chat.messages.items() if body.get("text") == "seventy")
     await sara.send_text("12")
@@ -335,19 +339,24 @@ async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness)
     assert (await stored_answers(hiwar, 1016))["years"] == 15
     assert await asked(hiwar, 1016) == "barrier_consensus"  # nothing moved
     replies = await sara.edit_text(answer, "fifteen")
-    assert texts(replies) == label("en", "Please type a whole number, for example 7.")
+    assert texts(replies) == label(language, "Please type a whole number, for example 7.")
     replies = await sara.edit_text(refused, "14")
-    assert "does not change your answers" in texts(replies)
+    assert texts(replies) == label(
+        language,
+        "Editing a message does not change your answers. To change an answer, send /back "
+        "until you reach its question.",
+    )
     assert await stored_answers(hiwar, 1016) == {
         "sector": "civil_society", "level": "local", "country": "jordan", "years": 15
     }
 
 
-async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness):
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness, language: str):
     """Regression: the first part was refused as too long, the second, starting mid-word,
     was saved as the answer and the survey moved on."""
-    omar = hiwar.user(1017, "Omar", "en")
-    await reach_years(omar)
+    omar = hiwar.user(1017, "Omar", language)
+    await reach_years(omar, language)
     await omar.send_text("12")
     for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust"):
         await omar.tap(f"A:barrier_{barrier}:2")
@@ -356,7 +365,9 @@ async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness):
     reactions = await omar.paste("A channel that works. " * 500)  # 11,000 characters
     assert len(reactions) == 3
     told = [a for part in reactions for a in part if a.method == "sendMessage"]
-    assert len(told) == 1 and "split it into several parts" in told[0].text
+    with use_language(language):
+        expected = ERRORS[PasteTooLong].text(PasteTooLong(500))
+    assert [a.text for a in told] == [expected]
     assert await asked(hiwar, 1017) == "missing_channel"
     assert "missing_channel" not in await stored_answers(hiwar, 1017)
     await omar.send_text("A monthly call with the ministry")

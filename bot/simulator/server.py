@@ -460,8 +460,11 @@ def _truthy(value: Any) -> bool:
 
 
 def _update_chat_id(payload: dict[str, Any]) -> int:
-    """The chat of an update: its message's, or for a callback query its message's."""
+    """The chat of an update: its message's, or for a callback query its message's (a tap
+    on an inline message has none: then the chat with the person who tapped)."""
     kind, body = next((k, v) for k, v in payload.items() if k != "update_id")
+    if kind == "callback_query" and "message" not in body:
+        return int(body["from"]["id"])
     message = body["message"] if kind == "callback_query" else body
     return int(message["chat"]["id"])
 
