@@ -40,7 +40,8 @@ def texts(replies) -> str:
 async def press_stale(user: SimulatedUser, message_id: int, data: str):
     """Tap a button as it was on an old message (a client can show keyboards that are gone)."""
     user.chat.messages[message_id]["reply_markup"] = {
-        "inline_keyboard": [[{"text": "old", "callback_data": data}]]}
+        "inline_keyboard": [[{"text": "old", "callback_data": data}]]
+    }
     return await user.tap(data, message_id=message_id)
 
 
@@ -65,8 +66,9 @@ async def stored_answers(hiwar: Harness, user_id: int) -> dict:
 @pytest.mark.parametrize("language", ["ar", "en"])
 async def test_complete_conversation(hiwar: Harness, language: str):
     amal = hiwar.user(1001, "Amal", language)
-    answered = await take_part(hiwar.api, hiwar.survey, local_youth_worker(language),
-                               random.Random(3))
+    answered = await take_part(
+        hiwar.api, hiwar.survey, local_youth_worker(language), random.Random(3)
+    )
     assert answered >= 14
     summary = amal.last_text
     assert summary is not None
@@ -115,7 +117,9 @@ async def test_bad_inputs_get_clear_replies_and_change_nothing(hiwar: Harness):
     await sara.tap("A:level:local")
     # The same button tapped twice, then a different one from an already answered question.
     replies = await press_stale(sara, stale_keyboard, "A:level:local")
-    assert replies[-1].callback_text == label("en", "Your answer to that question is already saved.")
+    assert replies[-1].callback_text == label(
+        "en", "Your answer to that question is already saved."
+    )
     replies = await press_stale(sara, stale_keyboard, "A:sector:academia")
     assert "earlier question" in replies[-1].callback_text
     await sara.tap("A:country:jordan")
@@ -133,8 +137,7 @@ async def test_over_long_free_text_is_refused_and_nothing_lost(hiwar: Harness):
     for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
         await nadia.tap(data)
     await nadia.tap("S:years")
-    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
-                    "channels"]:
+    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust", "channels"]:
         await nadia.tap(f"A:barrier_{barrier}:5")
     assert current_question(nadia, hiwar.survey).id == "missing_channel"
     replies = await nadia.send_text("س" * 501)
@@ -150,8 +153,16 @@ async def test_multiple_choice_toggles_with_marks_and_a_maximum(hiwar: Harness):
     await consent(rami, "en")
     for data in ["A:sector:academia", "A:level:national", "S:country", "S:years"]:
         await rami.tap(data)
-    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
-                    "channels", "progress"]:
+    for barrier in [
+        "consensus",
+        "split",
+        "excluded",
+        "isolation",
+        "language",
+        "trust",
+        "channels",
+        "progress",
+    ]:
         await rami.tap(f"A:barrier_{barrier}:2")
     assert current_question(rami, hiwar.survey).id == "priorities"
     await rami.tap("T:priorities:inclusion")
@@ -274,7 +285,8 @@ async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness, langu
     await layla.send_command("/start")
     welcome_back = max(layla.chat.messages)
     await layla.tap(label(language, "Start over"))
-    assert layla.button_labels() == [label(language, "Yes, start over"), label(language, "No, continue")]
+    shown = [label(language, "Yes, start over"), label(language, "No, continue")]
+    assert layla.button_labels() == (shown[::-1] if language == "ar" else shown)  # RTL row
     await layla.tap(label(language, "No, continue"))
     assert await stored_answers(hiwar, 1015) == {"sector": "academia"}
     await press_stale(layla, welcome_back, "R:1")  # the old welcome-back card asks again
@@ -284,8 +296,16 @@ async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness, langu
 
     for data in ["A:sector:academia", "A:level:local", "S:country", "S:years"]:
         await layla.tap(data)
-    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust",
-                    "channels", "progress"):
+    for barrier in (
+        "consensus",
+        "split",
+        "excluded",
+        "isolation",
+        "language",
+        "trust",
+        "channels",
+        "progress",
+    ):
         await layla.tap(f"A:barrier_{barrier}:2")
     card = max(layla.chat.messages)
     await layla.tap("T:priorities:realism")
@@ -302,8 +322,16 @@ async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar:
         await consent(user, language)
         for data in ["A:sector:frontline", "A:level:local", "S:country", "S:years"]:
             await user.tap(data)
-    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust",
-                    "channels", "progress"]:
+    for barrier in [
+        "consensus",
+        "split",
+        "excluded",
+        "isolation",
+        "language",
+        "trust",
+        "channels",
+        "progress",
+    ]:
         await omar.tap(f"A:barrier_{barrier}:3")
     await omar.tap("T:priorities:realism")
     await hiwar.restart()
@@ -335,7 +363,10 @@ async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness,
     assert current_question(sara, hiwar.survey).id == "barrier_consensus"
 
     replies = await sara.edit_text(answer, "15")
-    assert "was updated: \u206815\u2069" in texts(replies)
+    assert texts(replies).endswith(": \u206815\u2069")  # "…was updated: 15"
+    assert texts(replies).startswith(
+        label(language, "Your answer to “{question}” was updated: {answer}")[:8]
+    )
     assert (await stored_answers(hiwar, 1016))["years"] == 15
     assert await asked(hiwar, 1016) == "barrier_consensus"  # nothing moved
     replies = await sara.edit_text(answer, "fifteen")
@@ -347,7 +378,10 @@ async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness,
         "until you reach its question.",
     )
     assert await stored_answers(hiwar, 1016) == {
-        "sector": "civil_society", "level": "local", "country": "jordan", "years": 15
+        "sector": "civil_society",
+        "level": "local",
+        "country": "jordan",
+        "years": 15,
     }
 
 
