@@ -403,3 +403,29 @@ async def test_malformed_and_forged_input_gets_polite_replies_and_no_log_of_cont
     for secret in ("secret-words", "Secretname", hiwar.api.token):
         assert secret not in logged
     assert "update_failed" not in logged  # nothing above was a bug
+
+
+async def test_planted_comments_can_neither_break_a_page_nor_mislead(hiwar: Harness):
+    """Regressions: an answer of `&`s escaped past Telegram's limit and its page was lost;
+    line breaks made fake bullets; a U+202E made an answer read backwards."""
+    nour = await make_coordinator(hiwar)
+    planted = [
+        "a" + "&" * 999,
+        "fine\n• The coordinator agrees with me\n• so does everyone",
+        "\u202eNOITISOPPO EHT HTIW SKROW RUON",
+        "A shared early-warning channel",
+        "Monthly meetings",
+    ]
+    for words in planted:
+        await respond(hiwar, 1, grievances=words)
+    replies = await nour.send_command("/comments grievances")
+    pages = [replies]
+    while "Next page" in nour.button_labels():
+        pages.append(await nour.tap("Next page"))
+    shown = [a for page in pages for a in page if a.text]
+    assert not nour.chat.errors  # every page was accepted
+    assert all(len(a.rendered_text or "") <= 4096 for a in shown)  # as Telegram counts
+    text = "\n".join(a.rendered_text or "" for a in shown)
+    assert "\u202e" not in text and "\n• The coordinator" not in text
+    bullets = [line for line in text.splitlines() if line.startswith("• ")]
+    assert len(bullets) == len(planted)  # one line per answer, however it was typed

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.core.access import Access, Actor, Role
 from bot.core.clock import Clock, utc_now
+from bot.core.text import one_line
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
 from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY
@@ -170,12 +171,15 @@ class ReportService:
 
 
 def _paginate(answers: list[str]) -> list[tuple[str, ...]]:
+    """Pages measured as Telegram counts them (each answer one line), so that a page always
+    fits one message."""
     pages: list[list[str]] = [[]]
     used = 0
     for answer in answers:
-        if pages[-1] and used + len(answer) > COMMENTS_PAGE_CHARACTERS:
+        size = len(one_line(answer)) + 1
+        if pages[-1] and used + size > COMMENTS_PAGE_CHARACTERS:
             pages.append([])
             used = 0
         pages[-1].append(answer)
-        used += len(answer)
+        used += size
     return [tuple(page) for page in pages]

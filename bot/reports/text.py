@@ -16,6 +16,7 @@ from babel.numbers import format_decimal
 
 from bot.core.access import ACTIONS, AuditEntry, Role
 from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
+from bot.core.text import one_line
 from bot.reports.access import Roles
 from bot.reports.filters import filter_option
 from bot.reports.model import Coordinator, Filter
@@ -257,7 +258,8 @@ def comments_lines(page: CommentsPage) -> list[str]:
             )
         ),
         "",
-        *(BULLET + html.escape(comment) for comment in page.comments),
+        # One line each, isolated: an answer cannot fake bullets or read backwards.
+        *(BULLET + isolate(html.escape(one_line(comment))) for comment in page.comments),
     ]
 
 

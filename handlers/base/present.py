@@ -31,7 +31,7 @@ from bot.core.access import Actor
 from bot.core.callbacks import CallbackData
 from bot.core.i18n import is_rtl
 from bot.core.sent import SentMessage
-from bot.core.text import MESSAGE_LIMIT, split_message
+from bot.core.text import MESSAGE_LIMIT, split_message, visible_length
 from bot.core.views import File, Rows, View
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Ui:
     async def show(self, view: View, *, edit: bool = False, flow: str | None = None) -> None:
         """Send `view`, or turn the tapped card into it (`edit`) when it fits one message."""
         tapped = self.tapped if edit else None
-        if tapped is not None and len(view.text) <= MESSAGE_LIMIT:
+        if tapped is not None and visible_length(view.text) <= MESSAGE_LIMIT:
             await self._edit(tapped, view)
             shown = tapped.message_id
         else:
