@@ -1,4 +1,4 @@
-"""`hiwar` command line: run, demo, check-survey, migrate-db."""
+"""`hiwar` command line: run, demo, health, verify-audit, check-survey, migrate-db."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health",
         help="is the running bot serving? (exit 0: yes; 1: no; one JSON line either way)",
+    )
+    commands.add_parser(
+        "verify-audit",
+        help="check that no audit log entry was altered, removed or inserted (exit 1 if so)",
     )
     check = commands.add_parser("check-survey", help="validate a survey file")
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
@@ -76,6 +80,25 @@ async def _health(database: str) -> int:
     return 0 if verdict.healthy else 1
 
 
+async def _verify_audit(database: str) -> int:
+    """Walk the audit log's chain of digests; say where it breaks, if it does."""
+    from bot.core.access import first_broken
+    from bot.core.i18n import DEFAULT_LANGUAGE
+    from storage import open_storage
+
+    storage = await open_storage(database, default_language=DEFAULT_LANGUAGE)
+    try:
+        chain = await storage.reports.audit_chain()
+    finally:
+        await storage.close()
+    broken = first_broken(chain)
+    if broken is not None:
+        print(f"hiwar: the audit log was altered at entry {broken} or just before it")
+        return 1
+    print(f"audit log intact: {len(chain)} entries")
+    return 0
+
+
 def _check_survey(path: Path) -> int:
     """Print every problem of a survey file, one per line; exit 1 when there are any."""
     try:
@@ -109,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "health":
             return asyncio.run(_health(settings.database))
+        if args.command == "verify-audit":
+            return asyncio.run(_verify_audit(settings.database))
         token = settings.require_token()
         survey = load_survey(settings.survey_path)
         from bot.app import StartupError, serve_until_signalled

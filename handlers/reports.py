@@ -115,9 +115,19 @@ async def roles(ui: Ui, services: Services) -> None:
 
 
 async def audit(ui: Ui, services: Services) -> None:
-    """/audit: the latest coordinator and admin actions, newest first."""
-    found = await services.reports.access.audit(ui.actor)
-    await ui.show(views.lines_view(views.text.audit_lines(found)))
+    """/audit [page]: coordinator and admin actions, newest first, a page at a time."""
+    page = ui.args[0] if ui.args else "1"
+    await _audit_page(ui, services, int(page) if page.isdecimal() else 1)
+
+
+async def audit_button(ui: Ui, services: Services) -> None:
+    """Newer or older entries under /audit."""
+    await _audit_page(ui, services, ui.data(views.ShowAudit).page)
+
+
+async def _audit_page(ui: Ui, services: Services, page: int) -> None:
+    found = await services.reports.access.audit(ui.actor, page)
+    await ui.show(views.audit(found), edit=ui.is_tap, flow=FLOW)
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -162,6 +172,7 @@ def register(application: Application) -> None:
     application.add_handler(button(views.ShowGroup, show_group))
     application.add_handler(button(views.ShowComments, comments_button))
     application.add_handler(button(views.RevokeCoordinator, revoke_button))
+    application.add_handler(button(views.ShowAudit, audit_button))
 
 
 FEATURE = Feature("reports", COMMANDS, ERRORS, register)

@@ -38,6 +38,8 @@ REPORT_QUESTIONS_LOCK = (INSTANCE_LOCKS + 3, 0)
 """Held while recounting the report tallies."""
 PROGRESS_LOCKS = INSTANCE_LOCKS + 4
 """Held by the instance reporting a broadcast's progress; the key is the invitation id."""
+AUDIT_LOCK = (INSTANCE_LOCKS + 5, 0)
+"""Held while appending to the audit chain (instances sharing a database take turns)."""
 
 
 def lock_key(value: int) -> int:

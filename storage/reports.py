@@ -9,14 +9,15 @@ answers, for the benchmark and for the tests that check the two agree.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from bot.core.access import AuditEntry, Role
+from bot.core.access import AuditEntry, Role, audit_digest
 from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
 from bot.survey.model import ReportRole
 from bot.survey.state import AnswerValue
-from storage.database import REPORT_QUESTIONS_LOCK, Database
+from storage.database import AUDIT_LOCK, REPORT_QUESTIONS_LOCK, Database
 
 _COLUMNS: dict[ReportRole, str] = {
     ReportRole.COUNTRY: "country",
@@ -38,6 +39,13 @@ def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
     if only is None:
         return "", ()
     return f" AND {_COLUMNS[only.dimension]} = ?", (only.option_id,)
+
+
+_AUDIT_COLUMNS = "at, actor_id, actor_name, role, action, detail"
+
+
+def _audit_entry(row: Sequence[Any]) -> AuditEntry:
+    return AuditEntry(_dt(row[0]), row[1], row[2], Role(row[3]), row[4], row[5])
 
 
 class Reports:
@@ -117,10 +125,17 @@ class Reports:
     # -- audit -------------------------------------------------------------------------
 
     async def record(self, entry: AuditEntry) -> None:
+        """Appended to the chain: one writer at a time (a lock across instances), the
+        digest taken from the entry before it."""
         async with self._db.atomic(savepoint=False) as db:
+            await db.lock(*AUDIT_LOCK)
+            last = await db.fetchone(
+                "SELECT digest FROM audit_log ORDER BY entry_id DESC LIMIT 1"
+            )
+            digest = audit_digest((last[0] or "") if last else "", entry)
             await db.execute(
-                "INSERT INTO audit_log (at, actor_id, actor_name, role, action, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (at, actor_id, actor_name, role, action, detail, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     _ts(entry.at),
                     entry.actor_id,
@@ -128,16 +143,27 @@ class Reports:
                     entry.role.value,
                     entry.action,
                     entry.detail,
+                    digest,
                 ),
             )
 
-    async def recent(self, limit: int) -> list[AuditEntry]:
+    async def recent(self, limit: int, offset: int = 0) -> list[AuditEntry]:
         rows = await self._db.fetchall(
-            "SELECT at, actor_id, actor_name, role, action, detail FROM audit_log"
-            " ORDER BY entry_id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY entry_id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         )
-        return [AuditEntry(_dt(r[0]), r[1], r[2], Role(r[3]), r[4], r[5]) for r in rows]
+        return [_audit_entry(r) for r in rows]
+
+    async def audit_size(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM audit_log")
+        return int(row[0]) if row else 0
+
+    async def audit_chain(self) -> list[tuple[int, AuditEntry, str | None]]:
+        """Every entry, oldest first, with its id and digest (for `hiwar verify-audit`)."""
+        rows = await self._db.fetchall(
+            f"SELECT entry_id, digest, {_AUDIT_COLUMNS} FROM audit_log ORDER BY entry_id"
+        )
+        return [(r[0], _audit_entry(r[2:]), r[1]) for r in rows]
 
     # -- tallies -----------------------------------------------------------------------
 

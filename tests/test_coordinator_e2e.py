@@ -6,10 +6,13 @@ has its own end-to-end tests); everything a coordinator or an admin does goes ov
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
+import os
 import re
+import sys
 from itertools import count
 
 import pytest
@@ -429,3 +432,29 @@ async def test_planted_comments_can_neither_break_a_page_nor_mislead(hiwar: Harn
     assert "\u202e" not in text and "\n• The coordinator" not in text
     bullets = [line for line in text.splitlines() if line.startswith("• ")]
     assert len(bullets) == len(planted)  # one line per answer, however it was typed
+
+
+async def test_audit_pages_and_verify_audit_see_a_tampered_entry(hiwar: Harness, tmp_path):
+    admin = hiwar.admin()
+    for _look in range(32):
+        await admin.send_command("/reports")
+    first = texts(await admin.send_command("/audit"))
+    assert "Page 1 of 2" in first and admin.button_labels() == ["Older entries"]
+    older = texts(await admin.tap("Older entries"))
+    assert "Page 2 of 2" in older
+    code, out = await verify_audit(hiwar, tmp_path)
+    assert code == 0 and "intact" in out
+    await hiwar.query("UPDATE audit_log SET actor_name = 'Someone else' WHERE entry_id = 5")
+    code, out = await verify_audit(hiwar, tmp_path)
+    assert code == 1 and "entry 5" in out
+    assert "altered at entry 5" in texts(await admin.send_command("/audit"))
+
+
+async def verify_audit(hiwar: Harness, cwd) -> tuple[int, str]:
+    env = {**os.environ, "HIWAR_DATABASE_URL": hiwar.settings.database}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "verify-audit", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode or 0, out.decode()

@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from openpyxl import load_workbook
 
-from bot.core.access import Access, Actor, Role
+from bot.core.access import Access, Actor, Role, first_broken
 from bot.core.errors import NotACoordinator, NotAnAdmin
 from bot.core.i18n import RLM, use_language
 from bot.reports import charts, text
@@ -160,9 +160,9 @@ async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports)
     await coordinator(reports)
     with pytest.raises(TooFewResponses):
         await reports.summary(NOUR, "country=jordan")
-    entries = await reports.access.audit(ADMIN)
+    entries = (await reports.access.audit(ADMIN)).entries
     assert [(e.actor_id, e.role, e.action, e.detail) for e in entries] == [
-        (ADMIN.user_id, Role.ADMIN, "audit", ""),
+        (ADMIN.user_id, Role.ADMIN, "audit", "page 1"),
         (NOUR.user_id, Role.COORDINATOR, "summary", "country=jordan"),
         (NOUR.user_id, Role.COORDINATOR, "joined", f"by {ADMIN.user_id}"),
         (ADMIN.user_id, Role.ADMIN, "grant", ""),
@@ -539,3 +539,37 @@ def _rendered_summary(language: str) -> list[str]:
     summary = build_summary(SHIPPED_SURVEY, plan, tallies, 2, THRESHOLD)
     with use_language(language):
         return text.summary_lines(summary)
+
+
+async def test_the_audit_log_is_a_chain_that_shows_any_change(reports, storage):
+    """Entries were plain rows: one could be altered or removed unseen."""
+    issued = await reports.access.grant(ADMIN)
+    await reports.access.redeem(NOUR, issued.code)
+    for _ in range(3):
+        await reports.help(NOUR)
+    assert (await reports.access.audit(ADMIN)).broken_at is None
+    chain = await storage.reports.audit_chain()
+    third = chain[2][0]
+    await storage.database.fetchall(
+        f"UPDATE audit_log SET detail = 'nothing to see' WHERE entry_id = {third} RETURNING 1"
+    )
+    assert (await reports.access.audit(ADMIN)).broken_at == third
+    await storage.database.fetchall(
+        f"UPDATE audit_log SET detail = '' WHERE entry_id = {third} RETURNING 1"
+    )
+    assert first_broken(await storage.reports.audit_chain()) is None  # as it was
+    await storage.database.fetchall(
+        f"DELETE FROM audit_log WHERE entry_id = {third} RETURNING 1"
+    )
+    assert first_broken(await storage.reports.audit_chain()) == third + 1
+
+
+async def test_the_audit_log_is_read_a_page_at_a_time(reports):
+    """Only the newest 30 entries were shown: 35 quick /reports hid the rest."""
+    for _ in range(35):
+        await reports.help(ADMIN)
+    first = await reports.access.audit(ADMIN)
+    assert (first.page, first.pages, len(first.entries)) == (1, 2, 30)
+    second = await reports.access.audit(ADMIN, 2)
+    assert len(second.entries) == 7  # 35 + two looks at the log
+    assert first.entries[0].action == "audit" and second.entries[-1].action == "help"

@@ -10,7 +10,8 @@ shows in the reader's language.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import hashlib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -56,6 +57,32 @@ class AuditEntry:
     role: Role
     action: str
     detail: str = ""
+
+
+def audit_digest(previous: str, entry: AuditEntry) -> str:
+    """The entry's link in the audit chain: a hash of the previous link and of every field,
+    so that changing, removing or reordering an entry is detected (`hiwar verify-audit`)."""
+    fields = (
+        previous, entry.at.isoformat(), str(entry.actor_id), entry.actor_name,
+        entry.role.value, entry.action, entry.detail,
+    )  # fmt: skip
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def first_broken(chain: Iterable[tuple[int, AuditEntry, str | None]]) -> int | None:
+    """The id of the first entry whose digest does not follow from the ones before it (an
+    entry altered, removed or inserted); None when the chain holds. Entries from before the
+    chain existed (no digest) may only come first."""
+    previous: str | None = None
+    for entry_id, entry, digest in chain:
+        if digest is None:
+            if previous is not None:
+                return entry_id
+            continue
+        if digest != audit_digest(previous or "", entry):
+            return entry_id
+        previous = digest
+    return None
 
 
 class CoordinatorLookup(Protocol):

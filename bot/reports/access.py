@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.access import Access, Actor, AuditEntry, Role
+from bot.core.access import Access, Actor, AuditEntry, Role, first_broken
 from bot.core.clock import Clock
 from bot.reports.actions import AUDIT, GRANT, JOINED, REVOKE, ROLES
 from bot.reports.errors import (
@@ -37,6 +37,16 @@ AUDIT_PAGE = 30
 class IssuedGrant:
     code: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    page: int
+    """1-based."""
+    pages: int
+    broken_at: int | None
+    """The first entry whose link does not hold (altered, removed or inserted), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +115,12 @@ class AccessControl:
         await self._access.authorize(actor, Role.ADMIN, ROLES)
         return await self._store.coordinators()
 
-    async def audit(self, actor: Actor) -> list[AuditEntry]:
-        """/audit: the latest entries, newest first (this look included)."""
-        await self._access.authorize(actor, Role.ADMIN, AUDIT)
-        return await self._store.recent(AUDIT_PAGE)
+    async def audit(self, actor: Actor, page: int = 1) -> AuditPage:
+        """/audit [page]: the entries, newest first (this look included), a page at a time,
+        and whether the chain still holds (no entry altered or removed)."""
+        await self._access.authorize(actor, Role.ADMIN, AUDIT, f"page {page}")
+        pages = max(1, -(-(await self._store.audit_size()) // AUDIT_PAGE))
+        number = min(max(page, 1), pages)
+        entries = await self._store.recent(AUDIT_PAGE, (number - 1) * AUDIT_PAGE)
+        broken = first_broken(await self._store.audit_chain())
+        return AuditPage(tuple(entries), number, pages, broken)

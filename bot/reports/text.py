@@ -14,10 +14,10 @@ from datetime import datetime
 
 from babel.numbers import format_decimal
 
-from bot.core.access import ACTIONS, AuditEntry, Role
+from bot.core.access import ACTIONS, Role
 from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
 from bot.core.text import one_line
-from bot.reports.access import Roles
+from bot.reports.access import AuditPage, Roles
 from bot.reports.filters import filter_option
 from bot.reports.model import Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
@@ -294,9 +294,28 @@ def _coordinator_line(coordinator: Coordinator) -> str:
     )
 
 
-def audit_lines(entries: Sequence[AuditEntry]) -> list[str]:
-    lines = [bold(_("Audit log")), italic(_("The latest entries, newest first. Times are UTC."))]
-    for entry in entries:
+def audit_lines(found: AuditPage) -> list[str]:
+    lines = [
+        bold(_("Audit log")),
+        italic(
+            _(
+                "Page {page} of {pages}, newest first. Times are UTC.",
+                page=found.page,
+                pages=found.pages,
+            )
+        ),
+    ]
+    if found.broken_at is not None:
+        lines.append(
+            bold(
+                _(
+                    "Warning: the log has been altered at entry {entry} or just before it "
+                    "(an entry changed, removed or inserted).",
+                    entry=found.broken_at,
+                )
+            )
+        )
+    for entry in found.entries:
         action = _(ACTIONS[entry.action].label) if entry.action in ACTIONS else entry.action
         if entry.detail:
             action = f"{action} ({html.escape(entry.detail)})"

@@ -12,6 +12,7 @@ from bot.core.commands import Command, command_line, visible
 from bot.core.i18n import _
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
+from bot.reports.access import AuditPage
 from bot.reports.filters import dimension_question
 from bot.reports.model import DIMENSIONS, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
@@ -41,6 +42,12 @@ class ShowGroup(CallbackData):
 class ShowComments(CallbackData):
     prefix = "Kc"
     question: str
+    page: int
+
+
+@dataclass(frozen=True)
+class ShowAudit(CallbackData):
+    prefix = "Ka"
     page: int
 
 
@@ -145,3 +152,12 @@ def revoke_choice(found: Sequence[Coordinator]) -> View:
 
 def revoked(removed: Coordinator) -> View:
     return View(_("{name} is no longer a coordinator.", name=removed.name), html=False)
+
+
+def audit(found: AuditPage) -> View:
+    turn = []
+    if found.page > 1:
+        turn.append(Button(_("Newer entries"), ShowAudit(found.page - 1)))
+    if found.page < found.pages:
+        turn.append(Button(_("Older entries"), ShowAudit(found.page + 1)))
+    return lines_view(text.audit_lines(found), [turn])
