@@ -8,10 +8,12 @@ from __future__ import annotations
 from telegram.ext import Application, filters
 
 from bot.core.access import Role
+from bot.core.i18n import DEFAULT_LANGUAGE, current_language, use_language
 from bot.core.views import File
 from bot.reports import views
-from bot.reports.access import GRANT_PREFIX
+from bot.reports.access import GRANT_PREFIX, AwaitingConfirmation
 from bot.reports.commands import COMMANDS
+from bot.reports.errors import NotATelegramId
 from bot.reports.messages import ERRORS
 from bot.reports.views import FLOW
 from handlers.base.context import Services
@@ -73,8 +75,13 @@ async def reports_help(ui: Ui, services: Services) -> None:
 
 
 async def grant(ui: Ui, services: Services) -> None:
-    """/grant: a one-time link, valid for 24 hours, that makes its first user a coordinator."""
-    issued = await services.reports.access.grant(ui.actor)
+    """/grant [id]: a one-time link, valid for 24 hours: for that person only, or for whoever
+    opens it once this admin confirms them."""
+    if ui.argument and not ui.argument.isdecimal():
+        await services.access.check(ui.user_id, Role.ADMIN)  # roles before arguments
+        raise NotATelegramId
+    for_user = int(ui.argument) if ui.argument else None
+    issued = await services.reports.access.grant(ui.actor, for_user)
     link = f"https://t.me/{ui.bot.username}?start={issued.code}"
     for view in views.grant_link(issued.expires_at, link):
         await ui.show(view)
@@ -82,9 +89,39 @@ async def grant(ui: Ui, services: Services) -> None:
 
 async def redeem(ui: Ui, services: Services) -> None:
     """`/start grant-…` from an invitation link: the respondents' /start never sees it."""
-    await services.reports.access.redeem(ui.actor, ui.argument)
+    outcome = await services.reports.access.redeem(ui.actor, ui.argument, current_language())
+    if isinstance(outcome, AwaitingConfirmation):
+        await ui.show(views.awaiting_confirmation())
+        admin = outcome.grant.created_by
+        with use_language(await _language_of(services, admin)):
+            await ui.send_to(admin, views.confirm_grant(outcome))
+        return
     await set_role_menu(ui.bot, services.features, ui.chat_id, Role.COORDINATOR)
     await ui.show(views.welcome_coordinator())
+
+
+async def confirm_grant(ui: Ui, services: Services) -> None:
+    """The admin's answer: the person who opened the link becomes a coordinator, or not."""
+    data = ui.data(views.ConfirmGrant)
+    result = await services.reports.access.confirm(ui.actor, data.key, data.user_id, data.approve)
+    await ui.show(views.confirmed(result), edit=True)
+    opener = result.opener.user_id
+    with use_language(await services.survey.language_of(opener) or result.language):
+        if result.coordinator is None:
+            await ui.send_to(opener, views.refused_opener())
+            return
+        await set_role_menu(ui.bot, services.features, opener, Role.COORDINATOR)
+        await ui.send_to(opener, views.welcome_coordinator())
+
+
+async def cancel_grant(ui: Ui, services: Services) -> None:
+    """A Cancel button under /roles: that unused link stops working."""
+    await services.reports.access.cancel(ui.actor, ui.data(views.CancelGrant).key)
+    await ui.show(views.grant_cancelled())
+
+
+async def _language_of(services: Services, user_id: int) -> str:
+    return await services.survey.language_of(user_id) or DEFAULT_LANGUAGE
 
 
 async def revoke(ui: Ui, services: Services) -> None:
@@ -111,7 +148,7 @@ async def _revoke(ui: Ui, services: Services, user_id: int) -> None:
 async def roles(ui: Ui, services: Services) -> None:
     """/roles: the admins, the coordinators and how many invitation links are unused."""
     found = await services.reports.access.roles(ui.actor)
-    await ui.show(views.lines_view(views.text.roles_lines(found)))
+    await ui.show(views.roles(found), flow=FLOW)
 
 
 async def audit(ui: Ui, services: Services) -> None:
@@ -173,6 +210,8 @@ def register(application: Application) -> None:
     application.add_handler(button(views.ShowComments, comments_button))
     application.add_handler(button(views.RevokeCoordinator, revoke_button))
     application.add_handler(button(views.ShowAudit, audit_button))
+    application.add_handler(button(views.ConfirmGrant, confirm_grant))
+    application.add_handler(button(views.CancelGrant, cancel_grant))
 
 
 FEATURE = Feature("reports", COMMANDS, ERRORS, register)

@@ -42,6 +42,17 @@ def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
 
 
 _AUDIT_COLUMNS = "at, actor_id, actor_name, role, action, detail"
+_GRANT_COLUMNS = (
+    "code_hash, created_by, created_at, expires_at, used_by, for_user, opened_by,"
+    " opened_name, cancelled_at, opened_language"
+)
+
+
+def _grant(row: Sequence[Any]) -> Grant:
+    return Grant(
+        row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5], row[6], row[7] or "",
+        row[8] is not None, row[9] or "",
+    )  # fmt: skip
 
 
 def _audit_entry(row: Sequence[Any]) -> AuditEntry:
@@ -78,18 +89,48 @@ class Reports:
     async def add_grant(self, grant: Grant) -> None:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
-                "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (grant.code_hash, grant.created_by, _ts(grant.created_at), _ts(grant.expires_at)),
+                "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at,"
+                " for_user) VALUES (?, ?, ?, ?, ?)",
+                (
+                    grant.code_hash,
+                    grant.created_by,
+                    _ts(grant.created_at),
+                    _ts(grant.expires_at),
+                    grant.for_user,
+                ),
             )
 
     async def grant(self, code_hash: str) -> Grant | None:
         row = await self._db.fetchone(
-            "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
-            " WHERE code_hash = ?",
-            (code_hash,),
+            f"SELECT {_GRANT_COLUMNS} FROM grant_codes WHERE code_hash = ?", (code_hash,)
         )
-        return Grant(row[0], row[1], _dt(row[2]), _dt(row[3]), row[4]) if row else None
+        return _grant(row) if row else None
+
+    async def grant_by_key(self, key: str) -> Grant | None:
+        """The grant whose hash starts with `key` (a button's handle)."""
+        row = await self._db.fetchone(
+            f"SELECT {_GRANT_COLUMNS} FROM grant_codes WHERE code_hash LIKE ?", (key + "%",)
+        )
+        return _grant(row) if row else None
+
+    async def open_grant(self, code_hash: str, user_id: int, name: str, language: str) -> bool:
+        """Note who opened an unbound link; False when someone else did first."""
+        async with self._db.atomic(savepoint=False) as db:
+            opened = await db.execute(
+                "UPDATE grant_codes SET opened_by = ?, opened_name = ?, opened_language = ?"
+                " WHERE code_hash = ? AND (opened_by IS NULL OR opened_by = ?)",
+                (user_id, name, language, code_hash, user_id),
+            )
+        return opened == 1
+
+    async def cancel_grant(self, code_hash: str, at: datetime) -> bool:
+        async with self._db.atomic(savepoint=False) as db:
+            cancelled = await db.execute(
+                "UPDATE grant_codes SET cancelled_at = ?"
+                " WHERE code_hash = ? AND used_by IS NULL AND cancelled_at IS NULL",
+                (_ts(at), code_hash),
+            )
+        return cancelled == 1
 
     async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
         async with self._db.atomic(savepoint=False) as db:
@@ -116,11 +157,11 @@ class Reports:
 
     async def pending_grants(self, now: datetime) -> list[Grant]:
         rows = await self._db.fetchall(
-            "SELECT code_hash, created_by, created_at, expires_at, used_by FROM grant_codes"
-            " WHERE used_by IS NULL AND expires_at > ? ORDER BY expires_at",
+            f"SELECT {_GRANT_COLUMNS} FROM grant_codes WHERE used_by IS NULL"
+            " AND cancelled_at IS NULL AND expires_at > ? ORDER BY expires_at",
             (_ts(now),),
         )
-        return [Grant(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4]) for r in rows]
+        return [_grant(r) for r in rows]
 
     # -- audit -------------------------------------------------------------------------
 
@@ -129,9 +170,7 @@ class Reports:
         digest taken from the entry before it."""
         async with self._db.atomic(savepoint=False) as db:
             await db.lock(*AUDIT_LOCK)
-            last = await db.fetchone(
-                "SELECT digest FROM audit_log ORDER BY entry_id DESC LIMIT 1"
-            )
+            last = await db.fetchone("SELECT digest FROM audit_log ORDER BY entry_id DESC LIMIT 1")
             digest = audit_digest((last[0] or "") if last else "", entry)
             await db.execute(
                 "INSERT INTO audit_log (at, actor_id, actor_name, role, action, detail, digest)"

@@ -38,6 +38,8 @@ _ERASE_ALSO = (
     "DELETE FROM coordinators WHERE user_id = ?",
     "DELETE FROM invitation_drafts WHERE admin_id = ?",
     "UPDATE grant_codes SET used_by = NULL WHERE used_by = ?",
+    "DELETE FROM grant_codes WHERE used_by IS NULL AND for_user = ?",
+    "DELETE FROM grant_codes WHERE used_by IS NULL AND opened_by = ?",
 )
 """What is about a person without hanging from their `users` row."""
 

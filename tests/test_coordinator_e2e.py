@@ -63,7 +63,8 @@ async def respond(hiwar: Harness, how_many: int, **given: object) -> list[int]:
 async def make_coordinator(hiwar: Harness, language: str = "en") -> SimulatedUser:
     admin = hiwar.admin()
     await admin.send_command(
-        "/grant", until=lambda sent: any("start=grant-" in (a.text or "") for a in sent)
+        f"/grant {NOUR_ID}",
+        until=lambda sent: any("start=grant-" in (a.text or "") for a in sent),
     )
     code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "")
     assert code is not None
@@ -86,7 +87,7 @@ async def wait_for_files(
 
 async def test_an_invitation_link_works_once_and_before_the_respondent_start(hiwar: Harness):
     admin = hiwar.admin()
-    replies = await admin.send_command("/grant")
+    replies = await admin.send_command(f"/grant {NOUR_ID}")
     link = replies[-1].rendered_text or ""
     assert link.startswith(f"https://t.me/{hiwar.application.bot.username}?start=grant-")
     assert "UTC" in texts(replies)
@@ -383,7 +384,11 @@ async def test_malformed_and_forged_input_gets_polite_replies_and_no_log_of_cont
     caplog.set_level(logging.INFO)
     mallory = hiwar.user(SAMI_ID, "Mallory Secretname", "en")
     await make_coordinator(hiwar)
-    for command in ("/summary <b>secret-words", "/revoke 99999999999999999999999", "/comments x y z"):
+    for command in (
+        "/summary <b>secret-words",
+        "/revoke 99999999999999999999999",
+        "/comments x y z",
+    ):
         replies = await mallory.send_command(command)
         assert texts(replies) == said(
             "en",
@@ -458,3 +463,38 @@ async def verify_audit(hiwar: Harness, cwd) -> tuple[int, str]:
     )  # fmt: skip
     out, _err = await asyncio.wait_for(process.communicate(), 30)
     return process.returncode or 0, out.decode()
+
+
+async def test_an_unbound_link_is_confirmed_by_the_admin_in_the_chat(hiwar: Harness):
+    admin = hiwar.admin()
+    await admin.send_command(
+        "/grant", until=lambda sent: any("start=" in (a.text or "") for a in sent)
+    )
+    code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "").group(1)
+    karim = hiwar.user(2002, "Karim", "ar")
+    waiting = await karim.send_command(f"/start {code}")
+    assert texts(waiting) == said(
+        "ar",
+        "Thank you. The administrator who sent you this link will confirm it; you will get a "
+        "message here.",
+    )
+    assert "Karim (Telegram id 2002)" in visible(admin.last_text or "")
+    refused = texts(await karim.send_command("/summary"))  # not yet a coordinator
+    assert refused == said(
+        "ar",
+        "This command is for the coordinators of this consultation. If you coordinate it, "
+        "ask an administrator for an invitation link.",
+    )
+    await admin.tap("Yes, make them a coordinator")
+    assert said(
+        "ar",
+        "Welcome! You are now a coordinator of this consultation. Send /summary "
+        "to see the results, or /reports for all your commands.",
+    ) in visible(karim.last_text or "")
+    log = texts(await admin.send_command("/audit"))
+    assert "coordinator confirmed" in log
+    assert texts(await admin.send_command("/grant bad")) == said(
+        "en",
+        "Please give the person's Telegram id as a number, for example /grant 12345678, or "
+        "send /grant alone for a link you confirm when someone opens it.",
+    )

@@ -18,6 +18,7 @@ from bot.core.access import Access, Actor, Role, first_broken
 from bot.core.errors import NotACoordinator, NotAnAdmin
 from bot.core.i18n import RLM, use_language
 from bot.reports import charts, text
+from bot.reports.access import AwaitingConfirmation
 from bot.reports.errors import (
     AlreadyStaff,
     FilterSuppressed,
@@ -88,7 +89,7 @@ def respond(survey: SurveyService) -> Respond:
 
 
 async def coordinator(reports: ReportService, actor: Actor = NOUR) -> None:
-    issued = await reports.access.grant(ADMIN)
+    issued = await reports.access.grant(ADMIN, actor.user_id)
     await reports.access.redeem(actor, issued.code)
 
 
@@ -96,9 +97,11 @@ async def coordinator(reports: ReportService, actor: Actor = NOUR) -> None:
 
 
 async def test_a_grant_link_makes_a_coordinator_once(reports):
-    issued = await reports.access.grant(ADMIN)
+    issued = await reports.access.grant(ADMIN, NOUR.user_id)
     assert re.fullmatch(r"grant-[A-Za-z0-9_-]{24}", issued.code)
     assert issued.expires_at == NOW + timedelta(hours=24)
+    with pytest.raises(GrantUnknown):  # somebody else's link
+        await reports.access.redeem(STRANGER, issued.code)
     await reports.access.redeem(NOUR, issued.code)
     assert (await reports.access.roles(ADMIN)).coordinators[0].user_id == NOUR.user_id
     with pytest.raises(GrantUsed):
@@ -119,6 +122,45 @@ async def test_staff_opening_a_link_leave_it_unused(reports):
     with pytest.raises(AlreadyStaff):
         await reports.access.redeem(ADMIN, issued.code)
     assert len((await reports.access.roles(ADMIN)).pending) == 1
+
+
+async def test_an_unbound_link_waits_for_the_admin_and_can_be_cancelled(reports):
+    """Grant links were bearer tokens: whoever opened one first became a coordinator; an
+    unused link could not be cancelled and outlived its issuer's role."""
+    issued = await reports.access.grant(ADMIN)
+    waiting = await reports.access.redeem(STRANGER, issued.code)
+    assert isinstance(waiting, AwaitingConfirmation) and waiting.opener == STRANGER
+    assert not (await reports.access.roles(ADMIN)).coordinators  # nothing until confirmed
+    with pytest.raises(GrantUsed):  # someone else opening it next gets nothing
+        await reports.access.redeem(NOUR, issued.code)
+    refused = await reports.access.confirm(ADMIN, waiting.grant.key, STRANGER.user_id, False)
+    assert refused.coordinator is None
+    with pytest.raises(GrantUnknown):
+        await reports.access.redeem(STRANGER, issued.code)  # cancelled by the refusal
+
+    second = await reports.access.grant(ADMIN)
+    waiting = await reports.access.redeem(NOUR, second.code)
+    made = await reports.access.confirm(ADMIN, waiting.grant.key, NOUR.user_id, True)
+    assert made.coordinator is not None and made.coordinator.user_id == NOUR.user_id
+
+    third = await reports.access.grant(ADMIN)
+    [pending] = (await reports.access.roles(ADMIN)).pending
+    await reports.access.cancel(ADMIN, pending.key)
+    with pytest.raises(GrantUnknown):
+        await reports.access.redeem(Actor(2003, "Late"), third.code)
+
+
+async def test_a_link_dies_with_its_issuers_role(storage, clock):
+    """The issuer's role is checked again when the link is opened."""
+    was_admin = Access(storage.reports, storage.reports, {ADMIN.user_id}, clock)
+    issuing = await ReportService.start(
+        storage.reports, SHIPPED_SURVEY, was_admin, THRESHOLD, clock
+    )
+    issued = await issuing.access.grant(ADMIN, NOUR.user_id)
+    no_longer = Access(storage.reports, storage.reports, set(), clock)  # removed from the list
+    later = await ReportService.start(storage.reports, SHIPPED_SURVEY, no_longer, THRESHOLD, clock)
+    with pytest.raises(GrantUnknown):
+        await later.access.redeem(NOUR, issued.code)
 
 
 async def test_only_admins_manage_roles(reports):
@@ -165,7 +207,7 @@ async def test_refusals_touch_no_data_and_every_staff_action_is_audited(reports)
         (ADMIN.user_id, Role.ADMIN, "audit", "page 1"),
         (NOUR.user_id, Role.COORDINATOR, "summary", "country=jordan"),
         (NOUR.user_id, Role.COORDINATOR, "joined", f"by {ADMIN.user_id}"),
-        (ADMIN.user_id, Role.ADMIN, "grant", ""),
+        (ADMIN.user_id, Role.ADMIN, "grant", f"for {NOUR.user_id}"),
     ]
     assert STRANGER.user_id not in {e.actor_id for e in entries}
 
@@ -543,8 +585,7 @@ def _rendered_summary(language: str) -> list[str]:
 
 async def test_the_audit_log_is_a_chain_that_shows_any_change(reports, storage):
     """Entries were plain rows: one could be altered or removed unseen."""
-    issued = await reports.access.grant(ADMIN)
-    await reports.access.redeem(NOUR, issued.code)
+    await coordinator(reports)
     for _ in range(3):
         await reports.help(NOUR)
     assert (await reports.access.audit(ADMIN)).broken_at is None
@@ -558,9 +599,7 @@ async def test_the_audit_log_is_a_chain_that_shows_any_change(reports, storage):
         f"UPDATE audit_log SET detail = '' WHERE entry_id = {third} RETURNING 1"
     )
     assert first_broken(await storage.reports.audit_chain()) is None  # as it was
-    await storage.database.fetchall(
-        f"DELETE FROM audit_log WHERE entry_id = {third} RETURNING 1"
-    )
+    await storage.database.fetchall(f"DELETE FROM audit_log WHERE entry_id = {third} RETURNING 1")
     assert first_broken(await storage.reports.audit_chain()) == third + 1
 
 

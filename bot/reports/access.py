@@ -1,8 +1,11 @@
 """Making and removing coordinators: admins (HIWAR_ADMIN_IDS) invite them by one-time links.
 
 An admin's /grant issues a one-time code, valid for 24 hours, inside a deep link
-(`t.me/<bot>?start=grant-…`); whoever opens it first becomes a coordinator. Permissions and
-the audit log are bot/core/access.py's `Access.authorize`, shared by every feature.
+(`t.me/<bot>?start=grant-…`). A link is bound to a person: either the admin names them
+(`/grant 12345`, their Telegram id) and only they can use it, or whoever opens it first waits
+until the admin confirms them. The issuer must still be an admin when the link is opened;
+unused links can be cancelled. Permissions and the audit log are bot/core/access.py's
+`Access.authorize`, shared by every feature.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 
 from bot.core.access import Access, Actor, AuditEntry, Role, first_broken
 from bot.core.clock import Clock
-from bot.reports.actions import AUDIT, GRANT, JOINED, REVOKE, ROLES
+from bot.reports.actions import AUDIT, CANCEL_GRANT, CONFIRM, GRANT, JOINED, REFUSE, REVOKE, ROLES
 from bot.reports.errors import (
     AlreadyStaff,
     GrantExpired,
@@ -37,6 +40,24 @@ AUDIT_PAGE = 30
 class IssuedGrant:
     code: str
     expires_at: datetime
+    for_user: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingConfirmation:
+    """Someone opened an unbound link: the issuing admin is asked to confirm them."""
+
+    grant: Grant
+    opener: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    opener: Actor
+    coordinator: Coordinator | None
+    """None: the admin refused, and the link is cancelled."""
+    language: str
+    """The opener's, as their app said when they opened the link ("" if unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,31 +88,76 @@ class AccessControl:
         self._access = access
         self._clock = clock
 
-    async def grant(self, actor: Actor) -> IssuedGrant:
-        """/grant: a new one-time code for making someone a coordinator."""
-        await self._access.authorize(actor, Role.ADMIN, GRANT)
+    async def grant(self, actor: Actor, for_user: int | None = None) -> IssuedGrant:
+        """/grant [id]: a new one-time code for making someone a coordinator; with an id,
+        for that person only."""
+        detail = f"for {for_user}" if for_user is not None else ""
+        await self._access.authorize(actor, Role.ADMIN, GRANT, detail)
         code = GRANT_PREFIX + secrets.token_urlsafe(18)
         now = self._clock()
-        issued = IssuedGrant(code, now + GRANT_LIFETIME)
-        await self._store.add_grant(Grant(_hash(code), actor.user_id, now, issued.expires_at))
+        issued = IssuedGrant(code, now + GRANT_LIFETIME, for_user)
+        await self._store.add_grant(
+            Grant(_hash(code), actor.user_id, now, issued.expires_at, for_user=for_user)
+        )
         return issued
 
-    async def redeem(self, actor: Actor, code: str) -> Coordinator:
-        """Opening an invitation link: the actor becomes a coordinator, once per code."""
-        grant = await self._store.grant(_hash(code))
-        if grant is None:
+    async def redeem(
+        self, actor: Actor, code: str, language: str = ""
+    ) -> Coordinator | AwaitingConfirmation:
+        """Opening an invitation link: the named person becomes a coordinator at once;
+        someone opening an unbound link waits for the issuing admin's confirmation."""
+        grant = await self._usable(await self._store.grant(_hash(code)))
+        if grant.for_user is not None and grant.for_user != actor.user_id:
+            raise GrantUnknown  # somebody else's link: it tells them nothing
+        if await self._access.role_of(actor.user_id) is not None:
+            raise AlreadyStaff
+        if grant.for_user is None:
+            opened = await self._store.open_grant(
+                grant.code_hash, actor.user_id, actor.name, language
+            )
+            if not opened:
+                raise GrantUsed
+            return AwaitingConfirmation(grant, actor)
+        return await self._make(grant, actor, grant.created_by)
+
+    async def confirm(self, actor: Actor, key: str, user_id: int, approve: bool) -> Confirmed:
+        """The issuing admin's answer about who opened their link."""
+        await self._access.authorize(
+            actor, Role.ADMIN, CONFIRM if approve else REFUSE, str(user_id)
+        )
+        grant = await self._usable(await self._store.grant_by_key(key))
+        if grant.opened_by != user_id:
+            raise GrantUnknown
+        opener = Actor(user_id, grant.opened_name)
+        if not approve:
+            await self._store.cancel_grant(grant.code_hash, self._clock())
+            return Confirmed(opener, None, grant.opened_language)
+        made = await self._make(grant, opener, actor.user_id)
+        return Confirmed(opener, made, grant.opened_language)
+
+    async def cancel(self, actor: Actor, key: str) -> Grant:
+        """An unused link made useless (before anyone opened it, or while they wait)."""
+        await self._access.authorize(actor, Role.ADMIN, CANCEL_GRANT, key)
+        grant = await self._store.grant_by_key(key)
+        if grant is None or not await self._store.cancel_grant(grant.code_hash, self._clock()):
+            raise GrantUnknown
+        return grant
+
+    async def _usable(self, grant: Grant | None) -> Grant:
+        """A link that may still be used: known, not cancelled, its issuer still an admin."""
+        if grant is None or grant.cancelled or not self._access.is_admin(grant.created_by):
             raise GrantUnknown
         if grant.used_by is not None:
             raise GrantUsed
-        now = self._clock()
-        if now >= grant.expires_at:
+        if self._clock() >= grant.expires_at:
             raise GrantExpired
-        if await self._access.role_of(actor.user_id) is not None:
-            raise AlreadyStaff
-        coordinator = Coordinator(actor.user_id, actor.name, grant.created_by, now)
+        return grant
+
+    async def _make(self, grant: Grant, person: Actor, approved_by: int) -> Coordinator:
+        coordinator = Coordinator(person.user_id, person.name, approved_by, self._clock())
         if not await self._store.use_grant(grant.code_hash, coordinator):
             raise GrantUsed
-        await self._access.record(actor, Role.COORDINATOR, JOINED, f"by {grant.created_by}")
+        await self._access.record(person, Role.COORDINATOR, JOINED, f"by {approved_by}")
         return coordinator
 
     async def revoke(self, actor: Actor, user_id: int) -> Coordinator:

@@ -63,3 +63,7 @@ class TooFewComments(ReportError):
     def __init__(self, threshold: int) -> None:
         super().__init__(threshold)
         self.threshold = threshold
+
+
+class NotATelegramId(ReportError):
+    """/grant followed by something that is not a Telegram user id."""

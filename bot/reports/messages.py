@@ -10,6 +10,7 @@ from bot.reports.errors import (
     GrantExpired,
     GrantUnknown,
     GrantUsed,
+    NotATelegramId,
     TooFewComments,
     TooFewResponses,
     UnknownCoordinator,
@@ -72,6 +73,12 @@ ERRORS: ErrorTable = {
         lambda _e: _(
             "You already have access to the reports. The link was not used, so it can still "
             "be given to someone else."
+        )
+    ),
+    NotATelegramId: Explanation(
+        lambda _e: _(
+            "Please give the person's Telegram id as a number, for example /grant 12345678, "
+            "or send /grant alone for a link you confirm when someone opens it."
         )
     ),
     UnknownCoordinator: Explanation(

@@ -26,6 +26,20 @@ class Grant:
     created_at: datetime
     expires_at: datetime
     used_by: int | None = None
+    for_user: int | None = None
+    """The only person who may use the link (the admin named them); None: anyone may open
+    it, and the admin then confirms who did."""
+    opened_by: int | None = None
+    """Who opened an unbound link, waiting for the admin's confirmation."""
+    opened_name: str = ""
+    cancelled: bool = False
+    opened_language: str = ""
+    """The language the opener's Telegram app uses (to tell them the outcome)."""
+
+    @property
+    def key(self) -> str:
+        """A short handle for buttons (the hash's first 20 hex digits: 80 bits)."""
+        return self.code_hash[:20]
 
 
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 from bot.core.access import Role
 from bot.core.callbacks import CallbackData
@@ -12,7 +13,7 @@ from bot.core.commands import Command, command_line, visible
 from bot.core.i18n import _
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
-from bot.reports.access import AuditPage
+from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
 from bot.reports.filters import dimension_question
 from bot.reports.model import DIMENSIONS, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
@@ -43,6 +44,22 @@ class ShowComments(CallbackData):
     prefix = "Kc"
     question: str
     page: int
+
+
+@dataclass(frozen=True)
+class ConfirmGrant(CallbackData):
+    """The issuing admin's answer about who opened their unbound link."""
+
+    prefix = "Kg"
+    key: str
+    user_id: int
+    approve: bool
+
+
+@dataclass(frozen=True)
+class CancelGrant(CallbackData):
+    prefix = "Kx"
+    key: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,67 @@ def grant_link(expires_at: datetime, link: str) -> list[View]:
         ),
         View(link, html=False),
     ]
+
+
+def awaiting_confirmation() -> View:
+    return View(
+        _(
+            "Thank you. The administrator who sent you this link will confirm it; you will "
+            "get a message here."
+        ),
+        html=False,
+    )
+
+
+def confirm_grant(waiting: AwaitingConfirmation) -> View:
+    opener = waiting.opener
+    return View.of(
+        _(
+            "{name} (Telegram id {id}) opened your invitation link. Make them a coordinator?",
+            name=escape(opener.name),
+            id=str(opener.user_id),
+        ),
+        [
+            [
+                Button(
+                    _("Yes, make them a coordinator"),
+                    ConfirmGrant(waiting.grant.key, opener.user_id, True),
+                ),
+                Button(_("No"), ConfirmGrant(waiting.grant.key, opener.user_id, False)),
+            ]
+        ],
+    )
+
+
+def confirmed(result: Confirmed) -> View:
+    name = escape(result.opener.name)
+    if result.coordinator is None:
+        return View(_("The link was cancelled; {name} was not made a coordinator.", name=name))
+    return View(_("{name} is now a coordinator.", name=name))
+
+
+def refused_opener() -> View:
+    return View(
+        _("The administrator did not confirm this link. Nothing about you was changed."),
+        html=False,
+    )
+
+
+def roles(found: Roles) -> View:
+    rows = [
+        [
+            Button(
+                _("Cancel the link of {time} UTC", time=grant.created_at.strftime("%Y-%m-%d %H:%M")),
+                CancelGrant(grant.key),
+            )
+        ]
+        for grant in found.pending
+    ]
+    return lines_view(text.roles_lines(found), rows)
+
+
+def grant_cancelled() -> View:
+    return View(_("The invitation link was cancelled: it no longer works."), html=False)
 
 
 def welcome_coordinator() -> View:

@@ -141,6 +141,13 @@ class Ui:
         if flow is not None and view.rows:
             await self._make_live(flow, shown)
 
+    async def send_to(self, chat_id: int, view: View) -> None:
+        """A message to someone else's private chat (an admin asked to confirm, a person
+        told the outcome); render `view` in their language before calling this."""
+        await self.bot.send_message(
+            chat_id, view.text, parse_mode=_parse_mode(view), reply_markup=markup(view.rows)
+        )
+
     async def send_file(self, file: File) -> None:
         keyboard = markup(file.rows)
         content = InputFile(file.content, filename=file.filename, attach=not file.photo)
