@@ -302,12 +302,7 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
         name("level"),
         name("country"),
     ]
-    codes = [
-        row[0]
-        for row in await hiwar.query(
-            "SELECT respondent_code FROM responses ORDER BY respondent_code"
-        )
-    ]
+    stored = {row[0] for row in await hiwar.query("SELECT respondent_code FROM responses")}
     expected = {
         name("sector"): survey.question("sector").option("frontline").label.en,
         name("level"): survey.question("level").option("local").label.en,
@@ -318,7 +313,8 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
         name("invitations"): survey.question("invitations").option("yes").label.en,
         name("years"): "",
     }
-    assert [row[0] for row in rows[1:]] == codes
+    codes = [row[0] for row in rows[1:]]
+    assert len(codes) == 5 and not stored & set(codes)  # codes made afresh for this export
     for row in rows[1:]:
         record = dict(zip(header, row, strict=True))
         assert {column: record[column] for column in expected} == expected

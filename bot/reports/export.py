@@ -1,18 +1,23 @@
 """Completed responses as CSV (UTF-8 with a BOM, so Excel reads Arabic) and XLSX + codebook.
 
-One row per respondent under the pseudonymous respondent code, ordered by code (not by
-time); never a Telegram id, name or username. Headers, option labels and the codebook are in
-the current language. Privacy measures beyond the summaries' rules:
+One row per respondent under a random code made afresh for every export (two exports cannot
+be matched row by row to find who answered in between), ordered by that code (not by time);
+never a Telegram id, name or username. Headers, option labels and the codebook are in the
+current language. Privacy measures beyond the summaries' rules:
 - free-text answers are left out (read them with /comments, where nothing links them to a
   profile);
-- country, then sector, then level are hidden in the rows whose combination of the three is
-  shared by fewer than `threshold` respondents, so a rare profile cannot be picked out.
+- numbers (years of experience) are given as bands, not exactly;
+- the bands, then country, sector and level are hidden in the rows whose combination of all
+  of them is shared by fewer than `threshold` respondents (k-anonymity), so a rare profile
+  cannot be picked out.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import random
+import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,18 +86,48 @@ def rows(
     ]
 
 
+BANDS = (0, 5, 10, 20, 30)
+"""Where the bands of a number start: 0–4, 5–9, 10–19, 20–29, 30 and more."""
+
+
+def band(value: float) -> str:
+    """A number as its band, so that a rare exact value does not single anyone out."""
+    start = max((b for b in BANDS if value >= b), default=BANDS[0])
+    following = [b for b in BANDS if b > start]
+    return f"{start}–{following[0] - 1}" if following else f"{start}+"
+
+
+def fresh_codes(count: int) -> list[str]:
+    """Random codes for one export, sorted: they say nothing about who or when."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add("X-" + secrets.token_hex(4).upper())
+    return sorted(codes)
+
+
 def build(
     survey: Survey, respondents: Sequence[tuple[str, dict[str, AnswerValue]]], threshold: int
 ) -> ExportFiles:
+    """The files of one export: every respondent under a new random code (the stored codes
+    never leave the database)."""
+    shuffled = list(respondents)
+    random.SystemRandom().shuffle(shuffled)
+    coded = list(zip(fresh_codes(len(shuffled)), (a for _c, a in shuffled), strict=True))
     header = [column.header for column in columns(survey)]
-    table = rows(survey, respondents, threshold)
+    table = rows(survey, coded, threshold)
     return ExportFiles(_csv(header, table), _xlsx(survey, header, table), len(table))
 
 
 def _protect(
     survey: Survey, answers: list[dict[str, AnswerValue | _Hidden]], threshold: int
 ) -> list[dict[str, AnswerValue | _Hidden]]:
-    profile = [q for role in DIMENSIONS for q in survey.with_role(role)]
+    numbers = [q for q in survey.questions if q.type == QuestionType.NUMBER]
+    for row in answers:
+        for question in numbers:
+            value = row.get(question.id)
+            if isinstance(value, int | float):
+                row[question.id] = band(value)
+    profile = [*numbers, *(q for role in DIMENSIONS for q in survey.with_role(role))]
 
     def key(row: dict[str, AnswerValue | _Hidden]) -> tuple[str, ...]:
         return tuple(repr(row.get(q.id)) for q in profile)
@@ -157,7 +192,10 @@ def _describe(column: Column) -> tuple[str, str]:
     if question is None:
         return (
             "",
-            _("A random code per respondent; never their Telegram id, name or username."),
+            _(
+                "A random code per respondent, new in every export; never their Telegram id, "
+                "name or username."
+            ),
         )
     text = question.text.get(current_language())
     if column.option is not None:
@@ -168,7 +206,10 @@ def _describe(column: Column) -> tuple[str, str]:
             "5 = strongly agree; empty = not asked"
         )
     if question.type == QuestionType.NUMBER:
-        return text, _("A number; empty = skipped or not asked")
+        return text, _(
+            "A range (0–4, 5–9, 10–19, 20–29, 30+), not the exact number; “(hidden)” where it "
+            "would single someone out; empty = skipped or not asked"
+        )
     labels = " / ".join(option.label.get(current_language()) for option in question.options)
     if question.report in DIMENSIONS:
         return text, labels + " — " + _(
