@@ -1,15 +1,18 @@
 """End-to-end harness: the real PTB Application polling a fake Bot API on 127.0.0.1.
 
-    async def test_something(hiwar):            # fixture from tests/conftest.py
-        amal = hiwar.user(1001, "Amal", "ar")
-        await amal.send_command("/start")
-        await hiwar.restart()                    # same database file, new Application
+async def test_something(hiwar):            # fixture from tests/conftest.py
+    amal = hiwar.user(1001, "Amal", "ar")
+    await amal.send_command("/start")
+    await hiwar.restart()                    # same database file, new Application
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from telegram.ext import Application
@@ -66,6 +69,25 @@ class Harness:
 
     def admin(self, language: str = "en") -> SimulatedUser:
         return self.user(ADMIN_ID, "Admin", language)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    code: int
+    out: str
+    err: str
+
+
+async def hiwar_command(command: str, env: dict[str, str], cwd: Path) -> Finished:
+    """`hiwar COMMAND` in a process of its own, as an operator or a supervisor runs it; it
+    must end within 30 s (never a hang)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", command, env={**os.environ, **env}, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return Finished(process.returncode, out.decode(), err.decode())
 
 
 def make_settings(api: FakeBotApi, database: str | Path, **overrides: object) -> Settings:

@@ -6,13 +6,10 @@ has its own end-to-end tests); everything a coordinator or an admin does goes ov
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
-import os
 import re
-import sys
 from itertools import count
 
 import pytest
@@ -21,7 +18,7 @@ from openpyxl import load_workbook
 from bot.core.i18n import _, use_language
 from bot.simulator import BotAction, SimulatedUser
 from handlers.base.context import SERVICES_KEY, Services
-from tests.e2e import ADMIN_ID, Harness
+from tests.e2e import ADMIN_ID, Harness, hiwar_command
 from tests.respondents import answers, column_name, complete
 
 NOUR_ID = 2001  # the national P/CVE coordinator in Amman
@@ -452,13 +449,10 @@ async def test_audit_pages_and_verify_audit_see_a_tampered_entry(hiwar: Harness,
 
 
 async def verify_audit(hiwar: Harness, cwd) -> tuple[int, str]:
-    env = {**os.environ, "HIWAR_DATABASE_URL": hiwar.settings.database}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "verify-audit", env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _err = await asyncio.wait_for(process.communicate(), 30)
-    return process.returncode or 0, out.decode()
+    finished = await hiwar_command(
+        "verify-audit", {"HIWAR_DATABASE_URL": hiwar.settings.database}, cwd
+    )
+    return finished.code, finished.out
 
 
 async def test_an_unbound_link_is_confirmed_by_the_admin_in_the_chat(hiwar: Harness):

@@ -15,7 +15,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ import pytest
 from bot.faults import EXIT_CODE
 from bot.health import STALE, check
 from bot.simulator import FakeBotApi, SimulatedUser
-from tests.e2e import ADMIN_ID, Harness
+from tests.e2e import ADMIN_ID, Harness, hiwar_command
 from tests.test_instances import launch, seed_recipients
 from tests.test_lifecycle import BotProcess, free_port, progress_of
 from tests.wiring import open_test_storage
@@ -218,19 +217,8 @@ async def test_an_unparsable_update_is_kept_once_and_polling_goes_on(
 
 
 async def hiwar_health(env: dict[str, str], cwd: Path) -> tuple[int, dict]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "health",
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, _err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode is not None
-    return process.returncode, json.loads(out)
+    finished = await hiwar_command("health", env, cwd)
+    return finished.code, json.loads(finished.out)
 
 
 async def test_health_says_whether_updates_flow_and_the_database_is_writable(

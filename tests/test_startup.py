@@ -5,33 +5,21 @@ Each case runs the real command in a process of its own, as a supervisor would.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.simulator import FakeBotApi
+from tests.e2e import hiwar_command
 from tests.wiring import open_test_storage
 
 
 async def hiwar_run(env: dict[str, str], cwd: Path) -> tuple[int, list[str]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _out, err = await asyncio.wait_for(process.communicate(), 30)  # never a hang
-    assert process.returncode is not None
-    return process.returncode, err.decode().splitlines()
+    finished = await hiwar_command("run", env, cwd)
+    return finished.code, finished.err.splitlines()
 
 
 def garbage(path: Path) -> None:

@@ -133,12 +133,7 @@ async def test_bad_inputs_get_clear_replies_and_change_nothing(hiwar: Harness):
 
 async def test_over_long_free_text_is_refused_and_nothing_lost(hiwar: Harness):
     nadia = hiwar.user(1005, "Nadia", "ar")
-    await consent(nadia, "ar")
-    for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
-        await nadia.tap(data)
-    await nadia.tap("S:years")
-    for barrier in ["consensus", "split", "excluded", "isolation", "language", "trust", "channels"]:
-        await nadia.tap(f"A:barrier_{barrier}:5")
+    await reach_missing_channel(nadia, "ar")
     assert current_question(nadia, hiwar.survey).id == "missing_channel"
     replies = await nadia.send_text("س" * 501)
     assert replies[0].text.startswith("إجابتك أطول من المسموح به")
@@ -344,6 +339,16 @@ async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar:
     assert (await stored_answers(hiwar, 1011))["barrier_consensus"] == 4
 
 
+async def reach_missing_channel(user: SimulatedUser, language: str) -> None:
+    """Through the profile, years skipped and the barriers, to the free-text follow-up
+    that agreeing on missing channels brings."""
+    await reach_years(user, language)
+    await user.tap("S:years")
+    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust"):
+        await user.tap(f"A:barrier_{barrier}:2")
+    await user.tap("A:barrier_channels:5")
+
+
 async def reach_years(user: SimulatedUser, language: str = "en") -> None:
     await consent(user, language)
     for data in ["A:sector:civil_society", "A:level:local", "A:country:jordan"]:
@@ -390,11 +395,7 @@ async def test_a_paste_split_by_telegram_is_refused_as_a_whole(hiwar: Harness, l
     """Regression: the first part was refused as too long, the second, starting mid-word,
     was saved as the answer and the survey moved on."""
     omar = hiwar.user(1017, "Omar", language)
-    await reach_years(omar, language)
-    await omar.send_text("12")
-    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust"):
-        await omar.tap(f"A:barrier_{barrier}:2")
-    await omar.tap("A:barrier_channels:5")
+    await reach_missing_channel(omar, language)
     assert await asked(hiwar, 1017) == "missing_channel"
     reactions = await omar.paste("A channel that works. " * 500)  # 11,000 characters
     assert len(reactions) == 3
