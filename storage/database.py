@@ -40,6 +40,8 @@ PROGRESS_LOCKS = INSTANCE_LOCKS + 4
 """Held by the instance reporting a broadcast's progress; the key is the invitation id."""
 AUDIT_LOCK = (INSTANCE_LOCKS + 5, 0)
 """Held while appending to the audit chain (instances sharing a database take turns)."""
+SNAPSHOT_LOCK = (INSTANCE_LOCKS + 6, 0)
+"""Held while publishing a report snapshot (one instance publishes each number)."""
 
 
 def lock_key(value: int) -> int:

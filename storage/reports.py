@@ -14,10 +14,20 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.access import AuditEntry, Role, audit_digest
-from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
+from bot.reports.model import (
+    Cell,
+    CellTally,
+    Cohort,
+    Coordinator,
+    Filter,
+    Grant,
+    History,
+    Inputs,
+    Tally,
+)
 from bot.survey.model import ReportRole
 from bot.survey.state import AnswerValue
-from storage.database import AUDIT_LOCK, REPORT_QUESTIONS_LOCK, Database
+from storage.database import AUDIT_LOCK, REPORT_QUESTIONS_LOCK, SNAPSHOT_LOCK, Database
 
 _COLUMNS: dict[ReportRole, str] = {
     ReportRole.COUNTRY: "country",
@@ -53,6 +63,17 @@ def _grant(row: Sequence[Any]) -> Grant:
         row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5], row[6], row[7] or "",
         row[8] is not None, row[9] or "",
     )  # fmt: skip
+
+
+def _counted(staff: Sequence[int]) -> tuple[str, tuple[int, ...]]:
+    """Completed responses whose answers count: never those of coordinators and admins."""
+    marks = ", ".join("?" * len(staff))
+    admins = f" AND r.user_id NOT IN ({marks})" if staff else ""
+    return (
+        "r.status = 'completed'" + admins + " AND NOT EXISTS"
+        " (SELECT 1 FROM coordinators c WHERE c.user_id = r.user_id)",
+        tuple(staff),
+    )
 
 
 def _audit_entry(row: Sequence[Any]) -> AuditEntry:
@@ -313,3 +334,176 @@ class Reports:
             (survey_id, *params),
         )
         return [Tally(*row) for row in rows]
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    async def snapshot_history(self, survey_id: str) -> History:
+        rows = await self._db.fetchall(
+            "SELECT number, published_at, population, released, atoms FROM report_snapshots"
+            " WHERE survey_id = ? ORDER BY number",
+            (survey_id,),
+        )
+        if not rows:
+            return History()
+        last = rows[-1]
+        return History(
+            released=tuple(tuple(json.loads(row[3])) for row in rows),
+            atoms={int(bits, 16): n for bits, n in json.loads(last[4]).items()},
+            population=last[2],
+            published_at=_dt(last[1]),
+        )
+
+    async def snapshot_changes(self, survey_id: str, staff: Sequence[int]) -> tuple[int, int]:
+        """(counted responses no snapshot has counted yet, counted ones a snapshot has):
+        the quick test of whether a new snapshot is due."""
+        counted, params = _counted(staff)
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) - COUNT(r.first_snapshot), COUNT(r.first_snapshot)"
+            f" FROM responses r WHERE r.survey_id = ? AND {counted}",
+            (survey_id, *params),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def snapshot_inputs(
+        self, survey_id: str, staff: Sequence[int], comment_questions: Sequence[str]
+    ) -> Inputs:
+        """What a new snapshot is made of, read together (one transaction)."""
+        counted, params = _counted(staff)
+        async with self._db.atomic(savepoint=False) as db:
+            cohorts = await db.fetchall(
+                "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*)"
+                " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
+                f" WHERE r.survey_id = ? AND {counted}"
+                " GROUP BY p.country, p.sector, p.level, r.first_snapshot",
+                (survey_id, *params),
+            )
+            tallies = await db.fetchall(
+                "SELECT i.question_id, i.item, p.country, p.sector, p.level, COUNT(*)"
+                " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
+                " JOIN report_items i ON i.response_id = r.response_id"
+                f" WHERE r.survey_id = ? AND {counted}"
+                " GROUP BY i.question_id, i.item, p.country, p.sector, p.level",
+                (survey_id, *params),
+            )
+            waiting = await db.fetchall(
+                "SELECT country, sector, level, COUNT(*) FROM report_profiles"
+                " WHERE survey_id = ? AND status <> 'completed' GROUP BY country, sector, level",
+                (survey_id,),
+            )
+            arrivals = await db.fetchall(
+                f"SELECT r.response_id FROM responses r WHERE r.survey_id = ? AND {counted}"
+                " AND r.first_snapshot IS NULL ORDER BY r.response_id",
+                (survey_id, *params),
+            )
+            pending = await db.fetchall(
+                "SELECT a.question_id, COUNT(*) FROM responses r"
+                " JOIN answers a ON a.response_id = r.response_id"
+                f" WHERE r.survey_id = ? AND {counted} AND a.value IS NOT NULL"
+                f" AND a.question_id IN ({', '.join('?' * len(comment_questions)) or 'NULL'})"
+                " AND NOT EXISTS (SELECT 1 FROM released_comments c"
+                " WHERE c.response_id = a.response_id AND c.question_id = a.question_id)"
+                " GROUP BY a.question_id",
+                (survey_id, *params, *comment_questions),
+            )
+        return Inputs(
+            cohorts=tuple(Cohort(*row) for row in cohorts),
+            tallies=tuple(CellTally(*row) for row in tallies),
+            in_progress=tuple(Cohort(c, s, lv, None, n) for c, s, lv, n in waiting),
+            pending_comments=dict(pending),
+            arrivals=tuple(row[0] for row in arrivals),
+        )
+
+    async def save_snapshot(
+        self,
+        survey_id: str,
+        number: int,
+        published_at: datetime,
+        population: int,
+        released: Sequence[str],
+        atoms: Mapping[int, int],
+        views: Mapping[str, str],
+        arrivals: Sequence[int],
+        comment_questions: Sequence[str],
+        staff: Sequence[int],
+    ) -> bool:
+        """Store snapshot `number`, counting `arrivals` from now on and releasing the pending
+        answers of `comment_questions`; False when another instance published it first."""
+        async with self._db.atomic(savepoint=False) as db:
+            await db.lock(*SNAPSHOT_LOCK)
+            row = await db.fetchone(
+                "SELECT COALESCE(MAX(number), 0) FROM report_snapshots WHERE survey_id = ?",
+                (survey_id,),
+            )
+            if (row[0] if row else 0) != number - 1:
+                return False
+            await db.executemany(
+                "UPDATE responses SET first_snapshot = ? WHERE response_id = ?",
+                [(number, response_id) for response_id in arrivals],
+            )
+            counted, params = _counted(staff)
+            await db.execute(
+                "UPDATE responses SET first_snapshot = NULL WHERE response_id IN"
+                " (SELECT r.response_id FROM responses r WHERE r.survey_id = ?"
+                f" AND r.first_snapshot IS NOT NULL AND NOT ({counted}))",
+                (survey_id, *params),
+            )
+            if comment_questions:
+                await db.execute(
+                    "INSERT INTO released_comments (response_id, question_id, snapshot)"
+                    " SELECT a.response_id, a.question_id, ? FROM responses r"
+                    " JOIN answers a ON a.response_id = r.response_id"
+                    " WHERE r.survey_id = ? AND r.first_snapshot IS NOT NULL"
+                    " AND a.value IS NOT NULL"
+                    f" AND a.question_id IN ({', '.join('?' * len(comment_questions))})"
+                    " AND NOT EXISTS (SELECT 1 FROM released_comments c"
+                    " WHERE c.response_id = a.response_id AND c.question_id = a.question_id)",
+                    (number, survey_id, *comment_questions),
+                )
+            await db.execute(
+                "INSERT INTO report_snapshots"
+                " (survey_id, number, published_at, population, released, atoms, views)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    survey_id,
+                    number,
+                    _ts(published_at),
+                    population,
+                    json.dumps(list(released)),
+                    json.dumps({f"{bits:x}": n for bits, n in atoms.items()}),
+                    json.dumps(dict(views), ensure_ascii=False),
+                ),
+            )
+        return True
+
+    async def snapshot_views(self, survey_id: str) -> tuple[int, dict[str, str]] | None:
+        """The latest snapshot's number and stored views (None: nothing published yet)."""
+        row = await self._db.fetchone(
+            "SELECT number, views FROM report_snapshots WHERE survey_id = ?"
+            " ORDER BY number DESC LIMIT 1",
+            (survey_id,),
+        )
+        return (row[0], json.loads(row[1])) if row else None
+
+    async def released_comments(self, survey_id: str, question_id: str) -> list[str]:
+        """The free-text answers released so far to one question (those deleted are gone)."""
+        rows = await self._db.fetchall(
+            f"SELECT {self._db.dialect.json_text('a.value')} FROM released_comments c"
+            " JOIN answers a ON a.response_id = c.response_id AND a.question_id = c.question_id"
+            " JOIN responses r ON r.response_id = c.response_id"
+            " WHERE r.survey_id = ? AND c.question_id = ?",
+            (survey_id, question_id),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def noise_key(self, survey_id: str, fresh: str) -> str:
+        """The survey's noise key, stored as `fresh` if it has none yet."""
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "INSERT INTO report_keys (survey_id, secret) VALUES (?, ?)"
+                " ON CONFLICT (survey_id) DO NOTHING",
+                (survey_id, fresh),
+            )
+            row = await db.fetchone(
+                "SELECT secret FROM report_keys WHERE survey_id = ?", (survey_id,)
+            )
+        return str(row[0]) if row else fresh

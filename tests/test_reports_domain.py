@@ -264,13 +264,16 @@ async def test_summary_ranks_barriers_and_puts_the_largest_gap_first(reports, re
     assert gaps[1] == ("barrier_split", -0.6)
     trust = summary.gaps[0]
     assert (trust.local.mean, trust.national.mean) == (5.0, 1.0)
-    priorities = [(c.option.id, c.respondents, c.share) for c in summary.priorities[0].choices]
+    priorities = [
+        (c.option.id, c.respondents, c.share) for c in summary.priorities[0].choices if c.respondents
+    ]
     assert priorities == [
         ("inclusion", 10, 1.0),
         ("funding", 5, 0.5),
         ("coordination", 5, 0.5),
     ]
-    assert [(c.option.id, c.respondents) for c in summary.formats[0].choices] == [("workshops", 5)]
+    formats = summary.formats[0].choices
+    assert [(c.option.id, c.respondents) for c in formats if c.respondents] == [("workshops", 5)]
     assert summary.invitations == 5
 
 
@@ -316,7 +319,8 @@ async def test_a_filter_needs_its_group_and_the_rest_at_the_threshold(
     jordan_filter = Filter(ReportRole.COUNTRY, "jordan")
     if offered:
         summary = await reports.summary(NOUR, "country=jordan")
-        assert (summary.only, summary.respondents) == (jordan_filter, jordan)
+        assert summary.only == jordan_filter
+        assert abs(summary.respondents - jordan) <= 2  # the snapshot's noise
     else:
         with pytest.raises(FilterSuppressed):
             await reports.summary(NOUR, "country=jordan")
@@ -349,7 +353,6 @@ async def test_filters_from_two_dimensions_cannot_isolate_their_overlap(reports,
 
 
 async def test_a_filtered_summary_counts_only_its_group(reports, respond, survey):
-    await coordinator(reports)
     await respond(5, country="jordan", level="local", scale=5)
     await respond(5, country="jordan", level="national", scale=1)
     await respond(10, country="iraq", level="local", scale=3)
@@ -358,12 +361,12 @@ async def test_a_filtered_summary_counts_only_its_group(reports, respond, survey
     await survey.answer_button(1, "sector", "academia", None)
     await survey.answer_button(1, "level", "local", None)
     await survey.answer_button(1, "country", "jordan", None)
-    jordan = await reports.summary(NOUR, "الأردن")
+    jordan = await reports.build_summary(parse_filter(SHIPPED_SURVEY, "الأردن"))
     assert (jordan.respondents, jordan.sides) == (10, (5, 5))
     assert jordan.in_progress is None  # one response under way: below the threshold
     assert jordan.gaps[0].gap == 1.0
     assert [b.question.id for b in jordan.breakdowns] == ["sector", "level"]
-    everyone = await reports.summary(NOUR)
+    everyone = await reports.build_summary()
     assert (everyone.respondents, everyone.in_progress) == (20, None)
 
 

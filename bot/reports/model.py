@@ -3,7 +3,8 @@ counts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.survey.model import ReportRole
@@ -85,3 +86,69 @@ class Tally:
     item: str
     level: str
     answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """Counted respondents of one profile cell who first entered the same snapshot."""
+
+    country: str
+    sector: str
+    level: str
+    arrived: int | None
+    """The snapshot that first counted them; None: not counted yet (they enter the next)."""
+    respondents: int
+
+    @property
+    def cell(self) -> tuple[str, str, str]:
+        return (self.country, self.sector, self.level)
+
+
+@dataclass(frozen=True, slots=True)
+class CellTally:
+    """Answer items of counted respondents in one profile cell."""
+
+    question_id: str
+    item: str
+    country: str
+    sector: str
+    level: str
+    answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What earlier snapshots released, as stored."""
+
+    released: tuple[tuple[str, ...], ...] = ()
+    """Per snapshot (1, 2, …), the group keys it released, in the order released."""
+    atoms: Mapping[int, int] = field(default_factory=dict)
+    """After the last snapshot: respondents per history (a bit per released group, numbered
+    across snapshots in order)."""
+    population: int = 0
+    """Respondents counted by the last snapshot."""
+    published_at: datetime | None = None
+
+    @property
+    def number(self) -> int:
+        return len(self.released)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything a new snapshot is made of, read in one transaction."""
+
+    cohorts: tuple[Cohort, ...]
+    tallies: tuple[CellTally, ...]
+    in_progress: tuple[Cohort, ...]
+    """Responses under way, by the profile answers they gave so far ('' where none)."""
+    pending_comments: Mapping[str, int]
+    """Per free-text question, answers of counted respondents not released yet."""
+    arrivals: tuple[int, ...] = ()
+    """The responses the next snapshot counts for the first time (storage's ids)."""
+
+    def changes(self, history: History) -> int:
+        """Responses completed or deleted since the last snapshot."""
+        arrived = sum(c.respondents for c in self.cohorts if c.arrived is None)
+        stayed = sum(c.respondents for c in self.cohorts if c.arrived is not None)
+        return arrived + max(history.population - stayed, 0)

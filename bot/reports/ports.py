@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.access import AuditEntry
-from bot.reports.model import Cell, Coordinator, Filter, Grant, Tally
+from bot.reports.model import Cell, Coordinator, Filter, Grant, History, Inputs, Tally
 from bot.survey.state import AnswerValue
 
 
@@ -67,9 +67,42 @@ class ReportReader(Protocol):
         ...
 
 
+class SnapshotStore(Protocol):
+    """The snapshots of bot/reports/snapshots.py (storage/reports.py). `staff`: the admins'
+    ids (coordinators are known to storage); their answers never count."""
+
+    async def snapshot_history(self, survey_id: str) -> History: ...
+    async def snapshot_changes(self, survey_id: str, staff: Sequence[int]) -> tuple[int, int]:
+        """(counted responses not in any snapshot yet, those already in one)."""
+        ...
+
+    async def snapshot_inputs(
+        self, survey_id: str, staff: Sequence[int], comment_questions: Sequence[str]
+    ) -> Inputs: ...
+    async def save_snapshot(
+        self,
+        survey_id: str,
+        number: int,
+        published_at: datetime,
+        population: int,
+        released: Sequence[str],
+        atoms: Mapping[int, int],
+        views: Mapping[str, str],
+        arrivals: Sequence[int],
+        comment_questions: Sequence[str],
+        staff: Sequence[int],
+    ) -> bool:
+        """False when another instance published that number first."""
+        ...
+
+    async def snapshot_views(self, survey_id: str) -> tuple[int, dict[str, str]] | None: ...
+    async def released_comments(self, survey_id: str, question_id: str) -> list[str]: ...
+    async def noise_key(self, survey_id: str, fresh: str) -> str: ...
+
+
 class AccessStore(RoleStore, AuditLog, Protocol):
     """Roles and the audit log."""
 
 
-class ReportStore(AccessStore, ReportReader, Protocol):
+class ReportStore(AccessStore, ReportReader, SnapshotStore, Protocol):
     """Everything the reports service needs."""

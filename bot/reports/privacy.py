@@ -40,13 +40,29 @@ read off a small group that no single summary showed. So the rules are:
 4. Free-text answers are listed only when a question has at least k of them, without any
    profile, time or code, sorted alphabetically; they cannot be filtered.
 
+5. Over time (bot/reports/snapshots.py) every view comes from a stored snapshot, and a new
+   snapshot is only made when at least k responses were completed or deleted since the last.
+   The release decisions of a snapshot are checked against every group released in every
+   earlier snapshot: a *member* of the check is then a set of respondents sharing a profile
+   cell and a history (which released groups of which snapshots counted them), so a
+   respondent who arrived later, or one who has left, is told apart from those who were
+   always there. Combining totals of different snapshots is just another combination.
+
+   With members of many histories, small atoms are the rule (the few newcomers of one
+   snapshot in one country), and "every small atom lies in the span of the large ones" would
+   refuse everything. The exact rule is used instead when that quick test fails: **no
+   combination that is zero on every large atom may depend on fewer than k respondents in
+   all** (`_smallest_isolated_support`, a small mixed-integer program per small atom solved
+   by HiGHS through SciPy). Everyone now minus everyone before, for instance, is the sum of
+   all newcomers: allowed, since there are at least k of them.
+
 What these rules do not cover:
-- Summaries taken at different times. Comparing a summary before and after one person
-  completes or deletes their response shows that person's answers; only the audit log (who
-  asked for what, when) guards against that.
 - Counts of participants across different summaries (sector counts within one country
   against those within another) are protected per table only: subtracting them can show
   how many people of a small group took part, never what they answered.
+- Respondents who are not who they claim: k fake respondents of one profile make the real
+  one's answers the group total minus theirs (the invitation-link rule and the noise of
+  bot/reports/snapshots.py are the defences).
 """
 
 from __future__ import annotations
@@ -56,40 +72,75 @@ from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from math import gcd
 from typing import TypeVar
 
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
 Key = TypeVar("Key", bound=Hashable)
 Vector = dict[int, int]
 """A sparse integer vector: index -> non-zero coefficient."""
 
 
 class Disclosure:
-    """Releases groups of profile cells one decision at a time (rule 1 above)."""
+    """Releases groups of profile cells one decision at a time (rules 1 and 5 above).
 
-    def __init__(self, populations: Sequence[int], threshold: int) -> None:
-        self._populations = populations
+    A member is a set of respondents who are alike to every release: one profile cell with
+    one history. By default each cell is one member with no history (a single snapshot).
+    """
+
+    def __init__(
+        self,
+        populations: Sequence[int],
+        threshold: int,
+        *,
+        cells: Sequence[int | None] | None = None,
+        history: Sequence[int] | None = None,
+        past_columns: int = 0,
+    ) -> None:
+        """`cells[m]` is the profile cell of member m (None: it has left, so no new group
+        counts it); `history[m]` has bit i set when the i-th of the `past_columns` released
+        groups of earlier snapshots counted it."""
+        self._populations = tuple(populations)
         self._threshold = threshold
-        self._signatures = [0] * len(populations)
-        """Per cell, bit i set when the cell belongs to the i-th released group."""
-        self._released = 0
+        self._cells = tuple(cells) if cells is not None else tuple(range(len(populations)))
+        self._signatures = list(history) if history is not None else [0] * len(populations)
+        self._released = past_columns
+
+    @property
+    def columns(self) -> int:
+        """Groups released so far, earlier snapshots' included (each is one bit)."""
+        return self._released
+
+    @property
+    def signatures(self) -> tuple[int, ...]:
+        """Per member, which released groups count it (the history of the next snapshot)."""
+        return tuple(self._signatures)
 
     def release(self, *groups: Collection[int]) -> bool:
         """Release all `groups` (sets of cell indices) together if that is safe; else none."""
         signatures = list(self._signatures)
         for offset, group in enumerate(groups):
             bit = 1 << (self._released + offset)
-            for cell in group:
-                signatures[cell] |= bit
+            for member, cell in enumerate(self._cells):
+                if cell is not None and cell in group:
+                    signatures[member] |= bit
         atoms: Counter[int] = Counter()
         for signature, population in zip(signatures, self._populations, strict=True):
-            if population:
+            if population and signature:
                 atoms[signature] += population
-        small = [s for s, n in atoms.items() if n < self._threshold and s]
-        if small:
-            large = [s for s, n in atoms.items() if n >= self._threshold]
-            if _isolatable(large, small):
-                return False
+        if not self._safe(atoms):
+            return False
         self._signatures = signatures
         self._released += len(groups)
         return True
+
+    def _safe(self, atoms: Mapping[int, int]) -> bool:
+        small = [s for s, n in atoms.items() if n < self._threshold]
+        if not small:
+            return True
+        large = [s for s, n in atoms.items() if n >= self._threshold]
+        if not _isolatable(large, small):
+            return True
+        return _smallest_isolated_support(atoms, self._threshold) >= self._threshold
 
 
 def _isolatable(large: Iterable[int], small: Iterable[int]) -> bool:
@@ -114,6 +165,71 @@ def _isolatable(large: Iterable[int], small: Iterable[int]) -> bool:
         if not waiting:
             return False
     return bool(waiting)
+
+
+def _smallest_isolated_support(atoms: Mapping[int, int], threshold: int) -> int:
+    """How few respondents a combination of released groups can depend on, when it is zero
+    on every atom of at least `threshold` (0 when the solver cannot tell: refuse).
+
+    A mixed-integer program: coefficients c per group (free), v = c . signature per small
+    atom, |v| <= z with z binary, and some v equal to 1 (any combination can be scaled so
+    that its largest |v| is 1, and negated so that it is +1). Minimising the population of
+    the atoms with z = 1 gives the smallest support exactly.
+    """
+    columns = sorted({bit for signature in atoms for bit in _bits(signature)})
+    column_of = {bit: index for index, bit in enumerate(columns)}
+    small = [s for s, n in atoms.items() if n < threshold]
+    large = [s for s, n in atoms.items() if n >= threshold]
+    width = len(columns)
+    count = len(small)
+    size = width + 2 * count
+    """Variables: c per column, then z per small atom, then t per small atom."""
+
+    def row(signature: int) -> np.ndarray:
+        vector = np.zeros(size)
+        for bit in _bits(signature):
+            vector[column_of[bit]] = 1.0
+        return vector
+
+    rows, lower, upper = [], [], []
+    for signature in large:
+        rows.append(row(signature))
+        lower.append(0.0)
+        upper.append(0.0)
+    for index, signature in enumerate(small):
+        z, t = width + index, width + count + index
+        below, above, one = row(signature), row(signature), row(signature)
+        below[z] = 1.0  # v + z >= 0
+        above[z] = -1.0  # v - z <= 0
+        one[t] = -2.0  # v - 2t >= -1: v = 1 where t = 1
+        rows += [below, above, one]
+        lower += [0.0, -np.inf, -1.0]
+        upper += [np.inf, 0.0, np.inf]
+    chosen = np.zeros(size)
+    chosen[width + count :] = 1.0
+    rows.append(chosen)
+    lower.append(1.0)
+    upper.append(np.inf)
+    cost = np.zeros(size)
+    cost[width : width + count] = [atoms[s] for s in small]
+    integral = np.zeros(size)
+    integral[width:] = 1
+    bounds = Bounds(
+        np.concatenate([np.full(width, -np.inf), np.zeros(2 * count)]),
+        np.concatenate([np.full(width, np.inf), np.ones(2 * count)]),
+    )
+    result = milp(
+        cost,
+        constraints=LinearConstraint(np.array(rows), lower, upper),
+        integrality=integral,
+        bounds=bounds,
+        options={"time_limit": 20.0},
+    )
+    if result.status == 2:  # infeasible: nothing small can be isolated at all
+        return threshold
+    if result.status != 0:
+        return 0
+    return round(result.fun)
 
 
 def _wait(basis: dict[int, Vector], waiting: dict[int, list[Vector]], vector: Vector) -> None:

@@ -7,18 +7,27 @@ exports are rendered here in a worker thread, in the current language.
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from bot.core.access import Access, Actor, Role
+from bot.core.access import Access, Action, Actor, Role
 from bot.core.clock import Clock, utc_now
 from bot.core.text import one_line
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
 from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY
-from bot.reports.errors import TooFewComments, TooFewResponses, UnknownQuestion
-from bot.reports.filters import all_filters, parse_filter
+from bot.reports.errors import (
+    FilterSuppressed,
+    TooFewComments,
+    TooFewResponses,
+    UnknownQuestion,
+)
+from bot.reports.filters import all_filters, filter_option, parse_filter
 from bot.reports.model import Filter
 from bot.reports.ports import ReportStore
+from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_view, publish
 from bot.reports.summary import ReleasePlan, Summary, build_summary
 from bot.survey.model import Question, ReportRole, Survey
 
@@ -41,6 +50,8 @@ class CommentsPage:
     """1-based."""
     pages: int
     answers: int
+    threshold: int
+    published_at: datetime | None
 
 
 def tally_roles(survey: Survey) -> dict[str, str]:
@@ -65,13 +76,20 @@ class ReportService:
         access: Access,
         threshold: int,
         clock: Clock = utc_now,
+        snapshot_interval: timedelta = timedelta(0),
     ) -> None:
         self._store = store
         self.survey = survey
         self.threshold = threshold
+        self._access = access
         self._authorize = access.authorize
         self.access = AccessControl(store, access, clock)
+        self._clock = clock
+        self._interval = snapshot_interval
+        """At least this long between two snapshots (0: as soon as k responses changed)."""
         self._plan: ReleasePlan | None = None
+        self._views: tuple[int, dict[str, Summary]] | None = None
+        """The latest snapshot read back: its number and its views."""
 
     @classmethod
     async def start(
@@ -81,10 +99,80 @@ class ReportService:
         access: Access,
         threshold: int,
         clock: Clock = utc_now,
+        snapshot_interval: timedelta = timedelta(0),
     ) -> ReportService:
         """The service, with the tallies set up for this survey (recounted if it changed)."""
         await store.sync_questions(survey.id, tally_roles(survey))
-        return cls(store, survey, access, threshold, clock)
+        return cls(store, survey, access, threshold, clock, snapshot_interval)
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    @property
+    def _staff(self) -> Collection[int]:
+        return sorted(self._access.admins)
+
+    async def publish_if_due(self) -> Snapshot | None:
+        """Publish the next snapshot if at least k responses were completed or deleted since
+        the last one (and the interval is up); None if not due, or another instance did."""
+        history = await self._store.snapshot_history(self.survey.id)
+        now = self._clock()
+        if history.published_at is not None and now - history.published_at < self._interval:
+            return None
+        fresh, stayed = await self._store.snapshot_changes(self.survey.id, self._staff)
+        if fresh + max(history.population - stayed, 0) < self.threshold:
+            return None
+        comment_questions = [q.id for q in self.survey.with_role(ReportRole.COMMENT)]
+        inputs = await self._store.snapshot_inputs(self.survey.id, self._staff, comment_questions)
+        if inputs.changes(history) < self.threshold:
+            return None
+        key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
+        snapshot = await asyncio.to_thread(
+            publish, self.survey, history, inputs, self.threshold, Noise(bytes.fromhex(key)), now
+        )
+        saved = await self._store.save_snapshot(
+            self.survey.id,
+            snapshot.number,
+            snapshot.published_at,
+            snapshot.population,
+            snapshot.released,
+            snapshot.atoms,
+            {key: dump_view(view) for key, view in snapshot.views.items()},
+            inputs.arrivals,
+            snapshot.comments,
+            self._staff,
+        )
+        return snapshot if saved else None
+
+    async def _snapshot(self) -> tuple[int, dict[str, Summary]]:
+        """The latest snapshot's views (publishing one first if due); (0, {}) before any."""
+        await self.publish_if_due()
+        stored = await self._store.snapshot_views(self.survey.id)
+        if stored is None:
+            return 0, {}
+        number, views = stored
+        if self._views is None or self._views[0] != number:
+            loaded = {key: load_view(self.survey, view) for key, view in views.items()}
+            self._views = (number, loaded)
+        return self._views
+
+    def _pick(self, views: dict[str, Summary], filter_text: str) -> Summary:
+        """One released group's view, or why there is none."""
+        only = parse_filter(self.survey, filter_text)
+        if not views:
+            raise TooFewResponses(self.threshold)
+        if only is not None:
+            filter_option(self.survey, only)
+        view = views.get(str(only) if only else EVERYONE)
+        if view is None:
+            raise FilterSuppressed(self.threshold)
+        return view
+
+    async def _seen(self, actor: Actor, action: Action, number: int, detail: str = "") -> None:
+        """The audit entry of a look at snapshot `number` (0: none published yet), written
+        whether or not the look then finds something to show."""
+        role = await self._access.check(actor.user_id, Role.COORDINATOR)
+        seen = f"snapshot {number}" if number else ""
+        await self._access.record(actor, role, action, "; ".join(filter(None, (detail, seen))))
 
     async def coordinator_ids(self) -> list[int]:
         """Whose chats get the coordinators' command menu (a trusted local caller: start-up)."""
@@ -97,25 +185,31 @@ class ReportService:
     # -- summaries ---------------------------------------------------------------------
 
     async def summary(self, actor: Actor, filter_text: str = "") -> Summary:
-        """/summary [filter]."""
-        await self._authorize(actor, Role.COORDINATOR, SUMMARY, filter_text.strip())
-        return await self.build_summary(parse_filter(self.survey, filter_text))
+        """/summary [filter]: the latest snapshot's view of everyone or of one group."""
+        return await self.summary_for(actor, SUMMARY, filter_text)
 
     async def filters(self, actor: Actor, dimension: ReportRole) -> list[Filter]:
-        """The filters of one dimension that can be used now."""
-        await self._authorize(actor, Role.COORDINATOR, FILTERS, dimension.value)
-        plan = await self._current_plan()
-        offered = await asyncio.to_thread(plan.offered)
-        return [f for f in all_filters(self.survey) if f.dimension == dimension and f in offered]
+        """The filters of one dimension the latest snapshot released."""
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        number, views = await self._snapshot()
+        await self._seen(actor, FILTERS, number, dimension.value)
+        return [f for f in all_filters(self.survey) if f.dimension == dimension and str(f) in views]
 
     async def charts(self, actor: Actor, filter_text: str = "") -> list[charts.Chart]:
         """/chart [filter]: the summary as images, labelled in the current language."""
-        await self._authorize(actor, Role.COORDINATOR, CHART, filter_text.strip())
-        summary = await self.build_summary(parse_filter(self.survey, filter_text))
+        summary = await self.summary_for(actor, CHART, filter_text)
         return await asyncio.to_thread(charts.render, summary)
 
+    async def summary_for(self, actor: Actor, action: Action, filter_text: str) -> Summary:
+        """A snapshot's view, looked at for `action` (recorded with the snapshot's number)."""
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        number, views = await self._snapshot()
+        await self._seen(actor, action, number, filter_text.strip())
+        return self._pick(views, filter_text)
+
     async def build_summary(self, only: Filter | None = None) -> Summary:
-        """The summary, without a role check: for trusted local callers (demo, benchmark)."""
+        """The live, exact summary, without a role check or snapshot: for trusted local
+        callers only (the benchmark, tests of the single-moment rules)."""
         plan = await self._current_plan()
         tallies = await self._store.tallies(self.survey.id, only)
         in_progress = await self._store.in_progress(self.survey.id, only)
@@ -134,29 +228,43 @@ class ReportService:
 
     async def comment_questions(self, actor: Actor) -> list[CommentQuestion]:
         """/comments without a question: which questions have answers to read."""
-        await self._authorize(actor, Role.COORDINATOR, COMMENTS)
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        number, _views = await self._snapshot()
+        await self._seen(actor, COMMENTS, number)
         found = []
         for question in self.survey.with_role(ReportRole.COMMENT):
-            answers = len(await self._store.comments(self.survey.id, question.id))
+            answers = len(await self._store.released_comments(self.survey.id, question.id))
             found.append(CommentQuestion(question, answers if answers >= self.threshold else None))
         return found
 
     async def comments(self, actor: Actor, question_id: str, page: int = 1) -> CommentsPage:
-        """/comments QUESTION [page]: the answers, sorted, without anything about who wrote them."""
-        await self._authorize(actor, Role.COORDINATOR, COMMENTS, f"{question_id} {page}"
-        )
+        """/comments QUESTION [page]: the answers released so far (in batches of at least k
+        new ones, at snapshots), sorted, without anything about who wrote them."""
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        number, views = await self._snapshot()
+        await self._seen(actor, COMMENTS, number, f"{question_id} {page}")
         question = next(
             (q for q in self.survey.with_role(ReportRole.COMMENT) if q.id == question_id.strip()),
             None,
         )
         if question is None:
             raise UnknownQuestion
-        answers = sorted(await self._store.comments(self.survey.id, question.id), key=str.casefold)
+        released = await self._store.released_comments(self.survey.id, question.id)
+        answers = sorted(released, key=str.casefold)
         if len(answers) < self.threshold:
             raise TooFewComments(self.threshold)
         pages = _paginate(answers)
-        number = min(max(page, 1), len(pages))
-        return CommentsPage(question, pages[number - 1], number, len(pages), len(answers))
+        chosen = min(max(page, 1), len(pages))
+        everyone = views.get(EVERYONE)
+        return CommentsPage(
+            question,
+            pages[chosen - 1],
+            chosen,
+            len(pages),
+            len(answers),
+            self.threshold,
+            everyone.published_at if everyone else None,
+        )
 
     # -- export ------------------------------------------------------------------------
 

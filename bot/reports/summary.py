@@ -2,6 +2,8 @@
 
 `build_summary` is pure: it turns pre-counted cells and tallies (storage/reports.py) into a
 `Summary`, applying the privacy rules of bot/reports/privacy.py through a `ReleasePlan`.
+Every decision (what to show) is taken on the true counts; the numbers shown can then be
+perturbed by a `Perturb` (bot/reports/snapshots.py: the cell-key noise of a snapshot).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from threading import RLock
 
 from bot.reports.errors import FilterSuppressed, TooFewResponses
@@ -21,20 +25,48 @@ from bot.survey.model import Option, Question, ReportRole, Side, Survey
 AGREEING = frozenset({"4", "5"})
 """Scale items counted as agreement: agree and strongly agree."""
 
+Perturb = Callable[[str, int], int]
+"""(the cell's name within its group, its true count) -> the count shown."""
+
+
+def exact(_cell: str, count: int) -> int:
+    return count
+
+
+class Extreme(StrEnum):
+    """The dominance rule: a share of a released group that all, or all but one, of its
+    members share is never shown exactly (it would tell each member's answer)."""
+
+    NEARLY_ALL = "nearly_all"
+    ALMOST_NONE = "almost_none"
+
+
+def extreme(count: int, of: int) -> Extreme | None:
+    if count >= of - 1:
+        return Extreme.NEARLY_ALL
+    if count <= 1:
+        return Extreme.ALMOST_NONE
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class Agreement:
     answered: int
     agreeing: int
     score_total: int
+    extreme: Extreme | None = None
+    """Set when (nearly) all or (nearly) none agree: the share is then shown in words."""
+    uniform: bool = False
+    """All or all but one gave the same scale value: the mean would tell it, so it is not
+    shown."""
 
     @property
     def share(self) -> float:
-        return self.agreeing / self.answered
+        return min(self.agreeing / self.answered, 1.0) if self.answered else 0.0
 
     @property
     def mean(self) -> float:
-        return self.score_total / self.answered
+        return self.score_total / self.answered if self.answered else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +109,7 @@ class Choice:
     respondents: int
     share: float
     """Of all respondents in the summary."""
+    extreme: Extreme | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +136,9 @@ class Summary:
     formats: tuple[Ranking, ...]
     invitations: int | None
     """Respondents who asked for workshop invitations (None: the survey does not ask)."""
+    invitations_extreme: Extreme | None = None
+    published_at: datetime | None = None
+    """The snapshot's date (None: live numbers, for trusted local callers only)."""
 
     @property
     def gaps(self) -> tuple[BarrierResult, ...]:
@@ -118,11 +154,22 @@ class ReleasePlan:
     sides only when first needed, in the fixed order, since they cost more.
     """
 
-    def __init__(self, survey: Survey, cells: Sequence[Cell], threshold: int) -> None:
+    def __init__(
+        self,
+        survey: Survey,
+        cells: Sequence[Cell],
+        threshold: int,
+        disclosure: Disclosure | None = None,
+        first: Sequence[Filter] = (),
+    ) -> None:
+        """`disclosure` carries the history of earlier snapshots (its groups are sets of
+        indices into `cells`); the filters in `first` (released last time) are decided
+        before the others, so that what was released stays released while it is safe."""
         self.cells = tuple(cells)
         self._survey = survey
-        self._disclosure = Disclosure([c.respondents for c in cells], threshold)
-        sides = _level_sides(survey)
+        self._first = tuple(first)
+        self._disclosure = disclosure or Disclosure([c.respondents for c in cells], threshold)
+        sides = level_sides(survey)
         self._local = _indices(cells, lambda c: sides.get(c.level) == Side.LOCAL)
         self._national = _indices(cells, lambda c: sides.get(c.level) == Side.NATIONAL)
         total = sum(c.respondents for c in cells)
@@ -161,7 +208,14 @@ class ReleasePlan:
             f: sum(self.cells[i].respondents for i in self._group(f))
             for f in all_filters(self._survey)
         }
-        ordered = sorted((f for f, size in sizes.items() if size), key=lambda f: -sizes[f])
+        ordered = sorted(
+            (f for f, size in sizes.items() if size),
+            key=lambda f: (
+                f not in self._first,
+                self._first.index(f) if f in self._first else 0,
+                -sizes[f],
+            ),
+        )
         return tuple(f for f in ordered if self._disclosure.release(self._group(f)))
 
 
@@ -172,8 +226,12 @@ def build_summary(
     in_progress: int,
     threshold: int,
     only: Filter | None = None,
+    perturb: Perturb = exact,
 ) -> Summary:
-    """The summary of everyone (`only` None) or of one filter's group, within the rules."""
+    """The summary of everyone (`only` None) or of one filter's group, within the rules.
+
+    The numbers shown go through `perturb`, each named within the group ("n", "n/local",
+    "barrier_trust/local/4"…); the decisions use the true counts."""
     if not plan.everyone:
         raise TooFewResponses(threshold)
     if only is not None:
@@ -184,24 +242,25 @@ def build_summary(
     cells = [c for c in plan.cells if only is None or c.value(only.dimension) == only.option_id]
     respondents = sum(c.respondents for c in cells)
     counts = _Counts(tallies)
-    level_sides = _level_sides(survey)
+    sides_of = level_sides(survey)
     side_levels = {
-        side: frozenset(level for level, s in level_sides.items() if s == side) for side in Side
+        side: frozenset(level for level, s in sides_of.items() if s == side) for side in Side
     }
     local, national = (
         sum(c.respondents for c in cells if c.level in side_levels[side])
         for side in (Side.LOCAL, Side.NATIONAL)
     )
     show_sides = released and local > 0 and national > 0
-    sides = (local, national) if show_sides else None
+    sides = (perturb("n/local", local), perturb("n/national", national)) if show_sides else None
+    shown = perturb("n", respondents)
     barriers = [
         BarrierResult(
             question,
-            counts.agreement(question.id, None, threshold),
+            counts.agreement(question.id, None, threshold, perturb),
             *(
                 (
-                    counts.agreement(question.id, side_levels[Side.LOCAL], threshold),
-                    counts.agreement(question.id, side_levels[Side.NATIONAL], threshold),
+                    counts.agreement(question.id, side_levels[side], threshold, perturb, side)
+                    for side in (Side.LOCAL, Side.NATIONAL)
                 )
                 if show_sides
                 else (None, None)
@@ -210,25 +269,35 @@ def build_summary(
         for question in survey.with_role(ReportRole.BARRIER)
     ]
     barriers.sort(key=lambda b: (-b.overall.share, -b.overall.mean) if b.overall else (1.0, 0.0))
+    invited = _invitations(survey, counts)
     return Summary(
         survey=survey,
         only=only,
         threshold=threshold,
-        respondents=respondents,
-        in_progress=in_progress if in_progress == 0 or in_progress >= threshold else None,
+        respondents=shown,
+        in_progress=perturb("in_progress", in_progress)
+        if in_progress == 0 or in_progress >= threshold
+        else None,
         sides=sides,
         breakdowns=tuple(
-            _breakdown(question, dimension, cells, threshold, side_levels if show_sides else {})
+            _breakdown(
+                question, dimension, cells, threshold, side_levels if show_sides else {}, perturb
+            )
             for dimension in (ReportRole.SECTOR, ReportRole.LEVEL)
             if (question := dimension_question(survey, dimension)) is not None
             and (only is None or only.dimension != dimension)
         ),
         barriers=tuple(barriers),
         priorities=tuple(
-            counts.ranking(q, respondents) for q in survey.with_role(ReportRole.PRIORITY)
+            counts.ranking(q, respondents, shown, perturb)
+            for q in survey.with_role(ReportRole.PRIORITY)
         ),
-        formats=tuple(counts.ranking(q, respondents) for q in survey.with_role(ReportRole.FORMATS)),
-        invitations=_invitations(survey, counts),
+        formats=tuple(
+            counts.ranking(q, respondents, shown, perturb)
+            for q in survey.with_role(ReportRole.FORMATS)
+        ),
+        invitations=perturb("invitations", invited) if invited is not None else None,
+        invitations_extreme=extreme(invited, respondents) if invited is not None else None,
     )
 
 
@@ -245,21 +314,44 @@ class _Counts:
         return sum(n for level, n in per_level.items() if levels is None or level in levels)
 
     def agreement(
-        self, question_id: str, levels: frozenset[str] | None, threshold: int
+        self,
+        question_id: str,
+        levels: frozenset[str] | None,
+        threshold: int,
+        perturb: Perturb = exact,
+        side: Side | None = None,
     ) -> Agreement | None:
         by_value = {v: self.count(question_id, str(v), levels) for v in SCALE_VALUES}
         answered = sum(by_value.values())
         if answered < threshold:
             return None
         agreeing = sum(n for v, n in by_value.items() if str(v) in AGREEING)
-        return Agreement(answered, agreeing, sum(v * n for v, n in by_value.items()))
+        name = f"{question_id}/{side or 'all'}"
+        shown = {v: perturb(f"{name}/{v}", n) for v, n in by_value.items()}
+        return Agreement(
+            sum(shown.values()),
+            sum(n for v, n in shown.items() if str(v) in AGREEING),
+            sum(v * n for v, n in shown.items()),
+            extreme(agreeing, answered),
+            max(by_value.values()) >= answered - 1,
+        )
 
-    def ranking(self, question: Question, respondents: int) -> Ranking:
-        choices = [
-            Choice(option, n, n / respondents)
-            for option in question.options
-            if (n := self.count(question.id, option.id))
-        ]
+    def ranking(
+        self, question: Question, respondents: int, shown: int, perturb: Perturb = exact
+    ) -> Ranking:
+        """Every option; a share of `shown` (the respondents as shown), perturbed."""
+        choices = []
+        for option in question.options:
+            n = self.count(question.id, option.id)
+            given = perturb(f"{question.id}/{option.id}", n)
+            choices.append(
+                Choice(
+                    option,
+                    given,
+                    min(given / shown, 1.0) if shown else 0.0,
+                    extreme(n, respondents),
+                )
+            )
         choices.sort(key=lambda c: -c.respondents)
         return Ranking(question, tuple(choices))
 
@@ -277,6 +369,7 @@ def _breakdown(
     cells: Sequence[Cell],
     threshold: int,
     side_levels: dict[Side, frozenset[str]],
+    perturb: Perturb = exact,
 ) -> Breakdown:
     counts: dict[str, int] = defaultdict(int)
     for cell in cells:
@@ -285,13 +378,18 @@ def _breakdown(
     groups = side_levels.values() if dimension == ReportRole.LEVEL else ()
     hidden = hidden_cells(counts, threshold, [[k for k in g if k in counts] for g in groups])
     rows = [
-        CountRow(question.option(key), n) for key, n in counts.items() if key not in hidden and n
+        CountRow(question.option(key), perturb(f"{question.id}/{key}", n))
+        for key, n in counts.items()
+        if key not in hidden and n
     ]
     rows.sort(key=lambda row: -row.respondents)
-    return Breakdown(question, tuple(rows), sum(counts[key] for key in hidden))
+    hidden_total = sum(counts[key] for key in hidden)
+    return Breakdown(
+        question, tuple(rows), perturb(f"{question.id}/hidden", hidden_total) if hidden else 0
+    )
 
 
-def _level_sides(survey: Survey) -> dict[str, Side]:
+def level_sides(survey: Survey) -> dict[str, Side]:
     level = dimension_question(survey, ReportRole.LEVEL)
     return {o.id: o.side for o in level.options if o.side} if level else {}
 

@@ -21,7 +21,7 @@ from bot.reports.access import AuditPage, Roles
 from bot.reports.filters import filter_option
 from bot.reports.model import Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
-from bot.reports.summary import BarrierResult, Breakdown, Ranking, Summary
+from bot.reports.summary import Agreement, BarrierResult, Breakdown, Extreme, Ranking, Summary
 from bot.survey.model import Question, ReportRole, Survey
 
 DIMENSION_NAMES: dict[ReportRole, str] = {
@@ -83,6 +83,7 @@ def summary_lines(summary: Summary) -> list[str]:
     group = html.escape(group_name(summary.survey, summary.only))
     lines = [
         bold(_("Summary: {group}", group=group)),
+        *snapshot_lines(summary.published_at, threshold),
         _("Completed responses: {count}", count=summary.respondents),
         _("Responses under way: {count}", count=summary.in_progress)
         if summary.in_progress is not None
@@ -128,10 +129,12 @@ def summary_lines(summary: Summary) -> list[str]:
         lines += [
             "",
             bold(_("Workshop invitations")),
-            _(
+            _("Would like to be invited: {count}", count=_in_words(summary.invitations_extreme))
+            if summary.invitations_extreme
+            else _(
                 "Would like to be invited: {count} ({share})",
                 count=summary.invitations,
-                share=percent(summary.invitations / summary.respondents),
+                share=percent(min(summary.invitations / summary.respondents, 1.0)),
             ),
         ]
     lines += [
@@ -139,12 +142,47 @@ def summary_lines(summary: Summary) -> list[str]:
         italic(
             _(
                 "Groups of fewer than {threshold} respondents are never shown, so that nobody "
-                "can be recognised.",
+                "can be recognised. Counts carry a small random change (at most 2 either way), "
+                "and a share that all or all but one give is shown in words.",
                 threshold=threshold,
             )
         ),
     ]
     return lines
+
+
+def snapshot_lines(published_at: datetime | None, threshold: int) -> list[str]:
+    """Which snapshot a view comes from (none for the live numbers of trusted callers)."""
+    if published_at is None:
+        return []
+    return [
+        italic(
+            _n(
+                "Snapshot of {time} UTC. The next one comes once at least {count} more "
+                "response has been completed or deleted.",
+                "Snapshot of {time} UTC. The next one comes once at least {count} more "
+                "responses have been completed or deleted.",
+                threshold,
+                time=_when(published_at),
+            )
+        )
+    ]
+
+
+def _in_words(extreme: Extreme) -> str:
+    return _("nearly all") if extreme == Extreme.NEARLY_ALL else _("almost none")
+
+
+def _share(agreement: Agreement) -> str:
+    """The share who agree, or words where (nearly) everyone answered alike."""
+    return _in_words(agreement.extreme) if agreement.extreme else percent(agreement.share)
+
+
+def _mean(agreement: Agreement, threshold: int) -> str:
+    """Coarse for small groups (to the nearest half below 4k answers), so that a mean never
+    pins down a group's sum."""
+    step = 0.5 if agreement.answered < 4 * threshold else 0.1
+    return _one_decimal(round(agreement.mean / step) * step)
 
 
 def _breakdown_lines(breakdown: Breakdown, threshold: int) -> list[str]:
@@ -180,20 +218,26 @@ def _barrier_line(barrier: BarrierResult, threshold: int) -> str:
             _label(barrier.question),
             _("hidden, fewer than {threshold} answers", threshold=threshold),
         )
-    return item(
-        _label(barrier.question),
-        _(
-            "{share} agree, mean {mean}",
-            share=percent(barrier.overall.share),
-            mean=_one_decimal(barrier.overall.mean),
-        ),
-    )
+    overall = barrier.overall
+    mean = _mean(overall, threshold)
+    match overall.extreme, overall.uniform:
+        case Extreme.NEARLY_ALL, True:
+            words = _("nearly all agree")
+        case Extreme.NEARLY_ALL, False:
+            words = _("nearly all agree, mean {mean}", mean=mean)
+        case Extreme.ALMOST_NONE, True:
+            words = _("almost nobody agrees")
+        case Extreme.ALMOST_NONE, False:
+            words = _("almost nobody agrees, mean {mean}", mean=mean)
+        case _:
+            words = _("{share} agree, mean {mean}", share=percent(overall.share), mean=mean)
+    return item(_label(barrier.question), words)
 
 
 def _gap_line(barrier: BarrierResult) -> str:
     assert barrier.local is not None and barrier.national is not None and barrier.gap is not None
     points = round(abs(barrier.gap) * 100)
-    shares = {"local": percent(barrier.local.share), "national": percent(barrier.national.share)}
+    shares = {"local": _share(barrier.local), "national": _share(barrier.national)}
     if points == 0:
         comparison = _("local {local}, national {national}; no difference", **shares)
     elif barrier.gap > 0:
@@ -222,7 +266,9 @@ def _ranking_lines(heading: str, ranking: Ranking, name_question: bool) -> list[
     lines += [
         item(
             choice.option.label.get(current_language()),
-            f"{number(choice.respondents)} ({percent(choice.share)})",
+            _in_words(choice.extreme)
+            if choice.extreme
+            else f"{number(choice.respondents)} ({percent(choice.share)})",
         )
         for choice in ranking.choices
     ] or [_("Nobody has chosen any yet.")]
@@ -248,6 +294,7 @@ def comment_questions_lines(found: Sequence[CommentQuestion], threshold: int) ->
 def comments_lines(page: CommentsPage) -> list[str]:
     return [
         bold(html.escape(page.question.text.get(current_language()))),
+        *snapshot_lines(page.published_at, page.threshold),
         italic(
             _(
                 "Page {page} of {pages}. Answers in all: {count}, in alphabetical order, with "
