@@ -168,6 +168,22 @@ def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
     )
 
 
+PUBLISH_CHECK_EVERY = timedelta(minutes=1)
+"""How often each instance checks whether a report snapshot is due (a cheap count)."""
+
+
+def keep_publishing(application: Application, reports: ReportService) -> None:
+    """Snapshots come out when due even if no coordinator asks (views also check first)."""
+
+    async def publish(_context: object) -> None:
+        await reports.publish_if_due()
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        publish, interval=PUBLISH_CHECK_EVERY, first=PUBLISH_CHECK_EVERY, name="snapshots"
+    )
+
+
 async def start_receiving(application: Application, settings: Settings, poll_timeout: int) -> None:
     """Long polling, or a webhook (whose secret PTB checks on every request) when configured."""
     updater = application.updater
@@ -210,7 +226,11 @@ async def running_bot(
                 storage.invitations, survey, access, timedelta(hours=settings.reminder_hours)
             ),
             reports=await ReportService.start(
-                storage.reports, survey, access, settings.min_cell_size
+                storage.reports,
+                survey,
+                access,
+                settings.min_cell_size,
+                snapshot_interval=timedelta(hours=settings.snapshot_hours),
             ),
             cards=storage.cards,
             features=FEATURES,
@@ -232,6 +252,7 @@ async def running_bot(
             await application.start()
             await updates.replay_pending(application.bot)
             keep_pruning(application, updates)
+            keep_publishing(application, services.reports)
             polling = None if settings.webhook_url else application.bot_data[REQUESTS][1]
             keep_beating(application, storage, faults, polling)
             health_server = (

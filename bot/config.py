@@ -33,6 +33,9 @@ class Settings:
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     survey_path: Path = DEFAULT_SURVEY_PATH
     min_cell_size: int = 5
+    snapshot_hours: int = 0
+    """At least this many hours between two report snapshots (0: as soon as k responses
+    have been completed or deleted since the last)."""
     broadcast_rate: int = 25
     """Invitation messages per second at most, all recipients together (Telegram allows ~30)."""
     reminder_hours: int = 24
@@ -81,13 +84,13 @@ def _parse_admin_ids(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _parse_positive_int(name: str, raw: str) -> int:
+def _parse_positive_int(name: str, raw: str, least: int = 1) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+    if value < least:
+        raise ConfigError(f"{name} must be at least {least}, got {value}")
     return value
 
 
@@ -144,6 +147,9 @@ def load_settings(
         admin_ids=_parse_admin_ids(get("HIWAR_ADMIN_IDS") or ""),
         survey_path=survey_path,
         min_cell_size=positive("HIWAR_MIN_CELL_SIZE", 5),
+        snapshot_hours=_parse_positive_int("HIWAR_SNAPSHOT_HOURS", hours, least=0)
+        if (hours := get("HIWAR_SNAPSHOT_HOURS"))
+        else 0,
         broadcast_rate=positive("HIWAR_BROADCAST_RATE", 25),
         reminder_hours=positive("HIWAR_REMINDER_HOURS", 24),
         concurrent_updates=positive("HIWAR_CONCURRENT_UPDATES", 64),

@@ -11,10 +11,11 @@ from bot.core.access import Role
 from bot.core.i18n import DEFAULT_LANGUAGE, current_language, use_language
 from bot.core.views import File
 from bot.reports import views
-from bot.reports.access import GRANT_PREFIX, AwaitingConfirmation
+from bot.reports.access import GRANT_PREFIX, AwaitingConfirmation, parse_audit_arguments
 from bot.reports.commands import COMMANDS
 from bot.reports.errors import NotATelegramId
 from bot.reports.messages import ERRORS
+from bot.reports.model import AuditFilter
 from bot.reports.views import FLOW
 from handlers.base.context import Services
 from handlers.base.feature import Feature, all_commands
@@ -63,6 +64,13 @@ async def export(ui: Ui, services: Services) -> None:
     await ui.send_file(
         File(files.xlsx, "hiwar-answers.xlsx", caption=views.export_caption(files.respondents))
     )
+
+
+async def tables(ui: Ui, services: Services) -> None:
+    """/tables: the latest snapshot's figures for every group it released, as spreadsheets."""
+    files = await services.reports.tables(ui.actor)
+    await ui.send_file(File(files.csv, "hiwar-tables.csv"))
+    await ui.send_file(File(files.xlsx, "hiwar-tables.xlsx"))
 
 
 async def reports_help(ui: Ui, services: Services) -> None:
@@ -152,18 +160,20 @@ async def roles(ui: Ui, services: Services) -> None:
 
 
 async def audit(ui: Ui, services: Services) -> None:
-    """/audit [page]: coordinator and admin actions, newest first, a page at a time."""
-    page = ui.args[0] if ui.args else "1"
-    await _audit_page(ui, services, int(page) if page.isdecimal() else 1)
+    """/audit [page] [who=ID] [action=KEY]: coordinator and admin actions, newest first, a
+    page at a time; one person's or one kind only."""
+    page, only = parse_audit_arguments(ui.args)
+    await _audit_page(ui, services, page, only)
 
 
 async def audit_button(ui: Ui, services: Services) -> None:
     """Newer or older entries under /audit."""
-    await _audit_page(ui, services, ui.data(views.ShowAudit).page)
+    data = ui.data(views.ShowAudit)
+    await _audit_page(ui, services, data.page, AuditFilter(data.who, data.action))
 
 
-async def _audit_page(ui: Ui, services: Services, page: int) -> None:
-    found = await services.reports.access.audit(ui.actor, page)
+async def _audit_page(ui: Ui, services: Services, page: int, only: AuditFilter) -> None:
+    found = await services.reports.access.audit(ui.actor, page, only)
     await ui.show(views.audit(found), edit=ui.is_tap, flow=FLOW)
 
 
@@ -198,6 +208,7 @@ def register(application: Application) -> None:
         "chart": chart,
         "comments": comments,
         "export": export,
+        "tables": tables,
         "reports": reports_help,
         "grant": grant,
         "revoke": revoke,

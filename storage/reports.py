@@ -15,6 +15,8 @@ from typing import Any
 
 from bot.core.access import AuditEntry, Role, audit_digest
 from bot.reports.model import (
+    EVERY_ENTRY,
+    AuditFilter,
     Cell,
     CellTally,
     Cohort,
@@ -74,6 +76,17 @@ def _counted(staff: Sequence[int]) -> tuple[str, tuple[int, ...]]:
         " (SELECT 1 FROM coordinators c WHERE c.user_id = r.user_id)",
         tuple(staff),
     )
+
+
+def _audit_where(only: AuditFilter) -> tuple[str, tuple[object, ...]]:
+    conditions, params = [], []
+    if only.actor_id is not None:
+        conditions.append("actor_id = ?")
+        params.append(only.actor_id)
+    if only.action is not None:
+        conditions.append("action = ?")
+        params.append(only.action)
+    return (" WHERE " + " AND ".join(conditions) if conditions else ""), tuple(params)
 
 
 def _audit_entry(row: Sequence[Any]) -> AuditEntry:
@@ -207,15 +220,20 @@ class Reports:
                 ),
             )
 
-    async def recent(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+    async def recent(
+        self, limit: int, offset: int = 0, only: AuditFilter = EVERY_ENTRY
+    ) -> list[AuditEntry]:
+        where, params = _audit_where(only)
         rows = await self._db.fetchall(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY entry_id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
+            f"SELECT {_AUDIT_COLUMNS} FROM audit_log{where}"
+            " ORDER BY entry_id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
         return [_audit_entry(r) for r in rows]
 
-    async def audit_size(self) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM audit_log")
+    async def audit_size(self, only: AuditFilter = EVERY_ENTRY) -> int:
+        where, params = _audit_where(only)
+        row = await self._db.fetchone(f"SELECT COUNT(*) FROM audit_log{where}", params)
         return int(row[0]) if row else 0
 
     async def audit_chain(self) -> list[tuple[int, AuditEntry, str | None]]:

@@ -10,85 +10,26 @@ import csv
 import io
 import logging
 import re
-from itertools import count
 
 import pytest
 from openpyxl import load_workbook
 
-from bot.core.i18n import _, use_language
-from bot.simulator import BotAction, SimulatedUser
-from handlers.base.context import SERVICES_KEY, Services
+from tests.coordinators import (
+    ADMIN_COMMANDS,
+    COORDINATOR_COMMANDS,
+    NOUR_ID,
+    SAMI_ID,
+    make_coordinator,
+    near,
+    respond,
+    said,
+    shown,
+    texts,
+    visible,
+    wait_for_files,
+)
 from tests.e2e import ADMIN_ID, Harness, hiwar_command
-from tests.respondents import answers, column_name, complete
-
-NOUR_ID = 2001  # the national P/CVE coordinator in Amman
-SAMI_ID = 3001  # a respondent who tries the coordinators' commands
-COORDINATOR_COMMANDS = ("/summary", "/chart", "/comments", "/reports")
-ADMIN_COMMANDS = ("/grant", "/revoke", "/roles", "/audit", "/export")
-_user_ids = count(10_000)
-
-
-def visible(text: str) -> str:
-    """Without the invisible isolates and direction marks (they are checked in the domain)."""
-    return re.sub("[\u200e\u200f\u2066-\u2069]", "", text)
-
-
-def said(language: str, message: str, **values: object) -> str:
-    with use_language(language):
-        return visible(_(message, **values))
-
-
-def shown(text: str, label: str) -> int:
-    """The number a view shows after `label` (snapshots perturb counts by at most 2)."""
-    found = re.search(re.escape(label) + r"\s*(\d+)", text)
-    assert found, f"{label!r} not in {text!r}"
-    return int(found.group(1))
-
-
-def near(value: int, true: int) -> bool:
-    return abs(value - true) <= 2
-
-
-def texts(actions: list[BotAction]) -> str:
-    return visible("\n".join(a.rendered_text for a in actions if a.rendered_text))
-
-
-def services(hiwar: Harness) -> Services:
-    assert hiwar.application is not None
-    found = hiwar.application.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
-
-
-async def respond(hiwar: Harness, how_many: int, **given: object) -> list[int]:
-    """`how_many` respondents complete the survey alike; returns their Telegram ids."""
-    ids = [next(_user_ids) for _ in range(how_many)]
-    for user_id in ids:
-        await complete(services(hiwar).survey, user_id, answers(**given))  # type: ignore[arg-type]
-    return ids
-
-
-async def make_coordinator(hiwar: Harness, language: str = "en") -> SimulatedUser:
-    admin = hiwar.admin()
-    await admin.send_command(
-        f"/grant {NOUR_ID}",
-        until=lambda sent: any("start=grant-" in (a.text or "") for a in sent),
-    )
-    code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "")
-    assert code is not None
-    nour = hiwar.user(NOUR_ID, "Nour", language)
-    await nour.send_command(f"/start {code.group(1)}")
-    return nour
-
-
-async def wait_for_files(
-    hiwar: Harness, user: SimulatedUser, method: str, number: int
-) -> list[BotAction]:
-    await hiwar.api.wait_for(
-        lambda: len([a for a in user.messages if a.method == method]) >= number
-    )
-    return [a for a in user.messages if a.method == method]
-
+from tests.respondents import column_name
 
 # -- roles ----------------------------------------------------------------------------------
 

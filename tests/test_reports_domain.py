@@ -445,15 +445,42 @@ async def test_long_comments_come_in_pages(reports, respond):
 # -- export ---------------------------------------------------------------------------------
 
 
+RARE_PROFILES = (
+    ("civil_society", "national", "lebanon"),
+    ("law_enforcement", "community", "iraq"),
+    ("private_sector", "international", "jordan"),
+    ("local_gov", "local", "lebanon"),
+)
+"""Four profiles of one respondent each: with the Iraqi academic, five hidden rows."""
+
+
+async def test_rows_hidden_together_are_never_fewer_than_k(reports, respond):
+    """Attack 4: the lone hidden row (a police officer) was one filtered summary minus the
+    visible rows of that filter. Fewer than k hidden rows now take the smallest visible
+    profile with them."""
+    await respond(5, sector="frontline", level="local", country="jordan")
+    await respond(6, sector="civil_society", level="local", country="iraq")
+    await respond(1, sector="law_enforcement", level="local", country="jordan")
+    with use_language("en"):
+        files = await reports.export(ADMIN)
+    table = list(csv.reader(io.StringIO(files.csv.decode("utf-8-sig"))))[1:]
+    hidden = [row for row in table if row[1] == "(hidden)"]
+    assert len(hidden) == 6  # the officer and the five front-line workers
+    assert all(row[1:4] == ["(hidden)"] * 3 for row in hidden)
+    assert sum(row[3] == "Iraq" for row in table) == 6
+
+
 async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, storage):
     await coordinator(reports)
     await respond(5, sector="frontline", level="local", country="jordan", scale=4)
     await respond(
         1, sector="academia", level="national", country="iraq", scale=2, formats=["online"]
     )
+    for sector, level, country in RARE_PROFILES:
+        await respond(1, sector=sector, level=level, country=country, scale=3)
     with use_language("ar"):
         files = await reports.export(ADMIN)
-    assert files.respondents == 6
+    assert files.respondents == 10
     assert files.csv.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(files.csv.decode("utf-8-sig"))))
     workbook = load_workbook(io.BytesIO(files.xlsx))
@@ -489,8 +516,9 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
                 label("country", "jordan"),
             ]
             assert xlsx_row[online] is None  # formats skipped: empty, not 0
-        else:  # the only academic from Iraq at national level: the profile is hidden
-            assert (xlsx_row[trust], xlsx_row[online]) == (2, 1)
+        else:  # a profile of one (the academic from Iraq, say): hidden
+            if xlsx_row[trust] == 2:
+                assert xlsx_row[online] == 1
             assert xlsx_row[1:4] == [hidden, hidden, hidden]
     assert sheet[0] == header
     codebook = [[c.value for c in row] for row in workbook["دليل الترميز"].iter_rows()]

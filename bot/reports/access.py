@@ -13,20 +13,22 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.access import Access, Actor, AuditEntry, Role, first_broken
+from bot.core.access import ACTIONS, Access, Actor, AuditEntry, Role, first_broken
 from bot.core.clock import Clock
 from bot.reports.actions import AUDIT, CANCEL_GRANT, CONFIRM, GRANT, JOINED, REFUSE, REVOKE, ROLES
 from bot.reports.errors import (
     AlreadyStaff,
+    BadAuditFilter,
     GrantExpired,
     GrantUnknown,
     GrantUsed,
     UnknownCoordinator,
 )
-from bot.reports.model import Coordinator, Grant
+from bot.reports.model import EVERY_ENTRY, AuditFilter, Coordinator, Grant
 from bot.reports.ports import AccessStore
 
 GRANT_LIFETIME = timedelta(hours=24)
@@ -68,6 +70,7 @@ class AuditPage:
     pages: int
     broken_at: int | None
     """The first entry whose link does not hold (altered, removed or inserted), if any."""
+    only: AuditFilter = EVERY_ENTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,22 @@ class Roles:
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def parse_audit_arguments(args: Sequence[str]) -> tuple[int, AuditFilter]:
+    """`/audit [page] [who=ID] [action=KEY]`, in any order."""
+    page, who, action = 1, None, None
+    for argument in args:
+        name, separator, value = argument.partition("=")
+        if not separator and name.isdecimal():
+            page = int(name)
+        elif name == "who" and value.isdecimal() and len(value) <= 19:
+            who = int(value)
+        elif name == "action" and value in ACTIONS:
+            action = value
+        else:
+            raise BadAuditFilter
+    return page, AuditFilter(who, action)
 
 
 class AccessControl:
@@ -181,12 +200,15 @@ class AccessControl:
         await self._access.authorize(actor, Role.ADMIN, ROLES)
         return await self._store.coordinators()
 
-    async def audit(self, actor: Actor, page: int = 1) -> AuditPage:
-        """/audit [page]: the entries, newest first (this look included), a page at a time,
-        and whether the chain still holds (no entry altered or removed)."""
-        await self._access.authorize(actor, Role.ADMIN, AUDIT, f"page {page}")
-        pages = max(1, -(-(await self._store.audit_size()) // AUDIT_PAGE))
+    async def audit(
+        self, actor: Actor, page: int = 1, only: AuditFilter = EVERY_ENTRY
+    ) -> AuditPage:
+        """/audit [page] [who=ID] [action=KEY]: the entries, newest first (this look
+        included), a page at a time, and whether the chain still holds (no entry altered or
+        removed)."""
+        await self._access.authorize(actor, Role.ADMIN, AUDIT, f"page {page} {only}".strip())
+        pages = max(1, -(-(await self._store.audit_size(only)) // AUDIT_PAGE))
         number = min(max(page, 1), pages)
-        entries = await self._store.recent(AUDIT_PAGE, (number - 1) * AUDIT_PAGE)
+        entries = await self._store.recent(AUDIT_PAGE, (number - 1) * AUDIT_PAGE, only)
         broken = first_broken(await self._store.audit_chain())
-        return AuditPage(tuple(entries), number, pages, broken)
+        return AuditPage(tuple(entries), number, pages, broken, only)

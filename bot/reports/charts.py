@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.core.i18n import _, current_language, is_rtl, number, percent
-from bot.reports.summary import Ranking, Summary
+from bot.reports.summary import Ranking, Summary, in_words, shown_share
 
 FONT = "DejaVu Sans"
 LOCAL_COLOUR, NATIONAL_COLOUR, ALL_COLOUR = "#1b7f79", "#d9822b", "#4c6a92"
@@ -68,12 +68,12 @@ def _barriers(summary: Summary) -> bytes:
             (
                 _("Local respondents"),
                 LOCAL_COLOUR,
-                [b.local.share if b.local else None for b in shown],
+                [b.local for b in shown],
             ),
             (
                 _("National respondents"),
                 NATIONAL_COLOUR,
-                [b.national.share if b.national else None for b in shown],
+                [b.national for b in shown],
             ),
         ]
         subtitle = _("Share who agree, local and national respondents side by side")
@@ -82,19 +82,20 @@ def _barriers(summary: Summary) -> bytes:
             (
                 _("All respondents"),
                 ALL_COLOUR,
-                [b.overall.share if b.overall else None for b in shown],
+                [b.overall for b in shown],
             )
         ]
         subtitle = _("Share who agree (the local–national comparison is hidden for small groups)")
     figure, axes = _figure(len(shown))
     height = 0.8 / len(series)
-    for index, (name, colour, shares) in enumerate(series):
+    for index, (name, colour, results) in enumerate(series):
         positions = [row - 0.4 + height * (index + 0.5) for row in range(len(shown))]
-        values = [100 * share if share is not None else 0.0 for share in shares]
+        values = [100 * result.share if result else 0.0 for result in results]
         axes.barh(positions, values, height=height * 0.92, color=colour, label=_shown(name))
-        for position, share in zip(positions, shares, strict=True):
-            if share is not None:
-                _value_label(axes, position, 100 * share, percent(share))
+        for position, result in zip(positions, results, strict=True):
+            if result is not None:
+                label = shown_share(result.share, result.extreme)
+                _value_label(axes, position, 100 * result.share, label)
     _finish(
         figure,
         axes,
@@ -113,9 +114,12 @@ def _ranking(summary: Summary, ranking: Ranking) -> bytes:
     figure, axes = _figure(len(choices))
     axes.barh(range(len(choices)), [100 * c.share for c in choices], height=0.6, color=ALL_COLOUR)
     for row, choice in enumerate(choices):
-        _value_label(
-            axes, row, 100 * choice.share, f"{percent(choice.share)} ({number(choice.respondents)})"
+        label = (
+            in_words(choice.extreme)
+            if choice.extreme
+            else f"{percent(choice.share)} ({number(choice.respondents)})"
         )
+        _value_label(axes, row, 100 * choice.share, label)
     _finish(
         figure,
         axes,

@@ -10,6 +10,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("summary", N_("The results so far; for one group: /summary country=jordan"), Role.COORDINATOR),
     Command("chart", N_("The results as charts"), Role.COORDINATOR),
     Command("comments", N_("Read the free-text answers"), Role.COORDINATOR),
+    Command("tables", N_("Download the results as tables (CSV and Excel)"), Role.COORDINATOR),
     Command("export", N_("Download the answers as CSV and Excel files"), Role.ADMIN),
     Command("reports", N_("The commands for coordinators"), Role.COORDINATOR),
     Command("grant", N_("Create a one-time link that makes someone a coordinator"), Role.ADMIN),

@@ -25,6 +25,10 @@ class AlreadyStaff(ReportError):
     """An invitation link opened by someone who is already an admin or a coordinator."""
 
 
+class BadAuditFilter(ReportError):
+    """/audit with something other than a page, who=ID or action=KEY."""
+
+
 class UnknownCoordinator(ReportError):
     """/revoke for someone who is not a coordinator."""
 

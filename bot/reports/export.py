@@ -115,7 +115,7 @@ def build(
     coded = list(zip(fresh_codes(len(shuffled)), (a for _c, a in shuffled), strict=True))
     header = [column.header for column in columns(survey)]
     table = rows(survey, coded, threshold)
-    return ExportFiles(_csv(header, table), _xlsx(survey, header, table), len(table))
+    return ExportFiles(csv_bytes(header, table), _xlsx(survey, header, table), len(table))
 
 
 def _protect(
@@ -137,6 +137,18 @@ def _protect(
         for row in answers:
             if counts[key(row)] < threshold:
                 row[question.id] = HIDDEN
+    # The rows hidden entirely are a group too: fewer than k of them, and a filtered summary
+    # minus the visible rows of that filter would point at one. Hide the smallest visible
+    # profile with them until they are k (or every row is hidden).
+    hidden_key = tuple(repr(HIDDEN) for _q in profile)
+    while 0 < (counts := Counter(key(row) for row in answers))[hidden_key] < threshold:
+        visible = [k for k in counts if k != hidden_key]
+        if not visible:
+            break
+        smallest = min(visible, key=lambda k: (counts[k], k))
+        for row in answers:
+            if key(row) == smallest:
+                row.update({q.id: HIDDEN for q in profile})
     return answers
 
 
@@ -157,7 +169,7 @@ def _cell(column: Column, answers: dict[str, AnswerValue | _Hidden]) -> Cell:
     return value
 
 
-def _csv(header: list[str], table: list[list[Cell]]) -> bytes:
+def csv_bytes(header: list[str], table: list[list[Cell]]) -> bytes:
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     writer.writerow(header)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import N_, _, current_language
 from bot.reports.errors import UnknownFilter
 from bot.reports.model import DIMENSIONS, Filter
 from bot.survey.model import LANGUAGES, Option, Question, ReportRole, Survey
+
+DIMENSION_NAMES: dict[ReportRole, str] = {
+    ReportRole.COUNTRY: N_("Country"),
+    ReportRole.SECTOR: N_("Sector"),
+    ReportRole.LEVEL: N_("Level"),
+}
 
 
 def dimension_question(survey: Survey, dimension: ReportRole) -> Question | None:
@@ -55,3 +62,13 @@ def parse_filter(survey: Survey, text: str) -> Filter | None:
 
 def _names(option: Option) -> set[str]:
     return {option.id.casefold(), *(option.label.get(lang).casefold() for lang in LANGUAGES)}
+
+
+def option_label(survey: Survey, only: Filter) -> str:
+    return filter_option(survey, only).label.get(current_language())
+
+
+def group_name(survey: Survey, only: Filter | None) -> str:
+    if only is None:
+        return _("all respondents")
+    return f"{_(DIMENSION_NAMES[only.dimension])}: {option_label(survey, only)}"

@@ -6,6 +6,7 @@ from bot.core.errors import ErrorTable, Explanation
 from bot.core.i18n import _
 from bot.reports.errors import (
     AlreadyStaff,
+    BadAuditFilter,
     FilterSuppressed,
     GrantExpired,
     GrantUnknown,
@@ -79,6 +80,13 @@ ERRORS: ErrorTable = {
         lambda _e: _(
             "Please give the person's Telegram id as a number, for example /grant 12345678, "
             "or send /grant alone for a link you confirm when someone opens it."
+        )
+    ),
+    BadAuditFilter: Explanation(
+        lambda _e: _(
+            "Please write /audit alone, or with a page number, who= and a Telegram id, or "
+            "action= and a kind of entry: for example /audit 2, /audit who=12345678 or "
+            "/audit action=summary."
         )
     ),
     UnknownCoordinator: Explanation(

@@ -43,6 +43,21 @@ class Grant:
         return self.code_hash[:20]
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit entries to list: one person's, one action's, or (by default) all."""
+
+    actor_id: int | None = None
+    action: str | None = None
+
+    def __str__(self) -> str:
+        parts = [f"who={self.actor_id}"] if self.actor_id is not None else []
+        return " ".join(parts + ([f"action={self.action}"] if self.action else []))
+
+
+EVERY_ENTRY = AuditFilter()
+
+
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)
 """The profile questions a summary can be filtered by, in the order they are offered."""
 

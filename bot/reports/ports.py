@@ -7,7 +7,17 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.access import AuditEntry
-from bot.reports.model import Cell, Coordinator, Filter, Grant, History, Inputs, Tally
+from bot.reports.model import (
+    EVERY_ENTRY,
+    AuditFilter,
+    Cell,
+    Coordinator,
+    Filter,
+    Grant,
+    History,
+    Inputs,
+    Tally,
+)
 from bot.survey.state import AnswerValue
 
 
@@ -34,11 +44,13 @@ class RoleStore(Protocol):
 
 class AuditLog(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
-    async def recent(self, limit: int, offset: int = 0) -> list[AuditEntry]:
-        """Newest first, skipping the `offset` newest."""
+    async def recent(
+        self, limit: int, offset: int = 0, only: AuditFilter = EVERY_ENTRY
+    ) -> list[AuditEntry]:
+        """Newest first, skipping the `offset` newest, of those `only` lets through."""
         ...
 
-    async def audit_size(self) -> int: ...
+    async def audit_size(self, only: AuditFilter = EVERY_ENTRY) -> int: ...
     async def audit_chain(self) -> list[tuple[int, AuditEntry, str | None]]:
         """Every entry, oldest first, with its id and its link in the chain."""
         ...

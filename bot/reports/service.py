@@ -17,7 +17,7 @@ from bot.core.clock import Clock, utc_now
 from bot.core.text import one_line
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
-from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY
+from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY, TABLES
 from bot.reports.errors import (
     FilterSuppressed,
     TooFewComments,
@@ -29,6 +29,7 @@ from bot.reports.model import Filter
 from bot.reports.ports import ReportStore
 from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_view, publish
 from bot.reports.summary import ReleasePlan, Summary, build_summary
+from bot.reports.tables import build_tables
 from bot.survey.model import Question, ReportRole, Survey
 
 COMMENTS_PAGE_CHARACTERS = 3000
@@ -267,6 +268,16 @@ class ReportService:
         )
 
     # -- export ------------------------------------------------------------------------
+
+    async def tables(self, actor: Actor) -> export.ExportFiles:
+        """/tables: the latest snapshot's figures, every released group, as spreadsheets."""
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        number, views = await self._snapshot()
+        await self._seen(actor, TABLES, number)
+        if not views:
+            raise TooFewResponses(self.threshold)
+        ordered = [views[EVERYONE], *(v for key, v in views.items() if key != EVERYONE)]
+        return await asyncio.to_thread(build_tables, ordered, self.threshold)
 
     async def export(self, actor: Actor) -> export.ExportFiles:
         """/export: completed responses as CSV and XLSX, in the current language. One row a

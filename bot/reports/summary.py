@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from threading import RLock
 
+from bot.core.i18n import _, percent
 from bot.reports.errors import FilterSuppressed, TooFewResponses
 from bot.reports.filters import all_filters, dimension_question, filter_option
 from bot.reports.model import Cell, Filter, Tally
@@ -39,6 +40,22 @@ class Extreme(StrEnum):
 
     NEARLY_ALL = "nearly_all"
     ALMOST_NONE = "almost_none"
+
+
+def in_words(extreme: Extreme) -> str:
+    return _("nearly all") if extreme == Extreme.NEARLY_ALL else _("almost none")
+
+
+def shown_share(share: float, extreme: Extreme | None) -> str:
+    """A share as shown: a percentage, or words where (nearly) everyone answered alike."""
+    return in_words(extreme) if extreme else percent(share)
+
+
+def coarse_mean(agreement: Agreement, threshold: int) -> float:
+    """A mean as shown: to the nearest half below 4k answers (so that it never pins down a
+    group's sum), else to one decimal."""
+    step = 0.5 if agreement.answered < 4 * threshold else 0.1
+    return round(round(agreement.mean / step) * step, 1)
 
 
 def extreme(count: int, of: int) -> Extreme | None:

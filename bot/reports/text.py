@@ -18,17 +18,22 @@ from bot.core.access import ACTIONS, Role
 from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
 from bot.core.text import one_line
 from bot.reports.access import AuditPage, Roles
-from bot.reports.filters import filter_option
-from bot.reports.model import Coordinator, Filter
+from bot.reports.filters import group_name
+from bot.reports.model import Coordinator
 from bot.reports.service import CommentQuestion, CommentsPage
-from bot.reports.summary import Agreement, BarrierResult, Breakdown, Extreme, Ranking, Summary
-from bot.survey.model import Question, ReportRole, Survey
+from bot.reports.summary import (
+    Agreement,
+    BarrierResult,
+    Breakdown,
+    Extreme,
+    Ranking,
+    Summary,
+    coarse_mean,
+    in_words,
+    shown_share,
+)
+from bot.survey.model import Question, ReportRole
 
-DIMENSION_NAMES: dict[ReportRole, str] = {
-    ReportRole.COUNTRY: N_("Country"),
-    ReportRole.SECTOR: N_("Sector"),
-    ReportRole.LEVEL: N_("Level"),
-}
 BREAKDOWN_TITLES: dict[ReportRole, str] = {
     ReportRole.SECTOR: N_("Respondents by sector"),
     ReportRole.LEVEL: N_("Respondents by level"),
@@ -57,16 +62,6 @@ def item(label: str, value: str) -> str:
 def plain(lines: Sequence[str]) -> str:
     """The lines as plain text (for a terminal): tags, isolates and marks removed."""
     return _INVISIBLE.sub("", html.unescape(_TAG.sub("", "\n".join(lines))))
-
-
-def option_label(survey: Survey, only: Filter) -> str:
-    return filter_option(survey, only).label.get(current_language())
-
-
-def group_name(survey: Survey, only: Filter | None) -> str:
-    if only is None:
-        return _("all respondents")
-    return f"{_(DIMENSION_NAMES[only.dimension])}: {option_label(survey, only)}"
 
 
 def button_label(question: Question, limit: int = 40) -> str:
@@ -129,7 +124,7 @@ def summary_lines(summary: Summary) -> list[str]:
         lines += [
             "",
             bold(_("Workshop invitations")),
-            _("Would like to be invited: {count}", count=_in_words(summary.invitations_extreme))
+            _("Would like to be invited: {count}", count=in_words(summary.invitations_extreme))
             if summary.invitations_extreme
             else _(
                 "Would like to be invited: {count} ({share})",
@@ -169,20 +164,12 @@ def snapshot_lines(published_at: datetime | None, threshold: int) -> list[str]:
     ]
 
 
-def _in_words(extreme: Extreme) -> str:
-    return _("nearly all") if extreme == Extreme.NEARLY_ALL else _("almost none")
-
-
 def _share(agreement: Agreement) -> str:
-    """The share who agree, or words where (nearly) everyone answered alike."""
-    return _in_words(agreement.extreme) if agreement.extreme else percent(agreement.share)
+    return shown_share(agreement.share, agreement.extreme)
 
 
 def _mean(agreement: Agreement, threshold: int) -> str:
-    """Coarse for small groups (to the nearest half below 4k answers), so that a mean never
-    pins down a group's sum."""
-    step = 0.5 if agreement.answered < 4 * threshold else 0.1
-    return _one_decimal(round(agreement.mean / step) * step)
+    return _one_decimal(coarse_mean(agreement, threshold))
 
 
 def _breakdown_lines(breakdown: Breakdown, threshold: int) -> list[str]:
@@ -266,7 +253,7 @@ def _ranking_lines(heading: str, ranking: Ranking, name_question: bool) -> list[
     lines += [
         item(
             choice.option.label.get(current_language()),
-            _in_words(choice.extreme)
+            in_words(choice.extreme)
             if choice.extreme
             else f"{number(choice.respondents)} ({percent(choice.share)})",
         )

@@ -14,7 +14,7 @@ from bot.core.i18n import _
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
 from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
-from bot.reports.filters import dimension_question
+from bot.reports.filters import DIMENSION_NAMES, dimension_question, option_label
 from bot.reports.model import DIMENSIONS, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import Summary
@@ -66,6 +66,8 @@ class CancelGrant(CallbackData):
 class ShowAudit(CallbackData):
     prefix = "Ka"
     page: int
+    who: int | None
+    action: str | None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def summary(result: Summary) -> View:
     survey = result.survey
     by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None]
     lines += ["", _("To see one group, choose by what:")]
-    return lines_view(lines, [[Button(_(text.DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
+    return lines_view(lines, [[Button(_(DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
 
 
 def groups(survey: Survey, found: Sequence[Filter]) -> View:
@@ -98,7 +100,7 @@ def groups(survey: Survey, found: Sequence[Filter]) -> View:
             ),
             html=False,
         )
-    buttons = [Button(text.option_label(survey, only), ShowGroup(str(only))) for only in found]
+    buttons = [Button(option_label(survey, only), ShowGroup(str(only))) for only in found]
     return View.of(_("Choose a group:"), pair_up(buttons), html=False)
 
 
@@ -234,8 +236,9 @@ def revoked(removed: Coordinator) -> View:
 
 def audit(found: AuditPage) -> View:
     turn = []
+    who, action = found.only.actor_id, found.only.action
     if found.page > 1:
-        turn.append(Button(_("Newer entries"), ShowAudit(found.page - 1)))
+        turn.append(Button(_("Newer entries"), ShowAudit(found.page - 1, who, action)))
     if found.page < found.pages:
-        turn.append(Button(_("Older entries"), ShowAudit(found.page + 1)))
+        turn.append(Button(_("Older entries"), ShowAudit(found.page + 1, who, action)))
     return lines_view(text.audit_lines(found), [turn])
