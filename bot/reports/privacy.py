@@ -52,8 +52,8 @@ read off a small group that no single summary showed. So the rules are:
    snapshot in one country), and "every small atom lies in the span of the large ones" would
    refuse everything. The exact rule is used instead when that quick test fails: **no
    combination that is zero on every large atom may depend on fewer than k respondents in
-   all** (`_smallest_isolated_support`, a small mixed-integer program per small atom solved
-   by HiGHS through SciPy). Everyone now minus everyone before, for instance, is the sum of
+   all** (`_isolates_few`, a small mixed-integer feasibility program solved by HiGHS
+   through SciPy). Everyone now minus everyone before, for instance, is the sum of
    all newcomers: allowed, since there are at least k of them.
 
 What these rules do not cover:
@@ -73,9 +73,10 @@ from math import gcd
 from typing import TypeVar
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 Key = TypeVar("Key", bound=Hashable)
+SOLVER_SECONDS = 2.0
+"""Time allowed to one release decision's exact check; past it the group is refused."""
 Vector = dict[int, int]
 """A sparse integer vector: index -> non-zero coefficient."""
 
@@ -140,7 +141,7 @@ class Disclosure:
         large = [s for s, n in atoms.items() if n >= self._threshold]
         if not _isolatable(large, small):
             return True
-        return _smallest_isolated_support(atoms, self._threshold) >= self._threshold
+        return not _isolates_few(atoms, self._threshold)
 
 
 def _isolatable(large: Iterable[int], small: Iterable[int]) -> bool:
@@ -167,21 +168,34 @@ def _isolatable(large: Iterable[int], small: Iterable[int]) -> bool:
     return bool(waiting)
 
 
-def _smallest_isolated_support(atoms: Mapping[int, int], threshold: int) -> int:
-    """How few respondents a combination of released groups can depend on, when it is zero
-    on every atom of at least `threshold` (0 when the solver cannot tell: refuse).
+def _isolates_few(atoms: Mapping[int, int], threshold: int) -> bool:
+    """Whether some combination of released groups is zero on every atom of at least
+    `threshold` respondents and rests on fewer than `threshold` in all (True also when the
+    solver cannot tell: refuse).
 
-    A mixed-integer program: coefficients c per group (free), v = c . signature per small
-    atom, |v| <= z with z binary, and some v equal to 1 (any combination can be scaled so
-    that its largest |v| is 1, and negated so that it is +1). Minimising the population of
-    the atoms with z = 1 gives the smallest support exactly.
+    Only the small atoms outside the span of the large ones can be non-zero. A mixed-integer
+    program over them: coefficients c per group (free), v = c . signature per atom, |v| <= z
+    with z binary, and some v equal to 1 (any combination can be scaled so that its largest
+    |v| is 1, and negated so that it is +1). The least population of the atoms with z = 1 is
+    the smallest number of respondents such a combination can rest on.
     """
-    columns = sorted({bit for signature in atoms for bit in _bits(signature)})
-    column_of = {bit: index for index, bit in enumerate(columns)}
-    small = [s for s, n in atoms.items() if n < threshold]
+    # Imported here: only publishing a snapshot needs it, and it takes half a second to
+    # load, which every instance of the bot would otherwise pay at start-up.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     large = [s for s, n in atoms.items() if n >= threshold]
-    width = len(columns)
-    count = len(small)
+    basis: dict[int, Vector] = {}
+    for signature in large:
+        if remainder := _reduce(basis, _bits(signature)):
+            basis[max(remainder)] = remainder
+    small = [s for s, n in atoms.items() if n < threshold and _reduce(basis, _bits(s))]
+    if not small:
+        return False
+    if sum(atoms[s] for s in small) < threshold:
+        return True  # any combination that is not zero on them rests on them alone
+    columns = sorted({bit for signature in (*large, *small) for bit in _bits(signature)})
+    column_of = {bit: index for index, bit in enumerate(columns)}
+    width, count = len(columns), len(small)
     size = width + 2 * count
     """Variables: c per column, then z per small atom, then t per small atom."""
 
@@ -205,13 +219,12 @@ def _smallest_isolated_support(atoms: Mapping[int, int], threshold: int) -> int:
         rows += [below, above, one]
         lower += [0.0, -np.inf, -1.0]
         upper += [np.inf, 0.0, np.inf]
-    chosen = np.zeros(size)
+    chosen, cost = np.zeros(size), np.zeros(size)
     chosen[width + count :] = 1.0
+    cost[width : width + count] = [atoms[s] for s in small]
     rows.append(chosen)
     lower.append(1.0)
     upper.append(np.inf)
-    cost = np.zeros(size)
-    cost[width : width + count] = [atoms[s] for s in small]
     integral = np.zeros(size)
     integral[width:] = 1
     bounds = Bounds(
@@ -223,13 +236,11 @@ def _smallest_isolated_support(atoms: Mapping[int, int], threshold: int) -> int:
         constraints=LinearConstraint(np.array(rows), lower, upper),
         integrality=integral,
         bounds=bounds,
-        options={"time_limit": 20.0},
+        options={"time_limit": SOLVER_SECONDS},
     )
     if result.status == 2:  # infeasible: nothing small can be isolated at all
-        return threshold
-    if result.status != 0:
-        return 0
-    return round(result.fun)
+        return False
+    return result.status != 0 or round(result.fun) < threshold
 
 
 def _wait(basis: dict[int, Vector], waiting: dict[int, list[Vector]], vector: Vector) -> None:

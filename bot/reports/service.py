@@ -7,6 +7,7 @@ exports are rendered here in a worker thread, in the current language.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -31,6 +32,12 @@ from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_vie
 from bot.reports.summary import ReleasePlan, Summary, build_summary
 from bot.reports.tables import build_tables
 from bot.survey.model import Question, ReportRole, Survey
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_WAIT = 3.0
+"""Seconds a look waits for a snapshot being published before showing the previous one (a
+large history can take longer to check; publishing then carries on in the background)."""
 
 COMMENTS_PAGE_CHARACTERS = 3000
 """Free-text answers per page, in characters (a page then fits in one Telegram message)."""
@@ -91,6 +98,8 @@ class ReportService:
         self._plan: ReleasePlan | None = None
         self._views: tuple[int, dict[str, Summary]] | None = None
         """The latest snapshot read back: its number and its views."""
+        self._publishing: asyncio.Task[Snapshot | None] | None = None
+        """This instance's publication under way, if any (the database decides the rest)."""
 
     @classmethod
     async def start(
@@ -144,9 +153,19 @@ class ReportService:
         )
         return snapshot if saved else None
 
+    async def _publish_briefly(self) -> None:
+        """Publish if due, waiting at most PUBLISH_WAIT for it."""
+        if self._publishing is None or self._publishing.done():
+            self._publishing = asyncio.create_task(self.publish_if_due())
+            self._publishing.add_done_callback(_log_failure)
+        publishing = self._publishing
+        await asyncio.wait({publishing}, timeout=PUBLISH_WAIT)
+        if publishing.done():
+            publishing.result()  # a fault while publishing is this look's fault too
+
     async def _snapshot(self) -> tuple[int, dict[str, Summary]]:
         """The latest snapshot's views (publishing one first if due); (0, {}) before any."""
-        await self.publish_if_due()
+        await self._publish_briefly()
         stored = await self._store.snapshot_views(self.survey.id)
         if stored is None:
             return 0, {}
@@ -287,6 +306,11 @@ class ReportService:
         if len(respondents) < self.threshold:
             raise TooFewResponses(self.threshold)
         return await asyncio.to_thread(export.build, self.survey, respondents, self.threshold)
+
+
+def _log_failure(task: asyncio.Task[Snapshot | None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("publishing a snapshot failed: %s", type(error).__name__)
 
 
 def _paginate(answers: list[str]) -> list[tuple[str, ...]]:

@@ -343,12 +343,13 @@ class _Counts:
         if answered < threshold:
             return None
         agreeing = sum(n for v, n in by_value.items() if str(v) in AGREEING)
+        score = sum(v * n for v, n in by_value.items())
         name = f"{question_id}/{side or 'all'}"
-        shown = {v: perturb(f"{name}/{v}", n) for v, n in by_value.items()}
+        shown = max(perturb(f"{name}/answered", answered), 1)
         return Agreement(
-            sum(shown.values()),
-            sum(n for v, n in shown.items() if str(v) in AGREEING),
-            sum(v * n for v, n in shown.items()),
+            shown,
+            min(perturb(f"{name}/agree", agreeing), shown),
+            min(max(perturb(f"{name}/score", score), shown), max(SCALE_VALUES) * shown),
             extreme(agreeing, answered),
             max(by_value.values()) >= answered - 1,
         )
