@@ -26,10 +26,13 @@ from openpyxl import Workbook
 
 from bot.core.i18n import _, current_language, is_rtl
 from bot.reports.model import DIMENSIONS
-from bot.survey.model import Option, Question, QuestionType, Survey
+from bot.reports.scoring import is_dont_know, score
+from bot.survey.model import Option, Question, QuestionType, ReportRole, ScaleLabels, Survey
 from bot.survey.state import AnswerValue
 
 Cell = str | int | float | None
+PROTECTED = (*DIMENSIONS, ReportRole.PROFILE)
+"""The answers that together could single someone out, hidden in rare combinations."""
 
 
 class _Hidden:
@@ -127,7 +130,7 @@ def _protect(
             value = row.get(question.id)
             if isinstance(value, int | float):
                 row[question.id] = band(value)
-    profile = [*numbers, *(q for role in DIMENSIONS for q in survey.with_role(role))]
+    profile = [*numbers, *(q for role in PROTECTED for q in survey.with_role(role))]
 
     def key(row: dict[str, AnswerValue | _Hidden]) -> tuple[str, ...]:
         return tuple(repr(row.get(q.id)) for q in profile)
@@ -149,6 +152,12 @@ def _cell(column: Column, answers: dict[str, AnswerValue | _Hidden]) -> Cell:
         return None
     if column.option is not None:
         return int(isinstance(value, list) and column.option.id in value)
+    if column.question.type == QuestionType.AGREEMENT_SCALE:
+        # Scored as in every report (reversed statements turned round); "don't know" as
+        # text, which spreadsheet averages leave out.
+        return _("(don’t know)") if is_dont_know(column.question, value) else score(
+            column.question, value
+        )
     if column.question.type == QuestionType.SINGLE_CHOICE:
         option = column.question.option(str(value))
         return option.label.get(current_language()) if option else str(value)
@@ -187,6 +196,41 @@ def _xlsx(survey: Survey, header: list[str], table: list[list[Cell]]) -> bytes:
     return buffer.getvalue()
 
 
+def _scale_coding(question: Question) -> list[str]:
+    """How a scale question's column is coded (bot/reports/scoring.py), sentence by sentence."""
+    if question.scale == ScaleLabels.QUALITY:
+        coding = [
+            _(
+                "1 = very poorly, 2 = poorly, 3 = neither well nor poorly, 4 = well, "
+                "5 = very well; empty = not asked."
+            )
+        ]
+    elif question.reversed:
+        coding = [
+            _(
+                "Reverse-coded: the statement is worded the other way round, so the value is "
+                "6 minus the answer: 1 = strongly agree, 2 = agree, 3 = neither agree nor "
+                "disagree, 4 = disagree, 5 = strongly disagree; empty = not asked. As for every "
+                "barrier, a higher value means the barrier is seen as present."
+            )
+        ]
+    else:
+        coding = [
+            _(
+                "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
+                "5 = strongly agree; empty = not asked."
+            )
+        ]
+    if question.dont_know:
+        coding.append(
+            _(
+                "“(don’t know)” = don’t know or not applicable: not a point on the scale, left "
+                "out of shares and means."
+            )
+        )
+    return coding
+
+
 def _describe(column: Column) -> tuple[str, str]:
     question = column.question
     if question is None:
@@ -201,17 +245,14 @@ def _describe(column: Column) -> tuple[str, str]:
     if column.option is not None:
         return text, _("1 = chosen, 0 = not chosen; empty = not answered or not asked")
     if question.type == QuestionType.AGREEMENT_SCALE:
-        return text, _(
-            "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
-            "5 = strongly agree; empty = not asked"
-        )
+        return text, " ".join(_scale_coding(question))
     if question.type == QuestionType.NUMBER:
         return text, _(
             "A range (0–4, 5–9, 10–19, 20–29, 30+), not the exact number; “(hidden)” where it "
             "would single someone out; empty = skipped or not asked"
         )
     labels = " / ".join(option.label.get(current_language()) for option in question.options)
-    if question.report in DIMENSIONS:
+    if question.report in PROTECTED:
         return text, labels + " — " + _(
             "“(hidden)” where this profile is shared by fewer respondents than the smallest group shown"
         )

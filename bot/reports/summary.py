@@ -15,26 +15,9 @@ from bot.reports.errors import FilterSuppressed, TooFewResponses
 from bot.reports.filters import all_filters, dimension_question, filter_option
 from bot.reports.model import Cell, Filter, Tally
 from bot.reports.privacy import Disclosure, hidden_cells
+from bot.reports.scoring import DONT_KNOW_ITEM, Agreement, agreement
 from bot.survey.engine import SCALE_VALUES
 from bot.survey.model import Option, Question, ReportRole, Side, Survey
-
-AGREEING = frozenset({"4", "5"})
-"""Scale items counted as agreement: agree and strongly agree."""
-
-
-@dataclass(frozen=True, slots=True)
-class Agreement:
-    answered: int
-    agreeing: int
-    score_total: int
-
-    @property
-    def share(self) -> float:
-        return self.agreeing / self.answered
-
-    @property
-    def mean(self) -> float:
-        return self.score_total / self.answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,11 +180,11 @@ def build_summary(
     barriers = [
         BarrierResult(
             question,
-            counts.agreement(question.id, None, threshold),
+            counts.agreement(question, None, threshold),
             *(
                 (
-                    counts.agreement(question.id, side_levels[Side.LOCAL], threshold),
-                    counts.agreement(question.id, side_levels[Side.NATIONAL], threshold),
+                    counts.agreement(question, side_levels[Side.LOCAL], threshold),
+                    counts.agreement(question, side_levels[Side.NATIONAL], threshold),
                 )
                 if show_sides
                 else (None, None)
@@ -245,14 +228,12 @@ class _Counts:
         return sum(n for level, n in per_level.items() if levels is None or level in levels)
 
     def agreement(
-        self, question_id: str, levels: frozenset[str] | None, threshold: int
+        self, question: Question, levels: frozenset[str] | None, threshold: int
     ) -> Agreement | None:
-        by_value = {v: self.count(question_id, str(v), levels) for v in SCALE_VALUES}
-        answered = sum(by_value.values())
-        if answered < threshold:
-            return None
-        agreeing = sum(n for v, n in by_value.items() if str(v) in AGREEING)
-        return Agreement(answered, agreeing, sum(v * n for v, n in by_value.items()))
+        """Scored as bot/reports/scoring.py says; None when fewer than `threshold` gave a view."""
+        items = (*(str(v) for v in SCALE_VALUES), DONT_KNOW_ITEM)
+        scored = agreement(question, {i: self.count(question.id, i, levels) for i in items})
+        return scored if scored.answered >= threshold else None
 
     def ranking(self, question: Question, respondents: int) -> Ranking:
         choices = [

@@ -105,7 +105,9 @@ def summary_lines(summary: Summary) -> list[str]:
         italic(
             _(
                 "Agree means agree or strongly agree. The mean goes from 1 (strongly disagree) to "
-                "5 (strongly agree)."
+                "5 (strongly agree). Statements worded the other way round are reverse-coded, so "
+                "agreeing always means that the barrier is there. “Don’t know” answers are "
+                "counted apart and left out of shares and means."
             )
         ),
         *(_barrier_line(barrier, threshold) for barrier in summary.barriers),
@@ -180,23 +182,31 @@ def _barrier_line(barrier: BarrierResult, threshold: int) -> str:
             _label(barrier.question),
             _("hidden, fewer than {threshold} answers", threshold=threshold),
         )
+    scored = barrier.overall
+    shares = {"share": percent(scored.share), "mean": _one_decimal(scored.mean)}
+    if not scored.dont_know:
+        return item(_label(barrier.question), _("{share} agree, mean {mean}", **shares))
     return item(
         _label(barrier.question),
-        _(
-            "{share} agree, mean {mean}",
-            share=percent(barrier.overall.share),
-            mean=_one_decimal(barrier.overall.mean),
+        _n(
+            "{share} agree, mean {mean}; {count} don’t know",
+            "{share} agree, mean {mean}; {count} don’t know",
+            scored.dont_know,
+            **shares,
         ),
     )
 
 
 def _gap_line(barrier: BarrierResult) -> str:
-    assert barrier.local is not None and barrier.national is not None and barrier.gap is not None
-    points = round(abs(barrier.gap) * 100)
+    assert barrier.local is not None and barrier.national is not None
+    # The difference of the percentages as shown, so that "local 50%, national 50%" never
+    # comes with a difference of a point.
+    difference = round(barrier.local.share * 100) - round(barrier.national.share * 100)
+    points = abs(difference)
     shares = {"local": percent(barrier.local.share), "national": percent(barrier.national.share)}
     if points == 0:
         comparison = _("local {local}, national {national}; no difference", **shares)
-    elif barrier.gap > 0:
+    elif difference > 0:
         comparison = _n(
             "local {local}, national {national}; local respondents agree more, by {count} point",
             "local {local}, national {national}; local respondents agree more, by {count} points",

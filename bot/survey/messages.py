@@ -37,7 +37,7 @@ def _too_long(error: TextTooLong) -> str:
         "Your answer is {length} characters long; the limit is {count} characters. "
         "Please shorten it and send it again.",
         error.limit,
-        length=error.length,
+        length=str(error.length),  # a count of characters, written without a thousands comma
     )
 
 
