@@ -14,6 +14,8 @@ from telegram.ext import ApplicationBuilder, CommandHandler
 
 from bot.app import FEATURES
 from bot.core.i18n import LANGUAGES, LOCALES_DIR, _, _n, use_language
+from bot.survey.errors import TextTooLong
+from bot.survey.messages import ERRORS
 from handlers.base.feature import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,3 +173,21 @@ def test_help_lines_in_arabic_start_with_arabic_and_list_unsubscribe():
     for line in commands:
         assert re.match(r"[\u0600-\u06FF]", line), line
         assert re.search("\u2068/[a-z]+\u2069$", line), line
+
+
+def test_arabic_counts_the_answered_questions_with_their_plural():
+    """Issue #15: «عن 17 سؤالًا من أصل 18», not «عن 17 من أصل 18 من الأسئلة»; and the
+    length of an answer in characters, without a Latin thousands comma."""
+    with use_language("ar"):
+        welcome = _n(
+            "Welcome back! You have answered {count} of {total} questions. "
+            "Shall we continue where you stopped?",
+            "Welcome back! You have answered {count} of {total} questions. "
+            "Shall we continue where you stopped?",
+            17,
+            total=18,
+        )
+        assert "عن \u206817\u2069 سؤالًا من أصل \u206818\u2069." in welcome
+        too_long = ERRORS[TextTooLong].text(TextTooLong(1000, 4319))
+        assert too_long is not None
+        assert too_long.startswith("عدد أحرف إجابتك \u20684319\u2069، والحد الأقصى \u20681000\u2069 حرف.")

@@ -37,7 +37,10 @@ def _too_long(error: TextTooLong) -> str:
         "Your answer is {length} characters long; the limit is {count} characters. "
         "Please shorten it and send it again.",
         error.limit,
-        length=str(error.length),  # a count of characters, written without a thousands comma
+        # Counts of characters, without a thousands comma (beside an Arabic comma, a Latin
+        # one reads as a list: «4,319،»).
+        count=str(error.limit),
+        length=str(error.length),
     )
 
 
