@@ -37,9 +37,8 @@ def _too_long(error: TextTooLong) -> str:
         "Your answer is {length} characters long; the limit is {count} characters. "
         "Please shorten it and send it again.",
         error.limit,
-        # Counts of characters, without a thousands comma (beside an Arabic comma, a Latin
-        # one reads as a list: «4,319،»).
-        count=str(error.limit),
+        # Without a thousands comma: beside the Arabic comma that follows it, a Latin one
+        # read as a list («4,319،»).
         length=str(error.length),
     )
 
