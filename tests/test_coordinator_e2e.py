@@ -233,7 +233,11 @@ async def test_summary_and_charts_in_the_coordinators_language(hiwar: Harness, l
         assert first_line == "ملخص: جميع المشاركين"
         assert "الردود المكتملة: 10" in summary
         assert "أبرز مواطن التباين بين المستويين المحلي والوطني" in summary
-        assert "يوافق المحليون أكثر بفارق 100 نقطة مئوية" in summary
+        # Issue #15: «الوطنيون» means "nationalists"; the sides are named by their level.
+        assert "ويوافق المشاركون من المستوى المحلي أكثر بفارق 100 نقطة مئوية" in summary
+        # The reversed statements ("there is mutual trust"…) turn the other way round.
+        assert "ويوافق المشاركون من المستوى الوطني أكثر بفارق 100 نقطة مئوية" in summary
+        assert "الوطنيون" not in summary and "المحليون" not in summary
         assert nour.button_labels() == ["المستوى", "القطاع", "البلد"]  # mirrored row
     else:
         assert first_line == "Summary: all respondents"
