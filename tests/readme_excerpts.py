@@ -144,7 +144,7 @@ def in_readme(text: str, language: str) -> str | None:
 
 def written(text: str, found: dict[str, str]) -> str:
     for language, excerpt in found.items():
-        text = block(language).sub(lambda m: m.group(1) + excerpt + m.group(3), text)
+        text = block(language).sub(lambda m, new=excerpt: m.group(1) + new + m.group(3), text)
     return text
 
 

@@ -308,7 +308,7 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
         name("sector"): survey.question("sector").option("frontline").label.en,
         name("level"): survey.question("level").option("local").label.en,
         name("country"): survey.question("country").option("jordan").label.en,
-        name("barrier_trust"): "4",
+        name("barrier_trust"): "2",  # answered 4 to "there is mutual trust": reverse-coded
         name("formats", "workshops"): "1",
         name("formats", "training"): "0",
         name("invitations"): survey.question("invitations").option("yes").label.en,

@@ -7,9 +7,11 @@ current language. Privacy measures beyond the summaries' rules:
 - free-text answers are left out (read them with /comments, where nothing links them to a
   profile);
 - numbers (years of experience) are given as bands, not exactly;
-- the bands, then country, sector and level are hidden in the rows whose combination of all
-  of them is shared by fewer than `threshold` respondents (k-anonymity), so a rare profile
-  cannot be picked out.
+- the bands, then country, sector, level, gender and age group are hidden in the rows whose
+  combination of all of them is shared by fewer than `threshold` respondents (k-anonymity),
+  so a rare profile cannot be picked out.
+Scale answers are scored as in every report (bot/reports/scoring.py): reversed statements
+turned round, "don't know" written as text; the codebook says so for each column.
 """
 
 from __future__ import annotations
