@@ -28,18 +28,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from summary_bench import respondent_rows  # noqa: E402
+from summary_bench import respondent_rows
 
-from bot.core.access import Access  # noqa: E402
-from bot.core.i18n import DEFAULT_LANGUAGE  # noqa: E402
-from bot.reports.filters import parse_filter  # noqa: E402
-from bot.reports.service import ReportService  # noqa: E402
-from bot.reports.snapshots import EVERYONE  # noqa: E402
-from bot.reports.model import Tally  # noqa: E402
-from bot.reports.summary import AGREEING, ReleasePlan, level_sides  # noqa: E402
-from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey  # noqa: E402
-from bot.survey.model import Side, Survey  # noqa: E402
-from storage import Storage, open_storage  # noqa: E402
+from bot.core.access import Access
+from bot.core.i18n import DEFAULT_LANGUAGE
+from bot.reports.filters import parse_filter
+from bot.reports.model import Tally
+from bot.reports.scoring import agreement
+from bot.reports.service import ReportService
+from bot.reports.snapshots import EVERYONE
+from bot.reports.summary import ReleasePlan, level_sides
+from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
+from bot.survey.model import Question, Side, Survey
+from storage import Storage, open_storage
 
 THRESHOLD = 5
 
@@ -91,13 +92,12 @@ async def main(wave: int, waves: int) -> None:
             await storage.close()
 
 
-def _true_share(tallies: list[Tally], question_id: str, levels: frozenset[str] | None) -> float:
-    answered = agreeing = 0
+def _true_share(tallies: list[Tally], question: Question, levels: frozenset[str] | None) -> float:
+    counts: dict[str, int] = {}
     for tally in tallies:
-        if tally.question_id == question_id and (levels is None or tally.level in levels):
-            answered += tally.answers
-            agreeing += tally.answers if tally.item in AGREEING else 0
-    return agreeing / answered
+        if tally.question_id == question.id and (levels is None or tally.level in levels):
+            counts[tally.item] = counts.get(tally.item, 0) + tally.answers
+    return agreement(question, counts).share
 
 
 async def report(storage: Storage, survey: Survey, wave: int, waves: int) -> None:
@@ -142,7 +142,7 @@ async def report(storage: Storage, survey: Survey, wave: int, waves: int) -> Non
                             words += 1
                             continue
                         numbers += 1
-                        truth = _true_share(tallies, barrier.question.id, levels)
+                        truth = _true_share(tallies, barrier.question, levels)
                         errors.append(abs(shown.share - truth) * 100)
             print(
                 f"{snapshot.population:>11,}  {len(snapshot.views):>12}  {fresh_groups:>13}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +22,20 @@ from bot.config import Settings
 from bot.core.i18n import _, use_language
 from bot.reports.text import plain
 from bot.simulator import BotAction, FakeBotApi, SimulatedUser, keyboard_rows
+from bot.simulator.pace import human_pace
+from bot.survey.engine import DONT_KNOW
 from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
-from bot.survey.model import Question, QuestionType, Side, Survey
+from bot.survey.model import Question, QuestionType, ReportRole, Side, Survey
 from bot.survey.views import LANGUAGE_NAMES
 
 QUESTION_BUTTONS = frozenset("ATDSB")
 """Callback-data kinds that belong to a survey question (see bot/survey/views.py)."""
 
+SAMPLE_PLACES = {
+    "en": ["Zarqa", "Tripoli", "Mosul", "Irbid"],
+    "ar": ["الزرقاء", "طرابلس", "الموصل", "إربد"],
+}
+"""Answers to the short free-text questions (a city, a country's name)."""
 SAMPLE_TEXTS = {
     "en": [
         "Youth unemployment and no safe places to meet.",
@@ -149,6 +157,20 @@ def _answered(actions: list[BotAction]) -> bool:
     return any(action.method == "answerCallbackQuery" for action in actions)
 
 
+DONT_KNOW_RATE = 0.1
+"""How often a simulated respondent answers "don't know" where a statement offers it."""
+
+
+def scale_answer(question: Question, persona: Persona, rng: random.Random) -> int:
+    """The button a persona taps on a scale: sometimes "don't know"; otherwise near a neutral
+    3, moved by how strongly they see the barriers (turned round on a reversed statement)."""
+    if question.dont_know and rng.random() < DONT_KNOW_RATE:
+        return DONT_KNOW
+    lean = persona.barrier_lean if question.report == ReportRole.BARRIER else 0
+    view = min(5, max(1, 3 + lean + rng.choice((-1, 0, 0, 1, 2))))
+    return 6 - view if question.reversed else view
+
+
 async def answer(
     user: SimulatedUser,
     question: Question,
@@ -176,9 +198,10 @@ async def answer(
                 f"A:{question.id}:{option}", until=moved, message_id=message_id
             )
         case QuestionType.AGREEMENT_SCALE:
-            value = min(5, max(1, 3 + persona.barrier_lean + rng.choice((-1, 0, 0, 1, 2))))
             reactions = await user.tap(
-                f"A:{question.id}:{value}", until=moved, message_id=message_id
+                f"A:{question.id}:{scale_answer(question, persona, rng)}",
+                until=moved,
+                message_id=message_id,
             )
         case QuestionType.MULTIPLE_CHOICE:
             limit = question.max_choices or len(question.options)
@@ -188,9 +211,9 @@ async def answer(
                 )
             reactions = await user.tap(f"D:{question.id}", until=moved, message_id=message_id)
         case QuestionType.FREE_TEXT:
-            reactions = await user.send_text(
-                rng.choice(SAMPLE_TEXTS[persona.language]), until=moved
-            )
+            short = (question.max_length or 4000) <= 100
+            samples = (SAMPLE_PLACES if short else SAMPLE_TEXTS)[persona.language]
+            reactions = await user.send_text(rng.choice(samples), until=moved)
         case _:
             reactions = await user.send_text(str(rng.randint(1, 25)), until=moved)
     return not _refused(reactions)
@@ -252,10 +275,26 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
             elapsed = time.perf_counter() - started
             print(
                 f"{len(personas)} simulated respondents ({_languages(personas)}) answered "
-                f"{sum(answered)} questions in {elapsed:.1f} s through the real handlers.\n"
+                f"{sum(answered)} questions in {elapsed:.1f} s through the real handlers."
             )
+            print(duration_line(api, survey, personas) + "\n")
             await show_coordinator_view(api, output)
     return 0
+
+
+def duration_line(api: FakeBotApi, survey: Survey, personas: list[Persona]) -> str:
+    """How long taking part would have taken people (bot/simulator/pace.py), against the
+    duration the consent screen promises."""
+    minutes = sorted(
+        human_pace(api.make_user(p.user_id, p.name, language_code=p.language), p.language).seconds
+        / 60
+        for p in personas
+    )
+    return (
+        f"At a human pace taking part takes a median of {statistics.median(minutes):.1f} minutes "
+        f"(from {minutes[0]:.1f} to {minutes[-1]:.1f}); the consent screen says about "
+        f"{survey.minutes}."
+    )
 
 
 DEMO_COORDINATOR = 1

@@ -10,14 +10,35 @@ from bot.survey.state import AnswerValue
 
 BARRIERS = (
     "barrier_consensus",
-    "barrier_split",
+    "barrier_prevention",
+    "barrier_security",
+    "barrier_knowledge",
     "barrier_excluded",
     "barrier_isolation",
-    "barrier_language",
+    "barrier_vocabulary",
+    "barrier_goals",
+    "barrier_monitoring",
     "barrier_trust",
     "barrier_channels",
+    "barrier_information",
+    "barrier_sensitive",
+    "barrier_duplication",
+    "barrier_capacity",
+    "barrier_families",
+    "barrier_leaders",
+    "barrier_youth",
+    "barrier_tension",
     "barrier_progress",
 )
+"""The barrier statements, in survey order (some reversed: see the survey file)."""
+RATINGS = (
+    "done_inclusion",
+    "done_realism",
+    "done_analysis",
+    "done_funding",
+    "done_coordination",
+)
+"""How well each recommendation area is done today (1 very poorly … 5 very well, 0 don't know)."""
 
 
 def answers(
@@ -29,13 +50,17 @@ def answers(
     invitations: str = "yes",
     **more: AnswerValue,
 ) -> dict[str, AnswerValue]:
-    """One respondent's answers; `scale` is every barrier's value, or a value per barrier."""
+    """One respondent's answers; `scale` is every barrier's answer (as given, before any
+    reverse coding), or an answer per barrier (3 for those not named)."""
     scores = {b: scale if isinstance(scale, int) else scale.get(b, 3) for b in BARRIERS}
     return {
         "sector": sector,
         "level": level,
         "country": country,
+        "strategy": "national",
+        "contact": "monthly",
         **scores,
+        **dict.fromkeys(RATINGS, 3),
         "priorities": list(priorities),
         "invitations": invitations,
         **more,

@@ -14,6 +14,8 @@ from telegram.ext import ApplicationBuilder, CommandHandler
 
 from bot.app import FEATURES
 from bot.core.i18n import LANGUAGES, LOCALES_DIR, _, _n, use_language
+from bot.survey.errors import TextTooLong
+from bot.survey.messages import ERRORS
 from handlers.base.feature import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +90,7 @@ def test_arabic_translations_read_right_to_left():
 
 @pytest.mark.parametrize(
     ("count", "expected"),
-    [(0, "لم تختر"), (1, "إجابة واحدة"), (2, "إجابتين"), (3, "إجابات"), (11, "إجابةً"),
+    [(0, "لم يُختر"), (1, "إجابة واحدة"), (2, "إجابتين"), (3, "إجابات"), (11, "إجابةً"),
      (100, "100\u2069 إجابة ")],
 )
 def test_arabic_has_six_plural_forms(count, expected):
@@ -130,3 +132,62 @@ def test_commands_inside_arabic_are_isolated():
     with use_language("ar"):
         text = _("To erase all of it, send /delete.")
     assert "\u2068/delete\u2069" in text
+
+
+def all_arabic_texts() -> list[str]:
+    """Every Arabic text a respondent or a coordinator may read: the catalogs, the survey."""
+    from bot.survey.loader import DEFAULT_SURVEY_PATH, load_survey
+
+    texts: list[str] = []
+    for translated in catalog_entries("ar").values():
+        texts += [translated] if isinstance(translated, str) else list(translated)  # type: ignore[arg-type]
+    survey = load_survey(DEFAULT_SURVEY_PATH)
+    texts += [survey.title.ar, survey.introduction.ar]
+    for question in survey.questions:
+        texts += [question.text.ar, *(o.label.ar for o in question.options)]
+        texts += [question.short_label.ar] if question.short_label else []
+    return texts
+
+
+def test_arabic_writes_tanween_one_way_and_pcve_one_way():
+    """Issue #15: شكرًا, not شكراً (tanween on the letter before the alif), and one Arabic
+    term for P/CVE (منع التطرف العنيف ومواجهته, never منع ومواجهة التطرف العنيف)."""
+    texts = all_arabic_texts()
+    assert not [t for t in texts if "اً" in t]
+    assert not [t for t in texts if "منع ومواجهة" in t or "الوطنيون" in t or "المحليون" in t]
+    assert any("منع التطرف العنيف ومواجهته" in t for t in texts)
+
+
+def test_help_lines_in_arabic_start_with_arabic_and_list_unsubscribe():
+    """Issue #15: /help omitted nothing a respondent may use, and its Arabic lines started
+    with a bare Latin command."""
+    from handlers.base.menus import help_lines
+
+    with use_language("en"):
+        english = help_lines(FEATURES, None)
+    assert any(line.startswith("/unsubscribe — ") for line in english)
+    with use_language("ar"):
+        arabic = help_lines(FEATURES, None)
+    commands = [line for line in arabic if "/" in line]
+    assert len(commands) == len([line for line in english if line.startswith("/")])
+    for line in commands:
+        assert re.match(r"[\u0600-\u06FF]", line), line
+        assert re.search("\u2068/[a-z]+\u2069$", line), line
+
+
+def test_arabic_counts_the_answered_questions_with_their_plural():
+    """Issue #15: «عن 17 سؤالًا من أصل 18», not «عن 17 من أصل 18 من الأسئلة»; and the
+    length of an answer in characters, without a Latin thousands comma."""
+    with use_language("ar"):
+        welcome = _n(
+            "Welcome back! You have answered {count} of {total} questions. "
+            "Shall we continue where you stopped?",
+            "Welcome back! You have answered {count} of {total} questions. "
+            "Shall we continue where you stopped?",
+            17,
+            total=18,
+        )
+        assert "عن \u206817\u2069 سؤالًا من أصل \u206818\u2069." in welcome
+        too_long = ERRORS[TextTooLong].text(TextTooLong(1000, 4319))
+        assert too_long is not None
+        assert too_long.startswith("عدد أحرف إجابتك \u20684319\u2069، والحد الأقصى ")

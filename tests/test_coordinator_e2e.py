@@ -192,7 +192,13 @@ async def test_summary_and_charts_in_the_coordinators_language(hiwar: Harness, l
         assert first_line == "ملخص: جميع المشاركين"
         assert near(shown(summary, "الردود المكتملة:"), 10)
         assert "أبرز مواطن التباين بين المستويين المحلي والوطني" in summary
-        assert "المستوى المحلي: الجميع تقريبًا، والمستوى الوطني: لا أحد تقريبًا" in summary
+        # Issue #15: «الوطنيون» means "nationalists"; the sides are named by their level.
+        assert "ويوافق المشاركون من المستوى المحلي أكثر بفارق" in summary
+        # The reversed statements ("there is mutual trust"…) turn the other way round.
+        assert "ويوافق المشاركون من المستوى الوطني أكثر بفارق" in summary
+        assert "الوطنيون" not in summary and "المحليون" not in summary
+        # Unanimous sides are said in words (issue #12, the dominance rule).
+        assert "الجميع تقريبًا" in summary and "لا أحد تقريبًا" in summary
         assert nour.button_labels() == ["المستوى", "القطاع", "البلد"]  # mirrored row
     else:
         assert first_line == "Summary: all respondents"
@@ -263,7 +269,7 @@ async def test_export_files_open_back_cell_by_cell(hiwar: Harness):
         name("sector"): survey.question("sector").option("frontline").label.en,
         name("level"): survey.question("level").option("local").label.en,
         name("country"): survey.question("country").option("jordan").label.en,
-        name("barrier_trust"): "4",
+        name("barrier_trust"): "2",  # answered 4 to "there is mutual trust": reverse-coded
         name("formats", "workshops"): "1",
         name("formats", "training"): "0",
         name("invitations"): survey.question("invitations").option("yes").label.en,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,11 @@ async def test_demo_collects_answers_and_shows_the_coordinator_view(
     assert "\u2068" not in printed
     charts = sorted(p.name for p in tmp_path.glob("chart-*.png"))
     assert charts == ["chart-1-ar.png", "chart-1-en.png", "chart-2-ar.png", "chart-2-en.png"]
+    # Issue #15: the simulated respondents answer "don't know" sometimes, and the summary
+    # counts it apart.
+    assert "don’t know" in printed
+    # The duration the consent screen promises is the one measured at a human pace.
+    measured = re.search(r"a median of ([0-9.]+) minutes .*says about ([0-9]+)\.", printed)
+    assert measured is not None
+    median, promised = float(measured[1]), int(measured[2])
+    assert abs(median - promised) <= 2.5, (median, promised)

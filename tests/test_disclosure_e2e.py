@@ -116,7 +116,9 @@ async def test_attack_3_padding_cannot_tell_the_real_answer(fake_api: FakeBotApi
 
     agreed, disagreed = await world(5), await world(1)
     assert agreed == disagreed
-    assert sum("almost nobody agrees" in line for line in agreed) == len(BARRIERS)
+    # Reversed statements score the other way: disagreeing with them is agreeing.
+    words = ("almost nobody agrees", "nearly all agree")
+    assert sum(any(w in line for w in words) for line in agreed) == len(BARRIERS)
     assert not any("mean" in line for line in agreed if line.startswith("•"))
 
 
@@ -160,9 +162,9 @@ async def test_attack_4_coordinators_get_tables_never_rows(hiwar: Harness):
     assert groups == {"all respondents", "Country: Jordan", "Country: Iraq"} | {
         g for g in groups if g.startswith(("Sector:", "Level:"))
     }
-    trust = SHIPPED_SURVEY.question("barrier_trust").short_label
-    assert trust is not None
-    sides = {(row[0], row[1], row[3], row[5]) for row in rows if row[2] == trust.en}
+    goals = SHIPPED_SURVEY.question("barrier_goals")  # worded as present: not reversed
+    assert goals.short_label is not None and not goals.reversed
+    sides = {(row[0], row[1], row[3], row[5]) for row in rows if row[2] == goals.short_label.en}
     assert ("all respondents", "local", "agree", "nearly all") in sides
     assert ("all respondents", "national", "agree", "almost none") in sides
     assert all(row[0] != "all respondents" or row[1] != "(hidden)" for row in rows)

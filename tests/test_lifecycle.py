@@ -144,7 +144,7 @@ async def test_rapid_taps_from_one_user_are_applied_in_order(hiwar: Harness):
         )
     for update_id in ids:
         await hiwar.api.wait_consumed(update_id, timeout=10)
-    await hiwar.api.wait_for(lambda: "barrier_consensus" in str(rami.last_message), timeout=10)
+    await hiwar.api.wait_for(lambda: "S:city" in str(rami.last_message), timeout=10)
     saved = (await progress_of(hiwar.settings.database, [2003]))[2003]
     assert saved.answers == {
         "sector": "academia",

@@ -33,8 +33,9 @@ from bot.reports.errors import (
 from bot.reports.filters import parse_filter
 from bot.reports.model import Cell, Filter, Tally
 from bot.reports.privacy import Disclosure, hidden_cells
+from bot.reports.scoring import Agreement
 from bot.reports.service import ReportService
-from bot.reports.summary import ReleasePlan, build_summary
+from bot.reports.summary import BarrierResult, ReleasePlan, build_summary
 from bot.survey.model import ReportRole
 from bot.survey.service import SurveyService
 from storage import Storage
@@ -248,11 +249,11 @@ async def test_changed_report_roles_recount_from_the_answers(storage, respond, r
 
 
 async def test_summary_ranks_barriers_and_puts_the_largest_gap_first(reports, respond):
-    local_view = {"barrier_trust": 5, "barrier_channels": 4, "barrier_split": 3}
-    national_view = {"barrier_trust": 1, "barrier_channels": 4, "barrier_split": 4}
+    local_view = {"barrier_goals": 5, "barrier_channels": 4, "barrier_security": 3}
+    national_view = {"barrier_goals": 1, "barrier_channels": 4, "barrier_security": 4}
     await respond(5, level="local", scale=local_view, priorities=("inclusion", "funding"))
     await respond(3, level="national", scale=national_view, formats=["workshops"], invitations="no")
-    national_view["barrier_split"] = 2
+    national_view["barrier_security"] = 2
     await respond(2, level="national", scale=national_view, formats=["workshops"], invitations="no")
     summary = await reports.build_summary()
     assert (summary.respondents, summary.sides, summary.in_progress) == (10, (5, 5), 0)
@@ -260,10 +261,10 @@ async def test_summary_ranks_barriers_and_puts_the_largest_gap_first(reports, re
     assert first.question.id == "barrier_channels"
     assert (first.overall.share, first.overall.mean) == (1.0, 4.0)
     gaps = [(b.question.id, b.gap) for b in summary.gaps]
-    assert gaps[0] == ("barrier_trust", 1.0)
-    assert gaps[1] == ("barrier_split", -0.6)
-    trust = summary.gaps[0]
-    assert (trust.local.mean, trust.national.mean) == (5.0, 1.0)
+    assert gaps[0] == ("barrier_goals", 1.0)
+    assert gaps[1] == ("barrier_security", -0.6)
+    goals = summary.gaps[0]
+    assert (goals.local.mean, goals.national.mean) == (5.0, 1.0)
     priorities = [
         (c.option.id, c.respondents, c.share) for c in summary.priorities[0].choices if c.respondents
     ]
@@ -275,6 +276,56 @@ async def test_summary_ranks_barriers_and_puts_the_largest_gap_first(reports, re
     formats = summary.formats[0].choices
     assert [(c.option.id, c.respondents) for c in formats if c.respondents] == [("workshops", 5)]
     assert summary.invitations == 5
+
+
+async def test_summary_scores_reversed_statements_and_leaves_dont_know_out(reports, respond):
+    """Issue #15, with known data. "There is mutual trust" (barrier_trust) is worded the
+    other way round: strongly disagreeing (1) scores 5, agreeing (4) scores 2. "Don't know"
+    (0) is counted apart and is in no share, mean or threshold."""
+    await respond(3, level="local", scale={"barrier_trust": 1, "barrier_goals": 4})
+    await respond(2, level="community", scale={"barrier_trust": 1, "barrier_goals": 0})
+    await respond(5, level="national", scale={"barrier_trust": 4, "barrier_goals": 2})
+    summary = await reports.build_summary()
+    by_id = {b.question.id: b for b in summary.barriers}
+    trust, goals = by_id["barrier_trust"], by_id["barrier_goals"]
+    assert trust.overall is not None and trust.local is not None and trust.national is not None
+    assert (trust.overall.answered, trust.overall.share, trust.overall.mean) == (10, 0.5, 3.5)
+    assert (trust.local.share, trust.local.mean) == (1.0, 5.0)
+    assert (trust.national.share, trust.national.mean) == (0.0, 2.0)
+    assert trust.gap == 1.0  # local respondents see the barrier more
+    assert summary.gaps[0] is trust
+    assert goals.overall is not None
+    assert (goals.overall.answered, goals.overall.dont_know) == (8, 2)
+    assert (goals.overall.share, goals.overall.mean) == (3 / 8, (3 * 4 + 5 * 2) / 8)
+    assert goals.local is None  # 3 local views: below the threshold once "don't know" is out
+    assert goals.gap is None
+    lines = text.plain(text.summary_lines(summary))
+    # Means to the nearest half below 4k answers (issue #12): 2.75 is shown as 3.0.
+    assert "• No shared goals: 38% agree, mean 3.0; 2 don’t know" in lines
+    assert "• Little national–local trust: 50% agree, mean 3.5\n" in lines
+    assert (
+        "Little national–local trust: local nearly all, national almost none; local "
+        "respondents agree more"
+    ) in lines
+    with use_language("ar"):
+        arabic = text.plain(text.summary_lines(summary))
+    assert "ويوافق المشاركون من المستوى المحلي أكثر بفارق 100 نقطة مئوية" in arabic
+    assert "وأجاب مشاركان بـ«لا أعرف»" in arabic
+
+
+def test_a_gap_that_rounds_away_says_there_is_no_difference():
+    """Issue #15: "local respondents agree more, by 0 points" when the shown shares are equal;
+    and the difference is that of the percentages shown."""
+    question = SHIPPED_SURVEY.question("barrier_goals")
+    local, national = Agreement(1000, 504, 3000), Agreement(1000, 496, 3000)
+    line = text.plain([text._gap_line(BarrierResult(question, local, local, national))])
+    assert line.endswith("local 50%, national 50%; no difference")
+    local = Agreement(1000, 506, 3000)  # 51% against 50%: one point, as shown
+    line = text.plain([text._gap_line(BarrierResult(question, local, local, national))])
+    assert line.endswith("local 51%, national 50%; local respondents agree more, by 1 point")
+    with use_language("ar"):
+        arabic = text.plain([text._gap_line(BarrierResult(question, national, local, national))])
+    assert "ويوافق المشاركون من المستوى المحلي أكثر بفارق نقطة مئوية واحدة" in arabic
 
 
 @pytest.mark.parametrize(("completed", "shown"), [(4, False), (5, True), (6, True)])
@@ -364,7 +415,11 @@ async def test_a_filtered_summary_counts_only_its_group(reports, respond, survey
     jordan = await reports.build_summary(parse_filter(SHIPPED_SURVEY, "الأردن"))
     assert (jordan.respondents, jordan.sides) == (10, (5, 5))
     assert jordan.in_progress is None  # one response under way: below the threshold
-    assert jordan.gaps[0].gap == 1.0
+    # Local respondents strongly agreed with every statement and national ones strongly
+    # disagreed: local respondents see every barrier worded as present, national ones every
+    # barrier worded the other way round.
+    assert len(jordan.gaps) == len(BARRIERS)
+    assert all(b.gap == (-1.0 if b.question.reversed else 1.0) for b in jordan.gaps)
     assert [b.question.id for b in jordan.breakdowns] == ["sector", "level"]
     everyone = await reports.build_summary()
     assert (everyone.respondents, everyone.in_progress) == (20, None)
@@ -404,7 +459,7 @@ def test_filters_are_read_by_id_or_label_in_either_language():
     for written in ("country=jordan", "jordan", " Jordan ", "الأردن", "COUNTRY = jordan"):
         assert parse_filter(survey, written) == jordan
     assert parse_filter(survey, "") is None
-    for wrong in ("other", "community", "sector=jordan", "atlantis"):
+    for wrong in ("other", "international", "sector=jordan", "atlantis"):  # ambiguous or unknown
         with pytest.raises(UnknownFilter):
             parse_filter(survey, wrong)
     assert parse_filter(survey, "level=community") == Filter(ReportRole.LEVEL, "community")
@@ -474,7 +529,13 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
     await coordinator(reports)
     await respond(5, sector="frontline", level="local", country="jordan", scale=4)
     await respond(
-        1, sector="academia", level="national", country="iraq", scale=2, formats=["online"]
+        1,
+        sector="academia",
+        level="national",
+        country="iraq",
+        scale=2,
+        formats=["online"],
+        barrier_families=0,  # don't know
     )
     for sector, level, country in RARE_PROFILES:
         await respond(1, sector=sector, level=level, country=country, scale=3)
@@ -505,11 +566,15 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
     assert codes == sorted(set(codes)) and not stored & set(codes)  # fresh, unique, sorted
     assert all(re.fullmatch(r"X-[0-9A-F]{8}", code) for code in codes)
     column = {title: index for index, title in enumerate(header)}
-    trust, online = column[name("barrier_trust")], column[name("formats", "online")]
+    goals, online = column[name("barrier_goals")], column[name("formats", "online")]
+    trust, families = column[name("barrier_trust")], column[name("barrier_families")]
     hidden = "(محجوب)"
     for csv_row, xlsx_row in zip(table[1:], sheet[1:], strict=True):
         assert [str(v) if v is not None else "" for v in xlsx_row] == csv_row
-        if xlsx_row[trust] == 4:
+        # "There is mutual trust" is reverse-coded: 6 minus the answer given.
+        assert xlsx_row[trust] == 6 - xlsx_row[goals]
+        if xlsx_row[goals] == 4:
+            assert xlsx_row[families] == 6 - 4
             assert xlsx_row[1:4] == [
                 label("sector", "frontline"),
                 label("level", "local"),
@@ -517,13 +582,21 @@ async def test_export_reads_back_cell_by_cell_in_both_formats(reports, respond, 
             ]
             assert xlsx_row[online] is None  # formats skipped: empty, not 0
         else:  # a profile of one (the academic from Iraq, say): hidden
-            if xlsx_row[trust] == 2:
+            if xlsx_row[goals] == 2:
                 assert xlsx_row[online] == 1
+                assert xlsx_row[families] == "(لا أعرف)"  # text: spreadsheet means leave it out
             assert xlsx_row[1:4] == [hidden, hidden, hidden]
     assert sheet[0] == header
     codebook = [[c.value for c in row] for row in workbook["دليل الترميز"].iter_rows()]
     assert codebook[0] == ["العمود", "السؤال", "القيم"]
     assert [row[0] for row in codebook[1 : len(header) + 1]] == header
+    coding = {row[0]: row[2] for row in codebook[1 : len(header) + 1]}
+    assert coding[name("barrier_trust")].startswith("ترميز معكوس: ")
+    assert "6 ناقص الإجابة" in coding[name("barrier_trust")]
+    assert coding[name("barrier_goals")].startswith("1 = لا أوافق بشدة")
+    for barrier in (name("barrier_trust"), name("barrier_goals")):
+        assert "«(لا أعرف)» = لا أعرف أو لا ينطبق" in coding[barrier]
+    assert coding[name("done_funding")].startswith("1 = بشكل سيئ جدًا")
     assert workbook["الردود"].sheet_view.rightToLeft
     assert not any(str(ADMIN.user_id) in " ".join(map(str, row)) for row in table)
 

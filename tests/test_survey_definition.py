@@ -21,7 +21,7 @@ from bot.survey.loader import (
     SurveyFileError,
     load_survey,
 )
-from bot.survey.model import QuestionType, ReportRole, Side, Survey, Text
+from bot.survey.model import QuestionType, ReportRole, ScaleLabels, Side, Survey, Text
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_shipped_survey_is_package_data():
 def test_shipped_survey_loads_with_expected_shape(shipped: Survey):
     assert shipped.id == "pcve-cooperation"
     assert shipped.version >= 1
-    assert 18 <= len(shipped.questions) <= 20
+    assert 40 <= len(shipped.questions) <= 45
+    assert shipped.minutes is not None
     for role in (ReportRole.SECTOR, ReportRole.LEVEL, ReportRole.COUNTRY, ReportRole.INVITATIONS):
         (question,) = shipped.with_role(role)
         assert question.type == QuestionType.SINGLE_CHOICE
@@ -67,18 +68,25 @@ def test_shipped_survey_loads_with_expected_shape(shipped: Survey):
 
 def test_shipped_profile_questions(shipped: Survey):
     (sector,) = shipped.with_role(ReportRole.SECTOR)
-    assert len(sector.options) == 10
-    assert {"national_gov", "local_gov", "civil_society", "law_enforcement", "other"} <= {
-        o.id for o in sector.options
-    }
+    assert len(sector.options) == 12
+    assert {
+        "national_gov", "local_gov", "civil_society", "law_enforcement", "faith_based",
+        "women_youth", "media", "frontline", "other",
+    } <= {o.id for o in sector.options}  # fmt: skip
+    # Issue #15: roles ("community leader or parent") are not sectors.
+    assert sector.option("community") is None
     (level,) = shipped.with_role(ReportRole.LEVEL)
     sides = [o.side for o in level.options]
     assert sides.count(Side.LOCAL) == 2
     assert sides.count(Side.NATIONAL) == 1
     assert None in sides  # regional/international is neither side of the gap
     (country,) = shipped.with_role(ReportRole.COUNTRY)
-    assert len(country.options) <= 12
-    assert country.option("other") is not None
+    assert len(country.options) == 23  # the 22 member states of the Arab League, and "other"
+    assert [o.id for o in country.options[:3]] == ["jordan", "iraq", "lebanon"]
+    assert country.options[-1].id == "other"
+    typed = shipped.question("country_other")
+    assert typed.type == QuestionType.FREE_TEXT and typed.optional
+    assert typed.show_if is not None and typed.show_if.any_of == ("other",)
     years = shipped.question("years")
     assert years.type == QuestionType.NUMBER
     assert (years.min_value, years.max_value, years.integer, years.optional) == (0, 60, True, True)
@@ -86,13 +94,69 @@ def test_shipped_profile_questions(shipped: Survey):
 
 def test_shipped_barriers(shipped: Survey):
     barriers = shipped.with_role(ReportRole.BARRIER)
-    assert len(barriers) == 8
+    assert len(barriers) == 20
     for q in barriers:
         assert q.type == QuestionType.AGREEMENT_SCALE
+        assert q.dont_know, f"{q.id}: every agreement item offers “don’t know”"
         assert q.short_label is not None
         assert len(q.short_label.ar) <= MAX_LABEL_LENGTH
         assert len(q.short_label.en) <= MAX_LABEL_LENGTH
-    assert len({q.short_label for q in barriers}) == 8
+    assert len({q.short_label for q in barriers}) == 20
+    # Against acquiescence, a good share is worded the other way round (agree = absent).
+    reversed_ids = {q.id for q in barriers if q.reversed}
+    assert 7 <= len(reversed_ids) <= 13
+    assert {"barrier_consensus", "barrier_trust"} <= reversed_ids
+    assert not shipped.question("barrier_channels").reversed  # its follow-up asks on 4 or 5
+
+
+def test_shipped_survey_covers_the_articles_themes_one_idea_each(shipped: Survey):
+    """Issue #15: the themes the first version missed, each its own statement; the
+    double-barrelled statements split ("… and …" joined two ideas)."""
+    ids = {q.id for q in shipped.questions}
+    assert {
+        "barrier_families", "barrier_leaders", "barrier_youth", "barrier_tension",
+        "barrier_information", "barrier_duplication", "barrier_capacity", "barrier_sensitive",
+        "barrier_prevention", "barrier_security", "barrier_knowledge", "barrier_excluded",
+        "barrier_vocabulary", "barrier_goals", "barrier_monitoring",
+    } <= ids  # fmt: skip
+    assert not {"barrier_split", "barrier_language"} & ids
+    for question in shipped.with_role(ReportRole.BARRIER):
+        assert " and national government focuses" not in question.text.en
+        assert ", yet " not in question.text.en and ", while " not in question.text.en
+
+
+def test_shipped_survey_asks_how_well_each_area_is_done_today(shipped: Survey):
+    (priorities,) = shipped.with_role(ReportRole.PRIORITY)
+    rated = [q for q in shipped.questions if q.scale == ScaleLabels.QUALITY]
+    assert [q.id for q in rated] == [f"done_{o.id}" for o in priorities.options]
+    assert all(q.type == QuestionType.AGREEMENT_SCALE and q.dont_know for q in rated)
+    assert all(shipped.index_of(q.id) < shipped.index_of("priorities") for q in rated)
+
+
+def test_shipped_context_questions(shipped: Survey):
+    for question_id in ("strategy", "contact"):
+        assert shipped.question(question_id).type == QuestionType.SINGLE_CHOICE
+    for question_id in ("city", "example"):
+        question = shipped.question(question_id)
+        assert question.type == QuestionType.FREE_TEXT and question.optional
+    for question_id in ("gender", "age"):
+        question = shipped.question(question_id)
+        assert question.optional and question.report == ReportRole.PROFILE
+
+
+def test_every_shipped_question_has_a_short_label(shipped: Survey):
+    """Issue #15: the end-of-survey summary and /mydata name each answer by a short label,
+    not by the whole question."""
+    for question in shipped.questions:
+        assert question.short_label is not None, question.id
+        assert len(question.short_label.en) <= 40 and len(question.short_label.ar) <= 40
+
+
+def test_no_shipped_question_repeats_its_hint(shipped: Survey):
+    """The hint under a multiple choice says how many to choose; the text must not too."""
+    for question in shipped.with_role(ReportRole.PRIORITY) + shipped.with_role(ReportRole.FORMATS):
+        assert "choose" not in question.text.en.casefold(), question.id
+        assert "اختر" not in question.text.ar, question.id
 
 
 def test_shipped_priorities_formats_comments_invitations(shipped: Survey):
@@ -218,6 +282,18 @@ def test_minimal_valid_survey_loads(tmp_path):
     assert survey.question("num").integer is True
 
 
+def test_scale_options_load_and_default_off(tmp_path):
+    flags = "    dont_know: true\n    reversed: true\n    scale: quality\n"
+    body = HEADER.replace("version: 1", "version: 1\nminutes: 9") + Q_SCALE + flags
+    survey = load_survey(write(tmp_path, body + Q_SCALE.replace("id: scale", "id: plain")))
+    flagged, plain = survey.question("scale"), survey.question("plain")
+    assert (flagged.dont_know, flagged.reversed, flagged.scale) == (True, True, "quality")
+    assert (plain.dont_know, plain.reversed, plain.scale) == (False, False, "agreement")
+    assert survey.minutes == 9
+    zero = write(tmp_path, HEADER.replace("version: 1", "version: 1\nminutes: 0") + Q_FREE, "z.yaml")
+    assert any("minutes: Input should be greater than or equal to 1" in p for p in problems_of(zero))
+
+
 def test_yaml_1_2_booleans_keep_yes_and_no_as_texts(tmp_path):
     body = HEADER + textwrap.indent(
         textwrap.dedent("""\
@@ -311,6 +387,10 @@ RULES: list[tuple[str, str, str, str]] = [
     ("id too long", Q_FREE.replace("id: free", "id: " + "x" * 25), "x" * 25, "at most 24"),
     ("options on free_text", Q_FREE + "    options: []\n", "free", "options is only for"),
     ("options on scale", Q_SCALE + "    options: []\n", "scale", "options is only for"),
+    ("dont_know on free_text", Q_FREE + "    dont_know: true\n", "free", "dont_know is only for"),
+    ("reversed on choice", Q1_CHOICE + "    reversed: true\n", "q1", "reversed is only for"),
+    ("dont_know not a boolean", Q_SCALE + "    dont_know: yes\n", "scale", "valid boolean"),
+    ("unknown scale words", Q_SCALE + "    scale: stars\n", "scale", "'agreement' or 'quality'"),
     (
         "choice without options",
         "  - id: q1\n    type: single_choice\n    text: {ar: 'س', en: 'Q'}\n",
@@ -324,12 +404,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "options: List should have at least 2",
     ),
     (
-        "thirteen options",
+        "twenty-five options",
         Q1_CHOICE.split("    options:")[0]
         + "    options:\n"
-        + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(13)),
+        + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(25)),
         "q1",
-        "options: List should have at most 12 items after validation, not 13",
+        "options: List should have at most 24 items after validation, not 25",
     ),
     ("options not a list", Q1_CHOICE.split("    options:")[0] + "    options: 3\n", "q1", "list"),
     (
@@ -651,7 +731,8 @@ def test_question_of_unknown_type_is_still_checked(tmp_path):
         "'free_text' or 'number' (line 7)",
         "free: text.en: String should have at least 1 character (line 8)",
         "free: unknown key 'colour' (allowed: id, type, report, text, short_label, optional, "
-        "show_if, options, max_choices, max_length, min, max, integer) (line 9)",
+        "show_if, options, max_choices, max_length, min, max, integer, dont_know, reversed, "
+        "scale) (line 9)",
     ]
 
 

@@ -13,6 +13,7 @@ from bot.survey.errors import PasteTooLong
 from bot.survey.messages import ERRORS
 from bot.survey.views import LANGUAGE_NAMES
 from tests.e2e import Harness
+from tests.respondents import BARRIERS, RATINGS
 from tests.wiring import open_test_storage
 
 SURVEY_ID = "pcve-cooperation"
@@ -94,12 +95,13 @@ async def test_progress_counts_skip_logic(hiwar: Harness):
     officer = hiwar.user(1003, "Omar", "en")
     await consent(officer, "en")
     # Until the sector is known, the police follow-up counts as on the path.
-    assert "Question \u20681\u2069 of \u206819\u2069" in officer.last_text
+    every = len(hiwar.survey.questions)
+    assert f"Question \u20681\u2069 of \u2068{every}\u2069" in officer.last_text
     await officer.tap("A:sector:law_enforcement")
-    assert "of \u206819\u2069" in officer.last_text
+    assert f"of \u2068{every}\u2069" in officer.last_text
     await officer.send_command("/back")
     await officer.tap("A:sector:civil_society")
-    assert "Question \u20682\u2069 of \u206818\u2069" in officer.last_text
+    assert f"Question \u20682\u2069 of \u2068{every - 1}\u2069" in officer.last_text
 
 
 async def test_bad_inputs_get_clear_replies_and_change_nothing(hiwar: Harness):
@@ -136,8 +138,8 @@ async def test_over_long_free_text_is_refused_and_nothing_lost(hiwar: Harness):
     await reach_missing_channel(nadia, "ar")
     assert current_question(nadia, hiwar.survey).id == "missing_channel"
     replies = await nadia.send_text("س" * 501)
-    assert replies[0].text.startswith("إجابتك أطول من المسموح به")
-    assert "\u2068501\u2069" in replies[0].text
+    # Issue #15: a unit, and no Latin thousands comma beside the Arabic one.
+    assert replies[0].text.startswith("عدد أحرف إجابتك \u2068501\u2069، والحد الأقصى \u2068500\u2069 حرف.")
     assert await asked(hiwar, 1005) == "missing_channel"
     await nadia.send_text("قناة رسمية مع الوزارة")
     assert (await stored_answers(hiwar, 1005))["missing_channel"] == "قناة رسمية مع الوزارة"
@@ -148,17 +150,7 @@ async def test_multiple_choice_toggles_with_marks_and_a_maximum(hiwar: Harness):
     await consent(rami, "en")
     for data in ["A:sector:academia", "A:level:national", "S:country", "S:years"]:
         await rami.tap(data)
-    for barrier in [
-        "consensus",
-        "split",
-        "excluded",
-        "isolation",
-        "language",
-        "trust",
-        "channels",
-        "progress",
-    ]:
-        await rami.tap(f"A:barrier_{barrier}:2")
+    await through_context_and_statements(rami, 2)
     assert current_question(rami, hiwar.survey).id == "priorities"
     await rami.tap("T:priorities:inclusion")
     assert any(lbl.startswith("✅") for lbl in rami.button_labels())
@@ -189,7 +181,7 @@ async def test_back_skip_language_switch_and_cancel(hiwar: Harness):
     replies = await layla.send_command("/cancel")
     assert replies[0].text.startswith("تم الإيقاف المؤقت")
     replies = await layla.send_text("مرحبا")
-    assert "\u20682\u2069" in replies[0].text  # "you have answered 2 of …"
+    assert "أجبت حتى الآن عن سؤالين من أصل" in replies[0].text  # 2 of …, in words
     await layla.tap(label("ar", "Continue"))
     assert current_question(layla, hiwar.survey).id == "country"
     assert await stored_answers(hiwar, 1007) == {"sector": "civil_society", "level": "community"}
@@ -207,9 +199,11 @@ async def test_consent_declined_stores_no_answers(hiwar: Harness):
 async def test_mydata_and_delete(hiwar: Harness):
     huda = hiwar.user(1009, "Huda", "en")
     await consent(huda, "en")
-    await huda.tap("A:sector:community")
+    await huda.tap("A:sector:faith_based")
     replies = await huda.send_command("/mydata")
-    assert "Community leader or parent" in replies[0].text
+    # Issue #15: answers are named by the question's short label, not its whole text.
+    assert "• Sector: Religious leader / faith-based group" in replies[0].text
+    assert "Which sector" not in replies[0].text
     await huda.send_command("/delete")
     replies = await huda.tap(label("en", "No, keep it"))
     assert await stored_answers(hiwar, 1009) != {}
@@ -291,17 +285,7 @@ async def test_stale_screens_neither_destroy_nor_misreport(hiwar: Harness, langu
 
     for data in ["A:sector:academia", "A:level:local", "S:country", "S:years"]:
         await layla.tap(data)
-    for barrier in (
-        "consensus",
-        "split",
-        "excluded",
-        "isolation",
-        "language",
-        "trust",
-        "channels",
-        "progress",
-    ):
-        await layla.tap(f"A:barrier_{barrier}:2")
+    await through_context_and_statements(layla, 2)
     card = max(layla.chat.messages)
     await layla.tap("T:priorities:realism")
     await layla.tap("D:priorities")
@@ -317,21 +301,12 @@ async def test_restart_mid_question_and_mid_multiple_choice_loses_nothing(hiwar:
         await consent(user, language)
         for data in ["A:sector:frontline", "A:level:local", "S:country", "S:years"]:
             await user.tap(data)
-    for barrier in [
-        "consensus",
-        "split",
-        "excluded",
-        "isolation",
-        "language",
-        "trust",
-        "channels",
-        "progress",
-    ]:
-        await omar.tap(f"A:barrier_{barrier}:3")
+        await through_context(user)
+    await through_context_and_statements(omar, 3, context=False)
     await omar.tap("T:priorities:realism")
     await hiwar.restart()
     await amal.tap("A:barrier_consensus:4")
-    assert current_question(amal, hiwar.survey).id == "barrier_split"
+    assert current_question(amal, hiwar.survey).id == "barrier_prevention"
     await omar.tap("T:priorities:funding")
     await omar.tap("D:priorities")
     answers = await stored_answers(hiwar, 1012)
@@ -344,9 +319,26 @@ async def reach_missing_channel(user: SimulatedUser, language: str) -> None:
     that agreeing on missing channels brings."""
     await reach_years(user, language)
     await user.tap("S:years")
-    for barrier in ("consensus", "split", "excluded", "isolation", "language", "trust"):
-        await user.tap(f"A:barrier_{barrier}:2")
+    await through_context(user)
+    for barrier in BARRIERS[: BARRIERS.index("barrier_channels")]:
+        await user.tap(f"A:{barrier}:2")
     await user.tap("A:barrier_channels:5")
+
+
+async def through_context(user: SimulatedUser) -> None:
+    """From the city (skipped) through the strategy and the contact questions."""
+    for data in ["S:city", "A:strategy:national", "A:contact:monthly"]:
+        await user.tap(data)
+
+
+async def through_context_and_statements(
+    user: SimulatedUser, value: int, context: bool = True
+) -> None:
+    """Every statement and every rating answered `value`, up to the priorities."""
+    if context:
+        await through_context(user)
+    for question in (*BARRIERS, *RATINGS):
+        await user.tap(f"A:{question}:{value}")
 
 
 async def reach_years(user: SimulatedUser, language: str = "en") -> None:
@@ -365,7 +357,7 @@ async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness,
     refused = max(m for m, body in sara.chat.messages.items() if body.get("text") == "seventy")
     await sara.send_text("12")
     answer = max(m for m, body in sara.chat.messages.items() if body.get("text") == "12")
-    assert current_question(sara, hiwar.survey).id == "barrier_consensus"
+    assert current_question(sara, hiwar.survey).id == "city"
 
     replies = await sara.edit_text(answer, "15")
     assert texts(replies).endswith(": \u206815\u2069")  # "…was updated: 15"
@@ -373,7 +365,7 @@ async def test_an_edited_message_changes_only_the_answer_it_gave(hiwar: Harness,
         label(language, "Your answer to “{question}” was updated: {answer}")[:8]
     )
     assert (await stored_answers(hiwar, 1016))["years"] == 15
-    assert await asked(hiwar, 1016) == "barrier_consensus"  # nothing moved
+    assert await asked(hiwar, 1016) == "city"  # nothing moved
     replies = await sara.edit_text(answer, "fifteen")
     assert texts(replies) == label(language, "Please type a whole number, for example 7.")
     replies = await sara.edit_text(refused, "14")

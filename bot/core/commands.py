@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.access import Role
-from bot.core.i18n import RLM, _, is_rtl
+from bot.core.i18n import _, is_rtl, isolate
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,8 @@ def visible(commands: Iterable[Command], role: Role | None) -> list[Command]:
 
 
 def command_line(command: Command) -> str:
-    """`/name — help`, starting with a right-to-left mark for Arabic readers (a line that
-    starts with a Latin command would otherwise be laid out left to right)."""
-    return f"{RLM if is_rtl() else ''}/{command.name} — {_(command.help)}"
+    """`/name — help`; in Arabic `help: /name`, so that the line starts with Arabic and the
+    command, isolated like every command inside Arabic, does not reorder it."""
+    if is_rtl():
+        return f"{_(command.help)}: {isolate('/' + command.name)}"
+    return f"/{command.name} — {_(command.help)}"

@@ -7,9 +7,11 @@ current language. Privacy measures beyond the summaries' rules:
 - free-text answers are left out (read them with /comments, where nothing links them to a
   profile);
 - numbers (years of experience) are given as bands, not exactly;
-- the bands, then country, sector and level are hidden in the rows whose combination of all
-  of them is shared by fewer than `threshold` respondents (k-anonymity), so a rare profile
-  cannot be picked out.
+- the bands, then country, sector, level, gender and age group are hidden in the rows whose
+  combination of all of them is shared by fewer than `threshold` respondents (k-anonymity),
+  so a rare profile cannot be picked out.
+Scale answers are scored as in every report (bot/reports/scoring.py): reversed statements
+turned round, "don't know" written as text; the codebook says so for each column.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from openpyxl import Workbook
 
 from bot.core.i18n import _, current_language, is_rtl
 from bot.reports.model import DIMENSIONS
-from bot.survey.model import Option, Question, QuestionType, Survey
+from bot.reports.scoring import is_dont_know, score
+from bot.survey.model import Option, Question, QuestionType, ReportRole, ScaleLabels, Survey
 from bot.survey.state import AnswerValue
 
 Cell = str | int | float | None
+PROTECTED = (*DIMENSIONS, ReportRole.PROFILE)
+"""The answers that together could single someone out, hidden in rare combinations."""
 
 
 class _Hidden:
@@ -127,7 +132,7 @@ def _protect(
             value = row.get(question.id)
             if isinstance(value, int | float):
                 row[question.id] = band(value)
-    profile = [*numbers, *(q for role in DIMENSIONS for q in survey.with_role(role))]
+    profile = [*numbers, *(q for role in PROTECTED for q in survey.with_role(role))]
 
     def key(row: dict[str, AnswerValue | _Hidden]) -> tuple[str, ...]:
         return tuple(repr(row.get(q.id)) for q in profile)
@@ -161,6 +166,12 @@ def _cell(column: Column, answers: dict[str, AnswerValue | _Hidden]) -> Cell:
         return None
     if column.option is not None:
         return int(isinstance(value, list) and column.option.id in value)
+    if column.question.type == QuestionType.AGREEMENT_SCALE:
+        # Scored as in every report (reversed statements turned round); "don't know" as
+        # text, which spreadsheet averages leave out.
+        return _("(don’t know)") if is_dont_know(column.question, value) else score(
+            column.question, value
+        )
     if column.question.type == QuestionType.SINGLE_CHOICE:
         option = column.question.option(str(value))
         return option.label.get(current_language()) if option else str(value)
@@ -199,6 +210,41 @@ def _xlsx(survey: Survey, header: list[str], table: list[list[Cell]]) -> bytes:
     return buffer.getvalue()
 
 
+def _scale_coding(question: Question) -> list[str]:
+    """How a scale question's column is coded (bot/reports/scoring.py), sentence by sentence."""
+    if question.scale == ScaleLabels.QUALITY:
+        coding = [
+            _(
+                "1 = very poorly, 2 = poorly, 3 = neither well nor poorly, 4 = well, "
+                "5 = very well; empty = not asked."
+            )
+        ]
+    elif question.reversed:
+        coding = [
+            _(
+                "Reverse-coded: the statement is worded the other way round, so the value is "
+                "6 minus the answer: 1 = strongly agree, 2 = agree, 3 = neither agree nor "
+                "disagree, 4 = disagree, 5 = strongly disagree; empty = not asked. As for every "
+                "barrier, a higher value means the barrier is seen as present."
+            )
+        ]
+    else:
+        coding = [
+            _(
+                "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
+                "5 = strongly agree; empty = not asked."
+            )
+        ]
+    if question.dont_know:
+        coding.append(
+            _(
+                "“(don’t know)” = don’t know or not applicable: not a point on the scale, left "
+                "out of shares and means."
+            )
+        )
+    return coding
+
+
 def _describe(column: Column) -> tuple[str, str]:
     question = column.question
     if question is None:
@@ -213,17 +259,14 @@ def _describe(column: Column) -> tuple[str, str]:
     if column.option is not None:
         return text, _("1 = chosen, 0 = not chosen; empty = not answered or not asked")
     if question.type == QuestionType.AGREEMENT_SCALE:
-        return text, _(
-            "1 = strongly disagree, 2 = disagree, 3 = neither agree nor disagree, 4 = agree, "
-            "5 = strongly agree; empty = not asked"
-        )
+        return text, " ".join(_scale_coding(question))
     if question.type == QuestionType.NUMBER:
         return text, _(
             "A range (0–4, 5–9, 10–19, 20–29, 30+), not the exact number; “(hidden)” where it "
             "would single someone out; empty = skipped or not asked"
         )
     labels = " / ".join(option.label.get(current_language()) for option in question.options)
-    if question.report in DIMENSIONS:
+    if question.report in PROTECTED:
         return text, labels + " — " + _(
             "“(hidden)” where this profile is shared by fewer respondents than the smallest group shown"
         )

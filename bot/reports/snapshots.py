@@ -302,6 +302,7 @@ def _agreement(agreement: Agreement | None) -> list[Any] | None:
         agreement.answered,
         agreement.agreeing,
         agreement.score_total,
+        agreement.dont_know,
         agreement.extreme,
         agreement.uniform,
     ]
@@ -310,8 +311,10 @@ def _agreement(agreement: Agreement | None) -> list[Any] | None:
 def _load_agreement(stored: list[Any] | None) -> Agreement | None:
     if stored is None:
         return None
-    answered, agreeing, score_total, extreme, uniform = stored
-    return Agreement(answered, agreeing, score_total, _extreme(extreme), uniform)
+    answered, agreeing, score_total, dont_know, extreme, uniform = stored
+    return Agreement(
+        answered, agreeing, score_total, dont_know, extreme=_extreme(extreme), uniform=uniform
+    )
 
 
 def _ranking(ranking: Ranking) -> list[Any]:

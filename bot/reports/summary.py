@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from threading import RLock
 
 from bot.core.i18n import _, percent
@@ -20,11 +19,9 @@ from bot.reports.errors import FilterSuppressed, TooFewResponses
 from bot.reports.filters import all_filters, dimension_question, filter_option
 from bot.reports.model import Cell, Filter, Tally
 from bot.reports.privacy import Disclosure, hidden_cells
+from bot.reports.scoring import DONT_KNOW_ITEM, Agreement, Extreme, agreement
 from bot.survey.engine import SCALE_VALUES
 from bot.survey.model import Option, Question, ReportRole, Side, Survey
-
-AGREEING = frozenset({"4", "5"})
-"""Scale items counted as agreement: agree and strongly agree."""
 
 Perturb = Callable[[str, int], int]
 """(the cell's name within its group, its true count) -> the count shown."""
@@ -32,14 +29,6 @@ Perturb = Callable[[str, int], int]
 
 def exact(_cell: str, count: int) -> int:
     return count
-
-
-class Extreme(StrEnum):
-    """The dominance rule: a share of a released group that all, or all but one, of its
-    members share is never shown exactly (it would tell each member's answer)."""
-
-    NEARLY_ALL = "nearly_all"
-    ALMOST_NONE = "almost_none"
 
 
 def in_words(extreme: Extreme) -> str:
@@ -64,26 +53,6 @@ def extreme(count: int, of: int) -> Extreme | None:
     if count <= 1:
         return Extreme.ALMOST_NONE
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Agreement:
-    answered: int
-    agreeing: int
-    score_total: int
-    extreme: Extreme | None = None
-    """Set when (nearly) all or (nearly) none agree: the share is then shown in words."""
-    uniform: bool = False
-    """All or all but one gave the same scale value: the mean would tell it, so it is not
-    shown."""
-
-    @property
-    def share(self) -> float:
-        return min(self.agreeing / self.answered, 1.0) if self.answered else 0.0
-
-    @property
-    def mean(self) -> float:
-        return self.score_total / self.answered if self.answered else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,10 +242,10 @@ def build_summary(
     barriers = [
         BarrierResult(
             question,
-            counts.agreement(question.id, None, threshold, perturb),
+            counts.agreement(question, None, threshold, perturb),
             *(
                 (
-                    counts.agreement(question.id, side_levels[side], threshold, perturb, side)
+                    counts.agreement(question, side_levels[side], threshold, perturb, side)
                     for side in (Side.LOCAL, Side.NATIONAL)
                 )
                 if show_sides
@@ -332,26 +301,28 @@ class _Counts:
 
     def agreement(
         self,
-        question_id: str,
+        question: Question,
         levels: frozenset[str] | None,
         threshold: int,
         perturb: Perturb = exact,
         side: Side | None = None,
     ) -> Agreement | None:
-        by_value = {v: self.count(question_id, str(v), levels) for v in SCALE_VALUES}
-        answered = sum(by_value.values())
-        if answered < threshold:
+        """Scored as bot/reports/scoring.py says; None when fewer than `threshold` gave a
+        view. Decided on the true counts; the numbers shown go through `perturb`."""
+        items = (*(str(v) for v in SCALE_VALUES), DONT_KNOW_ITEM)
+        counts = {i: self.count(question.id, i, levels) for i in items}
+        scored = agreement(question, counts)
+        if scored.answered < threshold:
             return None
-        agreeing = sum(n for v, n in by_value.items() if str(v) in AGREEING)
-        score = sum(v * n for v, n in by_value.items())
-        name = f"{question_id}/{side or 'all'}"
-        shown = max(perturb(f"{name}/answered", answered), 1)
+        name = f"{question.id}/{side or 'all'}"
+        shown = max(perturb(f"{name}/answered", scored.answered), 1)
         return Agreement(
             shown,
-            min(perturb(f"{name}/agree", agreeing), shown),
-            min(max(perturb(f"{name}/score", score), shown), max(SCALE_VALUES) * shown),
-            extreme(agreeing, answered),
-            max(by_value.values()) >= answered - 1,
+            min(perturb(f"{name}/agree", scored.agreeing), shown),
+            min(max(perturb(f"{name}/score", scored.score_total), shown), max(SCALE_VALUES) * shown),
+            perturb(f"{name}/dont_know", scored.dont_know) if scored.dont_know else 0,
+            extreme(scored.agreeing, scored.answered),
+            max(counts[str(v)] for v in SCALE_VALUES) >= scored.answered - 1,
         )
 
     def ranking(

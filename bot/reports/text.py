@@ -101,7 +101,9 @@ def summary_lines(summary: Summary) -> list[str]:
         italic(
             _(
                 "Agree means agree or strongly agree. The mean goes from 1 (strongly disagree) to "
-                "5 (strongly agree)."
+                "5 (strongly agree). Statements worded the other way round are reverse-coded, so "
+                "agreeing always means that the barrier is there. “Don’t know” answers are "
+                "counted apart and left out of shares and means."
             )
         ),
         *(_barrier_line(barrier, threshold) for barrier in summary.barriers),
@@ -218,16 +220,21 @@ def _barrier_line(barrier: BarrierResult, threshold: int) -> str:
             words = _("almost nobody agrees, mean {mean}", mean=mean)
         case _:
             words = _("{share} agree, mean {mean}", share=percent(overall.share), mean=mean)
+    if overall.dont_know:
+        words += _n("; {count} don’t know", "; {count} don’t know", overall.dont_know)
     return item(_label(barrier.question), words)
 
 
 def _gap_line(barrier: BarrierResult) -> str:
-    assert barrier.local is not None and barrier.national is not None and barrier.gap is not None
-    points = round(abs(barrier.gap) * 100)
+    assert barrier.local is not None and barrier.national is not None
+    # The difference of the percentages as shown, so that "local 50%, national 50%" never
+    # comes with a difference of a point.
+    difference = round(barrier.local.share * 100) - round(barrier.national.share * 100)
+    points = abs(difference)
     shares = {"local": _share(barrier.local), "national": _share(barrier.national)}
     if points == 0:
         comparison = _("local {local}, national {national}; no difference", **shares)
-    elif barrier.gap > 0:
+    elif difference > 0:
         comparison = _n(
             "local {local}, national {national}; local respondents agree more, by {count} point",
             "local {local}, national {national}; local respondents agree more, by {count} points",

@@ -21,6 +21,8 @@ from bot.survey.model import Condition, Question, QuestionType, Survey
 from bot.survey.state import AnswerValue
 
 SCALE_VALUES: tuple[int, ...] = (1, 2, 3, 4, 5)
+DONT_KNOW = 0
+"""The stored answer "don't know / not applicable" of a scale question that offers it."""
 
 
 def condition_holds(condition: Condition, answers: Mapping[str, AnswerValue]) -> bool | None:
@@ -100,12 +102,13 @@ def parse_option(question: Question, option_id: str) -> str:
     return option_id
 
 
-def parse_scale(raw: str) -> int:
+def parse_scale(raw: str, dont_know: bool = False) -> int:
+    """A scale button's value: 1..5, or 0 where the question offers "don't know"."""
     try:
         value = int(raw)
     except ValueError:
         raise StaleQuestion from None
-    if value not in SCALE_VALUES:
+    if value not in SCALE_VALUES and not (dont_know and value == DONT_KNOW):
         raise StaleQuestion
     return value
 

@@ -37,7 +37,9 @@ def _too_long(error: TextTooLong) -> str:
         "Your answer is {length} characters long; the limit is {count} characters. "
         "Please shorten it and send it again.",
         error.limit,
-        length=error.length,
+        # Without a thousands comma: beside the Arabic comma that follows it, a Latin one
+        # read as a list («4,319،»).
+        length=str(error.length),
     )
 
 

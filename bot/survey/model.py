@@ -27,6 +27,15 @@ class QuestionType(StrEnum):
     NUMBER = "number"
 
 
+class ScaleLabels(StrEnum):
+    """The words on an agreement_scale question's five buttons (the values are 1..5 either way)."""
+
+    AGREEMENT = "agreement"
+    """Strongly disagree … strongly agree."""
+    QUALITY = "quality"
+    """Very poorly … very well: how well something is done today."""
+
+
 class ReportRole(StrEnum):
     """What a question means to coordinator reports (aggregation is driven by these tags)."""
 
@@ -38,6 +47,9 @@ class ReportRole(StrEnum):
     FORMATS = "formats"
     INVITATIONS = "invitations"
     COMMENT = "comment"
+    PROFILE = "profile"
+    """Background (gender, age band): exported, hidden where its combination with the other
+    profile answers is rare, never a filter or a tally."""
 
 
 class Side(StrEnum):
@@ -90,6 +102,14 @@ class Question:
     short_label: Text | None = None
     """A short name for reports and charts (e.g. a barrier's headline)."""
     report: ReportRole | None = None
+    dont_know: bool = False
+    """agreement_scale only: offers "Don't know / not applicable", stored as 0 and left out
+    of every share and mean (bot/reports/scoring.py)."""
+    reversed: bool = False
+    """agreement_scale only: worded the other way round (agreeing means the barrier is
+    absent); every report scores it 6 − the answer."""
+    scale: ScaleLabels = ScaleLabels.AGREEMENT
+    """agreement_scale only: the words on its buttons."""
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -102,6 +122,8 @@ class Survey:
     title: Text
     introduction: Text
     questions: tuple[Question, ...]
+    minutes: int | None = None
+    """How long taking part takes at a human pace, as promised on the consent screen."""
     _by_id: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -40,6 +40,7 @@ from bot.survey.model import (
     Question,
     QuestionType,
     ReportRole,
+    ScaleLabels,
     Side,
     Survey,
     Text,
@@ -47,6 +48,8 @@ from bot.survey.model import (
 
 MAX_LABEL_LENGTH: Final = 40
 """Option labels (button texts) and short labels (chart labels), in characters."""
+MAX_OPTIONS: Final = 24
+"""Options of a choice question: a region's countries fit, two short buttons to a row."""
 
 _SCALE_ANSWERS: Final = tuple(str(value) for value in SCALE_VALUES)
 _CHOICE_TYPES: Final = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
@@ -62,6 +65,7 @@ _ROLE_TYPES: Final[dict[ReportRole, frozenset[QuestionType]]] = {
     ReportRole.PRIORITY: _CHOICE_TYPES,
     ReportRole.FORMATS: _CHOICE_TYPES,
     ReportRole.COMMENT: frozenset({QuestionType.FREE_TEXT}),
+    ReportRole.PROFILE: frozenset({QuestionType.SINGLE_CHOICE}),
 }
 
 
@@ -147,7 +151,7 @@ class _Option(_Model):
 
 
 class _Question(_Model):
-    """A question of any type; the model of agreement_scale questions, which add nothing."""
+    """A question of any type: the fields every type has."""
 
     id: _QuestionId
     type: _Lax[QuestionType]
@@ -186,8 +190,17 @@ class _Question(_Model):
         return {}
 
 
+class _AgreementScale(_Question):
+    dont_know: StrictBool = False
+    reversed: StrictBool = False
+    scale: _Lax[ScaleLabels] = ScaleLabels.AGREEMENT
+
+    def _details(self) -> dict[str, Any]:
+        return {"dont_know": self.dont_know, "reversed": self.reversed, "scale": self.scale}
+
+
 class _SingleChoice(_Question):
-    options: Annotated[list[_Option], Field(min_length=2, max_length=12)]
+    options: Annotated[list[_Option], Field(min_length=2, max_length=MAX_OPTIONS)]
 
     @model_validator(mode="after")
     def _fit_options(self) -> Self:
@@ -271,13 +284,16 @@ class _Untyped(_Question):
     min: Any = None
     max: Any = None
     integer: Any = None
+    dont_know: Any = None
+    reversed: Any = None
+    scale: Any = None
 
 
 UNTYPED: Final = "untyped"
 QUESTION_MODELS: Final[dict[str, type[_Question]]] = {
     QuestionType.SINGLE_CHOICE: _SingleChoice,
     QuestionType.MULTIPLE_CHOICE: _MultipleChoice,
-    QuestionType.AGREEMENT_SCALE: _Question,
+    QuestionType.AGREEMENT_SCALE: _AgreementScale,
     QuestionType.FREE_TEXT: _FreeText,
     QuestionType.NUMBER: _Number,
     UNTYPED: _Untyped,
@@ -302,11 +318,14 @@ class SurveyFile(_Model):
     version: Annotated[StrictInt, Field(ge=1)]
     title: _Title
     introduction: _Introduction
+    minutes: Annotated[StrictInt, Field(ge=1, le=60)] | None = None
+    """How long taking part takes at a human pace (the consent screen says so)."""
     questions: Annotated[list[_AnyQuestion], Field(min_length=1)]
 
     def to_survey(self) -> Survey:
         questions = tuple(question.to_question() for question in self.questions)
-        return Survey(self.id, self.version, _text(self.title), _text(self.introduction), questions)
+        title, introduction = _text(self.title), _text(self.introduction)
+        return Survey(self.id, self.version, title, introduction, questions, self.minutes)
 
 
 KNOWN_KEYS: Final = sorted(

@@ -244,7 +244,7 @@ class SurveyService:
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._question_for_button(progress, question_id, raw_value)
         if question.type == QuestionType.AGREEMENT_SCALE:
-            value: AnswerValue = engine.parse_scale(raw_value)
+            value: AnswerValue = engine.parse_scale(raw_value, question.dont_know)
         elif question.type == QuestionType.SINGLE_CHOICE:
             value = engine.parse_option(question, raw_value)
         else:

@@ -13,9 +13,9 @@ from html import escape, unescape
 from bot.core.callbacks import CallbackData
 from bot.core.i18n import LANGUAGES, N_, _, _n, current_language, is_rtl, number, use_language
 from bot.core.views import CHOSEN, Button, View, pair_up
-from bot.survey.engine import SCALE_VALUES
+from bot.survey.engine import DONT_KNOW, SCALE_VALUES
 from bot.survey.messages import already_completed
-from bot.survey.model import Question, QuestionType
+from bot.survey.model import Question, QuestionType, ScaleLabels
 from bot.survey.service import (
     AlreadyCompleted,
     AnswerUpdated,
@@ -99,12 +99,23 @@ class Erase(CallbackData):
     confirmed: bool
 
 
-SCALE_LABELS: dict[int, str] = {
-    1: N_("Strongly disagree"),
-    2: N_("Disagree"),
-    3: N_("Neither agree nor disagree"),
-    4: N_("Agree"),
-    5: N_("Strongly agree"),
+SCALE_LABELS: dict[ScaleLabels, dict[int, str]] = {
+    ScaleLabels.AGREEMENT: {
+        1: N_("Strongly disagree"),
+        2: N_("Disagree"),
+        3: N_("Neither agree nor disagree"),
+        4: N_("Agree"),
+        5: N_("Strongly agree"),
+        DONT_KNOW: N_("Don’t know / not applicable"),
+    },
+    ScaleLabels.QUALITY: {
+        1: N_("Very poorly"),
+        2: N_("Poorly"),
+        3: N_("Neither well nor poorly"),
+        4: N_("Well"),
+        5: N_("Very well"),
+        DONT_KNOW: N_("Don’t know / not applicable"),
+    },
 }
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
 
@@ -126,7 +137,7 @@ def language_choice(suggested: str) -> View:
 CONSENT_PROMISES = (
     N_(
         "• We ask about your work and your views on cooperation between national and local "
-        "actors in preventing violent extremism. It takes a few minutes."
+        "actors in preventing violent extremism."
     ),
     N_(
         "• We store your answers, your language and when you answered. We never store your "
@@ -146,12 +157,18 @@ CONSENT_PROMISES = (
 """The consent screen's promises; each is backed by a test (tests/test_privacy_e2e.py)."""
 
 
-def consent(title: str) -> View:
+def consent(title: str, minutes: int | None = None) -> View:
+    promises = [_(promise) for promise in CONSENT_PROMISES]
+    promises[0] += " " + (
+        _n("It takes about {count} minute.", "It takes about {count} minutes.", minutes)
+        if minutes
+        else _("It takes a few minutes.")
+    )
     text = "\n\n".join(
         [
             f"<b>{escape(title)}</b>",
             _("Before we begin, here is what taking part means:"),
-            *(_(promise) for promise in CONSENT_PROMISES),
+            *promises,
             _("Do you agree to take part?"),
         ]
     )
@@ -163,8 +180,8 @@ def consent(title: str) -> View:
 # -- questions ----------------------------------------------------------------------------
 
 
-def scale_label(value: int) -> str:
-    return _(SCALE_LABELS[value])
+def scale_label(value: int, labels: ScaleLabels = ScaleLabels.AGREEMENT) -> str:
+    return _(SCALE_LABELS[labels][value])
 
 
 def answer_text(question: Question, value: AnswerValue) -> str:
@@ -172,7 +189,7 @@ def answer_text(question: Question, value: AnswerValue) -> str:
     if value is None:
         return _("(skipped)")
     if question.type == QuestionType.AGREEMENT_SCALE and isinstance(value, int):
-        return escape(scale_label(value))
+        return escape(scale_label(value, question.scale))
     if question.type == QuestionType.NUMBER and isinstance(value, int | float):
         return number(value)
     labels = value if isinstance(value, list) else [value]
@@ -191,18 +208,21 @@ def question_hint(question: Question, draft_size: int) -> str:
     if question.type == QuestionType.SINGLE_CHOICE:
         return _("Choose one answer.")
     if question.type == QuestionType.AGREEMENT_SCALE:
+        if question.scale == ScaleLabels.QUALITY:
+            return _("How well is it done today?")
         return _("How far do you agree?")
     if question.type == QuestionType.MULTIPLE_CHOICE:
         limit = question.max_choices or len(question.options)
-        return (
+        choose = (
             _n(
                 "Choose up to {count} answer, then press “Done”.",
                 "Choose up to {count} answers, then press “Done”.",
                 limit,
             )
-            + " "
-            + _n("{count} chosen so far.", "{count} chosen so far.", draft_size)
+            if limit < len(question.options)
+            else _("Choose all that apply, then press “Done”.")
         )
+        return choose + " " + _n("{count} chosen so far.", "{count} chosen so far.", draft_size)
     if question.type == QuestionType.FREE_TEXT:
         return _n(
             "Type your answer in one message (up to {count} character).",
@@ -251,7 +271,8 @@ def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
     if q.type == QuestionType.SINGLE_CHOICE:
         rows = pair_up([Button(o.label.get(language), Answer(q.id, o.id)) for o in q.options])
     elif q.type == QuestionType.AGREEMENT_SCALE:
-        rows = [[Button(scale_label(v), Answer(q.id, str(v)))] for v in SCALE_VALUES]
+        values = (*SCALE_VALUES, DONT_KNOW) if q.dont_know else SCALE_VALUES
+        rows = [[Button(scale_label(v, q.scale), Answer(q.id, str(v)))] for v in values]
     elif q.type == QuestionType.MULTIPLE_CHOICE:
         rows = pair_up(
             [
@@ -277,12 +298,16 @@ def after_typed_answer(question: Question, value: AnswerValue, then: AskQuestion
     """The next question, headed by what was understood of the typed answer (a misread
     number is seen at once, and can be changed with /back)."""
     card = ask(then)
-    saved = _("Saved: {answer}", answer=answer_text(question, value))
-    return View(f"✔️ {saved}\n\n{card.text}", card.rows)
+    return View(f"✔️ {_saved(question, value)}\n\n{card.text}", card.rows)
+
+
+def short_label(question: Question) -> str:
+    """The question's short name in the current language (its text when it has none)."""
+    return (question.short_label or question.text).get(current_language())
 
 
 def answer_updated(updated: AnswerUpdated) -> View:
-    label = (updated.question.short_label or updated.question.text).get(current_language())
+    label = short_label(updated.question)
     return View(
         _(
             "Your answer to “{question}” was updated: {answer}",
@@ -294,7 +319,14 @@ def answer_updated(updated: AnswerUpdated) -> View:
 
 def saved_toast(question: Question, value: AnswerValue) -> str:
     """The short confirmation shown over the chat when a tap was saved (plain text)."""
-    return _("Saved: {answer}", answer=unescape(answer_text(question, value)))
+    return unescape(_saved(question, value))
+
+
+def _saved(question: Question, value: AnswerValue) -> str:
+    """What was saved, as a confirmation (HTML); a skip says so rather than "(skipped)"."""
+    if value is None:
+        return _("Skipped")
+    return _("Saved: {answer}", answer=answer_text(question, value))
 
 
 def recorded(question: Question, value: AnswerValue) -> str:
@@ -303,12 +335,10 @@ def recorded(question: Question, value: AnswerValue) -> str:
 
 
 def _answer_lines(answers: Sequence[tuple[Question, AnswerValue]]) -> list[str]:
-    language = current_language()
-    lines = []
-    for question, value in answers:
-        label = (question.short_label or question.text).get(language)
-        lines.append(f"• {escape(label)}: {answer_text(question, value)}")
-    return lines
+    return [
+        f"• {escape(short_label(question))}: {answer_text(question, value)}"
+        for question, value in answers
+    ]
 
 
 def completed(screen: Completed) -> View:
@@ -351,10 +381,12 @@ def my_data(data: MyData) -> View:
 
 def resume_offer(screen: OfferResume) -> View:
     return View.of(
-        _(
-            "Welcome back! You have answered {answered} of {total} questions. "
+        _n(
+            "Welcome back! You have answered {count} of {total} questions. "
             "Shall we continue where you stopped?",
-            answered=screen.answered,
+            "Welcome back! You have answered {count} of {total} questions. "
+            "Shall we continue where you stopped?",
+            screen.answered,
             total=screen.total,
         ),
         [[Button(_("Continue"), Resume(False)), Button(_("Start over"), Resume(True))]],
@@ -445,7 +477,7 @@ def screen(
         case ChooseLanguage(suggested=suggested):
             return language_choice(suggested)
         case AskConsent(survey=survey):
-            return consent(survey.title.get(current_language()))
+            return consent(survey.title.get(current_language()), survey.minutes)
         case Declined():
             return declined()
         case StillTakingPart():
