@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.errors import HiwarError, StaleButton
+from bot.survey.model import Text
 
 
 class NoActiveSurvey(HiwarError):
@@ -64,7 +65,23 @@ class NothingChosen(HiwarError):
 
 
 class NotOptional(HiwarError):
-    """/skip on a question that must be answered."""
+    """/skip on a question that must be answered; `message`: the survey's own words, if any."""
+
+    def __init__(self, message: Text | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConstraintViolated(HiwarError):
+    """An answer the question's constraint refuses; `message`: the survey's own words."""
+
+    def __init__(self, message: Text | None) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotADate(HiwarError):
+    """Typed text that is not a date (or not a real one, such as 31 February)."""
 
 
 class NothingToGoBackTo(HiwarError):

@@ -185,6 +185,15 @@ def _read_yaml(path: str | Path) -> object:
             loader.dispose()
 
 
+def parse_scalar(text: str) -> object:
+    """One YAML value read as survey files are (YAML 1.2 booleans); the text itself when it
+    is not valid YAML."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return text
+
+
 def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
     mark = error.problem_mark or error.context_mark
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -7,7 +7,7 @@ the handler to render. State lives only in the store, so any instance can serve 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import DuplicateUpdate
@@ -27,7 +27,7 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
     TextTooLong,
 )
-from bot.survey.model import Question, QuestionType, Survey
+from bot.survey.model import ANSWERED_TYPES, Option, Question, QuestionType, Survey
 from bot.survey.ports import SurveyStore
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
@@ -63,6 +63,10 @@ class AskQuestion:
     can_go_back: bool = False
     introduction: Survey | None = None
     """Set on the very first question, so the survey's introduction is shown with it."""
+    options: tuple[Option, ...] = ()
+    """The options offered: those the question's choice filter lets through."""
+    page: int = 0
+    """Which page of options is shown, when there are too many for one keyboard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +164,9 @@ class SurveyService:
     # -- entering ----------------------------------------------------------------------
 
     async def language_of(self, user_id: int) -> str | None:
-        """The language the person chose, if they did."""
+        """The language the person chose, if they did; a survey in one language has no other."""
+        if len(self.survey.languages) == 1:
+            return self.survey.languages[0]
         respondent = await self._store.get_respondent(user_id)
         return respondent.language if respondent is not None else None
 
@@ -168,6 +174,8 @@ class SurveyService:
         """/start, or any message from someone who is not answering right now."""
         respondent = await self._store.get_respondent(user_id)
         if respondent is None or respondent.language is None:
+            if len(self.survey.languages) == 1:
+                return await self.choose_language(user_id, self.survey.languages[0])
             return ChooseLanguage(suggested_language)
         return await self._after_language(respondent)
 
@@ -235,20 +243,46 @@ class SurveyService:
     async def current(self, user_id: int) -> AskQuestion:
         return self._ask(await self._active(user_id, allow_paused=True))
 
+    async def show_page(self, user_id: int, question_id: str, page: int) -> AskQuestion:
+        """Another page of the current question's options (a page that is gone: the last)."""
+        progress = await self._active(user_id, allow_paused=True)
+        self._current_question(progress, question_id)
+        asked = self._ask(progress)
+        last = engine.page_count(len(asked.options)) - 1
+        return replace(asked, page=min(max(page, 0), last))
+
     # -- answering ---------------------------------------------------------------------
 
     async def answer_button(
         self, user_id: int, question_id: str, raw_value: str, update_id: int | None
     ) -> Recorded:
-        """A tap on a single-choice option or an agreement-scale value."""
+        """A tap on a single-choice option, an agreement-scale value, or the one button of a
+        note or an acknowledgement."""
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._question_for_button(progress, question_id, raw_value)
+        value: AnswerValue
         if question.type == QuestionType.AGREEMENT_SCALE:
-            value: AnswerValue = engine.parse_scale(raw_value)
+            value = engine.parse_scale(raw_value)
         elif question.type == QuestionType.SINGLE_CHOICE:
-            value = engine.parse_option(question, raw_value)
+            shown = engine.options_shown(self.survey, progress.answers, question)
+            value = engine.parse_option(question, raw_value, shown)
+        elif question.type == QuestionType.ACKNOWLEDGE and raw_value == engine.ACKNOWLEDGED:
+            value = engine.ACKNOWLEDGED
+        elif question.type == QuestionType.NOTE and raw_value == engine.ACKNOWLEDGED:
+            value = None
         else:
             raise StaleQuestion
+        engine.check_constraint(self.survey, progress.answers, question, value)
+        return await self._record(progress, question, value, update_id)
+
+    async def use_default(self, user_id: int, question_id: str, update_id: int | None) -> Recorded:
+        """The button offering a typed question's default answer."""
+        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(progress, question_id)
+        if question.default is None or question.type not in engine.TYPED:
+            raise StaleQuestion
+        value = engine.parse_text_answer(question, question.default)
+        engine.check_constraint(self.survey, progress.answers, question, value)
         return await self._record(progress, question, value, update_id)
 
     async def toggle_choice(
@@ -256,13 +290,15 @@ class SurveyService:
     ) -> AskQuestion:
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
-        draft = engine.toggle(question, self._ask(progress).draft, option_id)
+        asked = self._ask(progress)
+        draft = engine.toggle(question, asked.draft, option_id, asked.options)
         now = self._clock()
         async with self._transactions.atomic():
             await self._claim(update_id, now)
             await self._store.save_draft(progress.response_id, draft, now)
         progress.draft = draft
-        return self._ask(progress)
+        index = next(n for n, option in enumerate(asked.options) if option.id == option_id)
+        return replace(self._ask(progress), page=engine.page_of(index, len(asked.options)))
 
     async def finish_choices(
         self, user_id: int, question_id: str, update_id: int | None
@@ -271,9 +307,9 @@ class SurveyService:
         if question_id != progress.current and question_id in progress.answers:
             raise AlreadyAnswered(question_id)  # "Done" tapped twice
         question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
-        return await self._record(
-            progress, question, engine.finish_selection(self._ask(progress).draft), update_id
-        )
+        value = engine.finish_selection(self._ask(progress).draft)
+        engine.check_constraint(self.survey, progress.answers, question, value)
+        return await self._record(progress, question, value, update_id)
 
     async def answer_text(
         self, user_id: int, text: str, update_id: int | None, sent: SentMessage | None = None
@@ -292,6 +328,7 @@ class SurveyService:
                 raise
             await self._note_paste(progress, sent, update_id)
             raise PasteTooLong(error.limit) from None
+        engine.check_constraint(self.survey, progress.answers, question, value)
         message_id = sent.message_id if sent is not None else None
         return await self._record(progress, question, value, update_id, message_id)
 
@@ -313,6 +350,7 @@ class SurveyService:
             raise EditAfterCompletion
         question = self.survey.question(question_id)
         value = engine.parse_text_answer(question, text)
+        engine.check_constraint(self.survey, progress.answers, question, value)
         now = self._clock()
         async with self._transactions.atomic():
             await self._claim(update_id, now)
@@ -324,7 +362,7 @@ class SurveyService:
         progress = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, question_id or progress.current or "")
         if not question.optional:
-            raise NotOptional
+            raise NotOptional(question.required_message)
         return await self._record(progress, question, None, update_id)
 
     async def back(self, user_id: int, from_question: str | None = None) -> AskQuestion:
@@ -434,9 +472,13 @@ class SurveyService:
         pos = engine.position(self.survey, progress.answers, question.id)
         answered_before = question.id in progress.answers
         previous = progress.answers.get(question.id)
+        options = engine.options_shown(self.survey, progress.answers, question)
         draft = progress.draft
         if draft is None:
             draft = tuple(previous) if isinstance(previous, list) else ()
+            if not answered_before and question.type == QuestionType.MULTIPLE_CHOICE:
+                suggested = (question.default or "").split()
+                draft = tuple(option.id for option in options if option.id in suggested)
         return AskQuestion(
             question=question,
             position=pos,
@@ -445,6 +487,7 @@ class SurveyService:
             draft=draft,
             can_go_back=pos.number > 1,
             introduction=self.survey if pos.number == 1 and not progress.answers else None,
+            options=options,
         )
 
     def _resume_offer(self, progress: Progress) -> OfferResume:
@@ -452,7 +495,11 @@ class SurveyService:
         return OfferResume(answered=pos.number - 1, total=pos.total)
 
     def _ordered(self, answers: dict[str, AnswerValue]) -> tuple[tuple[Question, AnswerValue], ...]:
-        return tuple((q, answers[q.id]) for q in self.survey.questions if q.id in answers)
+        return tuple(
+            (q, answers[q.id])
+            for q in self.survey.questions
+            if q.id in answers and q.type in ANSWERED_TYPES
+        )
 
 
 def _as_int(raw: str) -> int | None:
