@@ -140,8 +140,8 @@ def _calculate(
     parsed = expressions.parse(question.calculation or "''")
     if parsed.references & pending:
         return None
-    try:
-        return expressions.evaluate(parsed, Context(values, day))
+    try:  # stored as text, as ODK stores a calculation ("true", not a boolean)
+        return expressions.to_string(expressions.evaluate(parsed, Context(values, day)))
     except ExpressionError as error:
         log.warning("expression_failed", extra={"question": question.id, "error": str(error)})
         return ""

@@ -91,12 +91,15 @@ _OTHER_LABEL: Final = "Specify other."
 class Problem:
     """Something in the form that Hiwar leaves out (or, when `fatal`, cannot run without)."""
 
-    sheet: str
+    sheet: str | None
+    """None: the file as a whole."""
     row: int | None
     message: str
     fatal: bool = False
 
     def __str__(self) -> str:
+        if self.sheet is None:
+            return self.message
         where = f"{self.sheet} sheet" + (f", row {self.row}" if self.row else "")
         return f"{where}: {self.message}"
 
@@ -130,7 +133,7 @@ def import_xlsform(data: bytes, source: str = "form.xlsx") -> Imported:
     try:
         check_workbook(data)
     except WorkbookRefused as refusal:
-        raise XlsFormError(source, [Problem("workbook", None, str(refusal), True)]) from None
+        raise XlsFormError(source, [Problem(None, None, str(refusal), True)]) from None
     try:
         definition = get_xlsform(BytesIO(data), file_type=".xlsx")
         form = workbook_to_json(definition, fallback_form_name=_stem(source), warnings=[])
@@ -138,14 +141,23 @@ def import_xlsform(data: bytes, source: str = "form.xlsx") -> Imported:
         raise XlsFormError(source, [_pyxform_problem(str(error))]) from None
     except Exception as error:  # pyxform may fail in other ways on odd workbooks
         message = f"pyxform could not read the form ({type(error).__name__}: {error})"
-        raise XlsFormError(source, [Problem("workbook", None, message, True)]) from None
+        raise XlsFormError(source, [Problem(None, None, message, True)]) from None
     builder = _Builder(definition, form, _stem(source))
     document = builder.document()
+    problems = sorted(builder.problems, key=_in_order)
+    if any(problem.fatal for problem in problems):
+        raise XlsFormError(source, problems)
     survey, errors = validate(document)
-    problems = builder.problems + [builder.locate(error) for error in errors]
-    if survey is None or any(problem.fatal for problem in problems):
+    problems += [builder.locate(error) for error in errors]
+    if survey is None or errors:
         raise XlsFormError(source, problems)
     return Imported(survey, document, problems)
+
+
+def _in_order(problem: Problem) -> tuple[int, int]:
+    """Sheet by sheet, as the workbook shows them, then row by row."""
+    sheets = (None, SURVEY, CHOICES, SETTINGS)
+    return (sheets.index(problem.sheet) if problem.sheet in sheets else 9, problem.row or 0)
 
 
 def _stem(source: str) -> str:
@@ -296,7 +308,7 @@ class _Builder:
 
     def document(self) -> dict[str, Any]:
         self._walk(self.form.get("children", []), [])
-        for question in self.questions:
+        for question in list(self.questions):
             self._rename(question)
         for sheet in ("entities", "osm"):
             if getattr(self.definition, sheet, None):
@@ -420,7 +432,7 @@ class _Builder:
                 )
             )
         document["optional"] = required in ("", "no", "false", "false()")
-        own_relevant = bind.get("relevant")
+        own_relevant = None if is_other else bind.get("relevant")  # pyxform's ../name
         expression = " and ".join(f"({part})" for part in [*relevant, own_relevant] if part)
         if len(relevant) + bool(own_relevant) == 1:
             expression = str(own_relevant or relevant[0])
@@ -507,7 +519,8 @@ class _Builder:
         """Hiwar ids for the question and every name its expressions read; an expression
         that reads something left out, or that Hiwar cannot run, is a problem."""
         document = question.document
-        document["id"] = self._id_of(str(document["id"]))
+        name = str(document["id"])
+        document["id"] = self._id_of(name)
         for key in ("relevant", "constraint", "calculation", "choice_filter"):
             if key not in document:
                 continue
@@ -524,6 +537,12 @@ class _Builder:
                 )
                 del document["constraint"]
                 document.pop("constraint_message", None)
+            elif key == "calculation":
+                problem = f"{name!r} is left out: {problem}"
+                self.problems.append(Problem(SURVEY, question.row, problem))
+                self.dropped[name] = question.row
+                self.questions.remove(question)
+                return
             else:
                 self.problems.append(Problem(SURVEY, question.row, f"{key}: {problem}", True))
         relevant = document.get("relevant")

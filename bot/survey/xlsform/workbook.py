@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 from io import BytesIO
+from pathlib import Path
 from typing import Final
 
 MAX_FILE_BYTES: Final = 5_000_000
@@ -22,13 +23,29 @@ class WorkbookRefused(Exception):
     """A file that is not a safe, plain .xlsx workbook; the message is one line."""
 
 
+def read_workbook(path: Path) -> bytes:
+    """A workbook's bytes, refused unread when the file is too large."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WorkbookRefused(_too_large(size))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise WorkbookRefused("file not found") from None
+    except IsADirectoryError:
+        raise WorkbookRefused("is a directory, not a workbook") from None
+    except OSError as error:
+        raise WorkbookRefused(f"file cannot be read ({error.strerror or error})") from None
+
+
+def _too_large(size: int) -> str:
+    return f"the file is too large ({size:,} bytes; an XLSForm needs at most {MAX_FILE_BYTES:,})"
+
+
 def check_workbook(data: bytes) -> None:
     """Raise `WorkbookRefused` unless `data` is a plain .xlsx workbook that is safe to read."""
     if len(data) > MAX_FILE_BYTES:
-        raise WorkbookRefused(
-            f"the file is too large ({len(data):,} bytes; an XLSForm needs at most "
-            f"{MAX_FILE_BYTES:,})"
-        )
+        raise WorkbookRefused(_too_large(len(data)))
     if data.startswith(_OLE):
         raise WorkbookRefused(
             "the workbook is password-protected or in the old .xls format: "
