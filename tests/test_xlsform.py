@@ -32,7 +32,11 @@ def test_a_bilingual_kobo_form_becomes_a_survey():
     imported = import_xlsform(forms.youth_voices(), "youth.xlsx")
     survey = imported.survey
     assert imported.problems == []
-    assert (survey.id, survey.version, survey.languages) == ("youth_voices", 2025031501, ("ar", "en"))
+    assert (survey.id, survey.version, survey.languages) == (
+        "youth_voices",
+        2025031501,
+        ("ar", "en"),
+    )
     types = {q.id: q.type for q in survey.questions}
     assert types == {
         "consent": QuestionType.ACKNOWLEDGE,
@@ -134,8 +138,10 @@ def test_a_constraint_hiwar_cannot_read_is_left_out_and_said(row, expected):
     data = forms.workbook(survey=[["type", "name", "label", "constraint"], row])
     imported = import_xlsform(data, "form.xlsx")
     assert imported.survey.question("age").constraint is None
-    assert str(imported.problems[0]).replace("age: ", "", 1).startswith(
-        expected.replace("age: ", "", 1)
+    assert (
+        str(imported.problems[0])
+        .replace("age: ", "", 1)
+        .startswith(expected.replace("age: ", "", 1))
     )
 
 
@@ -175,9 +181,13 @@ def test_telegram_limits_are_checked_on_import():
     data = forms.workbook(
         survey=[["type", "name", "label"], ["select_one l", "q", "Q"]], choices=choices
     )
-    assert problems_of(data) == ["choices sheet, row 2: id: String should have at most 32 characters"]
+    assert problems_of(data) == [
+        "choices sheet, row 2: id: String should have at most 32 characters"
+    ]
     many = [["list_name", "name", "label"], *(["l", f"o{n}", f"Option {n}"] for n in range(150))]
-    data = forms.workbook(survey=[["type", "name", "label"], ["select_one l", "q", "Q"]], choices=many)
+    data = forms.workbook(
+        survey=[["type", "name", "label"], ["select_one l", "q", "Q"]], choices=many
+    )
     assert len(import_xlsform(data, "f.xlsx").survey.question("q").options) == 150
 
 
@@ -212,7 +222,7 @@ def with_formula() -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.append(["type", "name", "label"])
-    sheet.append(["text", "a", "=CONCAT(\"A\", \"B\")"])
+    sheet.append(["text", "a", '=CONCAT("A", "B")'])
     output = BytesIO()
     book.save(output)
     return output.getvalue()

@@ -136,7 +136,11 @@ async def test_a_minor_answers_the_youth_form_in_arabic(fake_api: FakeBotApi, da
         await huda.send_text("١٦")
         await huda.tap("A:gov:irbid")
         districts = [d for row in huda.buttons() for _l, d in row if d.startswith("A:")]
-        assert sorted(districts) == ["A:district:bani_kinana", "A:district:koura", "A:district:ramtha"]
+        assert sorted(districts) == [
+            "A:district:bani_kinana",
+            "A:district:koura",
+            "A:district:ramtha",
+        ]
         stale = (
             "That button belongs to an earlier question, so nothing was changed. "
             "Please answer the current question."
