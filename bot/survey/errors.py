@@ -106,3 +106,24 @@ class EditNotAnAnswer(HiwarError):
 
 class EditAfterCompletion(HiwarError):
     """An edited answer after the survey was completed."""
+
+
+class UploadGone(HiwarError):
+    """Publish or Cancel on a survey file already published or cancelled."""
+
+
+class VersionTaken(HiwarError):
+    """A survey id and version that are already published (responses keep both, so each
+    pair names one survey)."""
+
+    def __init__(self, survey_id: str, version: int) -> None:
+        super().__init__(survey_id, version)
+        self.survey_id = survey_id
+        self.version = version
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"version {self.version} of survey {self.survey_id!r} is already published: "
+            "give the file a higher version"
+        )

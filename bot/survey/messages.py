@@ -25,6 +25,8 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
     TextTooLong,
     TooManyChoices,
+    UploadGone,
+    VersionTaken,
 )
 
 
@@ -136,5 +138,19 @@ ERRORS: ErrorTable = {
     SurveyAlreadyCompleted: Explanation(lambda _e: already_completed()),
     NoActiveSurvey: Explanation(
         lambda _e: _("You are not answering the survey right now. Send /start to begin.")
+    ),
+}
+
+PUBLISHING_ERRORS: ErrorTable = {
+    UploadGone: Explanation(
+        lambda _e: _("That file was already published or cancelled, so nothing was changed.")
+    ),
+    VersionTaken: Explanation(
+        lambda e: _(
+            "Version {version} of survey {id} is already published, so nothing was changed. "
+            "Give the file a higher version and send it again.",
+            version=e.version,
+            id=e.survey_id,
+        )
     ),
 }
