@@ -169,10 +169,9 @@ def test_a_choice_filter_reads_the_choice_columns():
     assert holds("name != 'irbid' or country = ${country}", irbid)
 
 
-def test_references_and_functions_are_listed():
+def test_references_are_listed():
     parsed = parse("selected(${a}, 'x') and ${b-c} > count-selected(${a})")
     assert parsed.references == {"a", "b-c"}
-    assert parsed.functions == {"selected", "count-selected"}
 
 
 @pytest.mark.parametrize(

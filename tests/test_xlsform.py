@@ -292,9 +292,13 @@ async def test_export_xlsform_and_hiwar_survey_as_a_workbook(tmp_path: Path):
     finished = await hiwar_command("export-xlsform", {}, tmp_path, "-o", "shipped.xlsx")
     assert finished.code == 0, finished.err
     assert read_survey(tmp_path / "shipped.xlsx") == load_survey(DEFAULT_SURVEY_PATH)
-    env = {"HIWAR_SURVEY": str(tmp_path / "shipped.xlsx"), "HIWAR_BOT_TOKEN": ""}
-    checked = await hiwar_command("check-survey", env, tmp_path, tmp_path / "shipped.xlsx")
+    checked = await hiwar_command("check-survey", {}, tmp_path, tmp_path / "shipped.xlsx")
     assert checked.code == 0 and "'pcve-cooperation'" in checked.out
+    # `hiwar run` reads HIWAR_SURVEY as a workbook too: a bad one stops it with one line
+    (tmp_path / "bad.xlsx").write_bytes(BAD_FILES["formulas"][0])
+    env = {"HIWAR_SURVEY": str(tmp_path / "bad.xlsx"), "HIWAR_BOT_TOKEN": "1:x"}
+    run = await hiwar_command("run", env, tmp_path)
+    assert run.code == 2 and "contains formulas" in run.err and "Traceback" not in run.err
 
 
 # --- the way back ----------------------------------------------------------------------------

@@ -119,7 +119,6 @@ class _Parser:
         self.tokens = _tokens(source)
         self.index = 0
         self.references: set[str] = set()
-        self.functions: set[str] = set()
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -194,7 +193,6 @@ class _Parser:
             if self.tokens[self.index - 1].text != ")":
                 raise ExpressionError(f"expected ')' after the arguments of {name}()")
         _check_call(name, len(arguments))
-        self.functions.add(name)
         return ("call", name, tuple(arguments))
 
 
@@ -205,7 +203,6 @@ class Expression:
     source: str
     tree: Node = field(repr=False)
     references: frozenset[str]
-    functions: frozenset[str]
 
 
 @lru_cache(maxsize=2048)
@@ -213,7 +210,7 @@ def parse(source: str) -> Expression:
     """Parse once (cached); raise `ExpressionError` saying what is wrong."""
     parser = _Parser(source)
     tree = parser.parse()
-    return Expression(source, tree, frozenset(parser.references), frozenset(parser.functions))
+    return Expression(source, tree, frozenset(parser.references))
 
 
 # --- Values --------------------------------------------------------------------------------

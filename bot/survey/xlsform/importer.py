@@ -118,8 +118,6 @@ class XlsFormError(Exception):
 @dataclass(frozen=True, slots=True)
 class Imported:
     survey: Survey
-    document: dict[str, Any]
-    """The survey as a survey file's mapping (bot/survey/document.py writes the same)."""
     problems: list[Problem]
     """What was left out, each with its sheet and row."""
 
@@ -151,7 +149,7 @@ def import_xlsform(data: bytes, source: str = "form.xlsx") -> Imported:
     problems += [builder.locate(error) for error in errors]
     if survey is None or errors:
         raise XlsFormError(source, problems)
-    return Imported(survey, document, problems)
+    return Imported(survey, problems)
 
 
 def _in_order(problem: Problem) -> tuple[int, int]:
