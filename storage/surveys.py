@@ -41,16 +41,13 @@ class Surveys:
     async def publish_directly(
         self, document: dict[str, Any], file_name: str, at: datetime
     ) -> bool:
+        # Instances starting together on one database all try: the first one inserts.
         async with self._db.atomic() as db:
-            if await db.fetchone(
-                "SELECT 1 FROM survey_versions"
-                " WHERE status = 'published' AND survey_id = ? AND version = ?",
-                (document["id"], document["version"]),
-            ):
-                return False
-            await db.execute(
+            row = await db.fetchone(
                 "INSERT INTO survey_versions (survey_id, version, document, file_name, status,"
-                " uploaded_by, uploaded_at, published_at) VALUES (?, ?, ?, ?, 'published', ?, ?, ?)",
+                " uploaded_by, uploaded_at, published_at) VALUES (?, ?, ?, ?, 'published', ?, ?, ?)"
+                " ON CONFLICT (survey_id, version) WHERE status = 'published' DO NOTHING"
+                " RETURNING upload_id",
                 (
                     document["id"],
                     document["version"],
@@ -61,7 +58,7 @@ class Surveys:
                     at.isoformat(),
                 ),
             )
-        return True
+        return row is not None
 
     async def add_upload(
         self, document: dict[str, Any], file_name: str, by: int, at: datetime
