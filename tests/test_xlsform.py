@@ -191,6 +191,22 @@ def test_telegram_limits_are_checked_on_import():
     assert len(import_xlsform(data, "f.xlsx").survey.question("q").options) == 150
 
 
+def test_an_answer_inside_a_label_is_said_to_stay_as_written():
+    data = forms.workbook(
+        survey=[
+            ["type", "name", "label"],
+            ["text", "name", "Your name?"],
+            ["note", "hello", "Welcome, ${name}!"],
+        ]
+    )
+    imported = import_xlsform(data, "f.xlsx")
+    assert imported.survey.question("hello").text.en == "Welcome, ${name}!"
+    assert [str(p) for p in imported.problems] == [
+        "survey sheet, row 3: the label shows ${…} as written: Hiwar does not put answers "
+        "into texts"
+    ]
+
+
 def test_names_become_hiwar_ids_and_expressions_follow():
     data = forms.workbook(
         survey=[

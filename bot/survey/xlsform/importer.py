@@ -293,6 +293,9 @@ class _Builder:
                 given.setdefault(code, str(text))
         if not given:
             return None
+        if any("${" in text for text in given.values()):
+            message = f"the {what} shows ${{…}} as written: Hiwar does not put answers into texts"
+            self.problems.append(Problem(SURVEY, row, message))
         for language in self.languages:
             if language not in given:
                 other = next(iter(given.values()))
