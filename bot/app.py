@@ -25,9 +25,11 @@ from bot.inbox import PRUNE_EVERY, DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.ordering import PerUserOrderedProcessor
 from bot.reports.service import ReportService
+from bot.survey.document import document
 from bot.survey.model import Survey
+from bot.survey.publishing import Publishing
 from bot.survey.service import SurveyService
-from handlers import invitations, reports, survey
+from handlers import invitations, publishing, reports, survey
 from handlers.base import middleware
 from handlers.base.context import SERVICES_KEY, Services
 from handlers.base.errors import error_table, on_error
@@ -40,13 +42,19 @@ log = logging.getLogger(__name__)
 
 REQUESTS = "requests"
 """bot_data key of the bot's HTTP clients (closed by hand if Telegram cannot be reached)."""
+SURVEY_REFRESH_SECONDS = 10
 HANDLED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 """The only kinds of update Telegram sends us: nothing else is asked for, nor stored."""
 FAULTS = "faults"
 INSTANCE_LOST = "instance_lost"
 """bot_data key of the event set when this instance lost its place (see serve_until_signalled)."""
 
-FEATURES: tuple[Feature, ...] = (reports.FEATURE, invitations.FEATURE, survey.FEATURE)
+FEATURES: tuple[Feature, ...] = (
+    reports.FEATURE,
+    invitations.FEATURE,
+    publishing.FEATURE,
+    survey.FEATURE,
+)
 """Every feature: its commands, its error table and its handlers. Handler groups: -20 picks
 the locale, -10 keeps group chats out (handlers/base/middleware.py), -5 is for flows that
 must see typed text before the survey does (they stop the update when they took it), 0
@@ -67,6 +75,7 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
         .request(requests[0])
         .get_updates_request(requests[1])
         .update_queue(updates)
@@ -156,6 +165,19 @@ def keep_beating(
     )
 
 
+def keep_survey_current(application: Application, respondents: SurveyService) -> None:
+    """Every few seconds: take up a survey another instance published."""
+
+    async def refresh(_context: object) -> None:
+        with contextlib.suppress(Exception):  # a failure is the fault policy's to act on
+            await respondents.refresh()
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        refresh, interval=SURVEY_REFRESH_SECONDS, first=SURVEY_REFRESH_SECONDS, name="survey"
+    )
+
+
 def keep_pruning(application: Application, updates: DurableUpdateQueue) -> None:
     """Hourly: the ids of updates Telegram can no longer deliver again are forgotten."""
 
@@ -218,10 +240,20 @@ async def running_bot(
     storage = await open_storage(settings.database, default_language=DEFAULT_LANGUAGE)
     try:
         access = Access(storage.reports, storage.reports, settings.admin_ids)
+        # The survey file the bot starts with counts as published, once; new respondents
+        # get the survey published last (from the chat, maybe, before a restart).
+        await storage.surveys.publish_directly(
+            document(survey), settings.survey_path.name, utc_now()
+        )
+        respondents = SurveyService(
+            storage.respondents, storage.inbox, storage, survey, catalog=storage.surveys
+        )
+        await respondents.refresh()
         services = Services(
             settings=settings,
             access=access,
-            survey=SurveyService(storage.respondents, storage.inbox, storage, survey),
+            survey=respondents,
+            publishing=Publishing(storage.surveys, access, respondents, storage),
             invitations=InvitationService(
                 storage.invitations, survey, access, timedelta(hours=settings.reminder_hours)
             ),
@@ -255,6 +287,7 @@ async def running_bot(
             keep_publishing(application, services.reports)
             polling = None if settings.webhook_url else application.bot_data[REQUESTS][1]
             keep_beating(application, storage, faults, polling)
+            keep_survey_current(application, respondents)
             health_server = (
                 await health.serve(storage.instances, utc_now, settings.health_port)
                 if settings.health_port

@@ -1,4 +1,5 @@
-"""`hiwar` command line: run, demo, health, verify-audit, check-survey, migrate-db."""
+"""`hiwar` command line: run, demo, health, verify-audit, check-survey, import-xlsform,
+export-xlsform, migrate-db."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
-from bot.survey.loader import DEFAULT_SURVEY_PATH, SurveyFileError, load_survey
+from bot.survey.loader import DEFAULT_SURVEY_PATH, SurveyFileError
+from bot.survey.sources import read_survey
 from storage.database import StorageError
 from storage.url import BadDatabaseUrl
 
@@ -38,8 +40,22 @@ def _parser() -> argparse.ArgumentParser:
         "verify-audit",
         help="check that no audit log entry was altered, removed or inserted (exit 1 if so)",
     )
-    check = commands.add_parser("check-survey", help="validate a survey file")
+    check = commands.add_parser("check-survey", help="validate a survey file (YAML or XLSForm)")
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
+    into = commands.add_parser(
+        "import-xlsform",
+        help="convert an XLSForm (.xlsx) into a Hiwar survey file",
+        description="Read an XLSForm workbook (KoBoToolbox, ODK, SurveyCTO, Ona), list what "
+        "Hiwar leaves out with its sheet and row, and write the survey as YAML. Exit 2 when "
+        "the survey cannot run without something the form uses.",
+    )
+    into.add_argument("form", type=Path, metavar="FORM.xlsx")
+    into.add_argument("-o", "--output", type=Path, help="the YAML file (default: print it)")
+    out = commands.add_parser(
+        "export-xlsform", help="write a Hiwar survey (YAML or .xlsx) as an XLSForm workbook"
+    )
+    out.add_argument("survey", type=Path, nargs="?", default=DEFAULT_SURVEY_PATH)
+    out.add_argument("-o", "--output", type=Path, required=True, metavar="FORM.xlsx")
     migrate = commands.add_parser(
         "migrate-db",
         help="copy a whole deployment into another, empty database (SQLite ⇄ PostgreSQL)",
@@ -99,10 +115,49 @@ async def _verify_audit(database: str) -> int:
     return 0
 
 
+def _import_xlsform(form: Path, output: Path | None) -> int:
+    """Print what is left out, one line each, then the YAML (or write it); exit 2 when the
+    survey cannot run."""
+    from bot.survey.document import dump_yaml
+    from bot.survey.sources import import_file
+    from bot.survey.xlsform import XlsFormError
+
+    try:
+        imported = import_file(form)
+    except XlsFormError as error:
+        for problem in error.problems:
+            print(f"{form}: {problem}", file=sys.stderr)
+        print(f"hiwar: error: {error}", file=sys.stderr)
+        return 2
+    for problem in imported.problems:
+        print(f"{form}: {problem}", file=sys.stderr)
+    survey = imported.survey
+    if output is None:
+        print(dump_yaml(survey), end="")
+    else:
+        output.write_text(dump_yaml(survey), encoding="utf-8")
+    print(
+        f"{form}: OK, survey {survey.id!r} version {survey.version}, "
+        f"{len(survey.questions)} questions in {' and '.join(survey.languages)}"
+        + (f", {len(imported.problems)} notes above" if imported.problems else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _export_xlsform(path: Path, output: Path) -> int:
+    from bot.survey.xlsform import export_xlsform
+
+    survey = read_survey(path)
+    output.write_bytes(export_xlsform(survey))
+    print(f"{output}: XLSForm of survey {survey.id!r} version {survey.version}")
+    return 0
+
+
 def _check_survey(path: Path) -> int:
     """Print every problem of a survey file, one per line; exit 1 when there are any."""
     try:
-        survey = load_survey(path)
+        survey = read_survey(path)
     except SurveyFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -123,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-survey":
             return _check_survey(args.file)
+        if args.command == "import-xlsform":
+            return _import_xlsform(args.form, args.output)
+        if args.command == "export-xlsform":
+            return _export_xlsform(args.survey, args.output)
         if args.command == "migrate-db":
             return _migrate_db(args.source, args.target)
         if args.command == "demo":
@@ -135,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "verify-audit":
             return asyncio.run(_verify_audit(settings.database))
         token = settings.require_token()
-        survey = load_survey(settings.survey_path)
+        survey = read_survey(settings.survey_path)
         from bot.app import StartupError, serve_until_signalled
 
         try:
@@ -143,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except StartupError as error:
             print(f"hiwar: error: {error}", file=sys.stderr)
             return 2
-    except (ConfigError, SurveyFileError, StorageError, BadDatabaseUrl) as error:
+    except (ConfigError, SurveyFileError, StorageError, BadDatabaseUrl, OSError) as error:
         print(f"hiwar: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -56,6 +56,12 @@ class Settings:
         return self.database_url or f"sqlite:///{self.db_path}"
 
     @property
+    def api_file_url(self) -> str:
+        """Where files sent to the bot are downloaded from: Telegram's `…/file/bot` beside
+        its `…/bot` (PTB appends the token)."""
+        return self.api_base_url.removesuffix("/bot") + "/file/bot"
+
+    @property
     def webhook_path(self) -> str:
         """The path part of the webhook URL, which the local server listens on."""
         return urlsplit(self.webhook_url or "").path.lstrip("/")

@@ -64,7 +64,8 @@ async def start(ui: Ui, services: Services) -> None:
 
 async def language(ui: Ui, services: Services) -> None:
     """/language: switch at any moment; the current question is shown again in the new one."""
-    await ui.show(views.language_choice(current_language()), flow=FLOW)
+    languages = services.survey.survey.languages
+    await ui.show(views.language_choice(current_language(), languages), flow=FLOW)
 
 
 async def back(ui: Ui, services: Services) -> None:
@@ -174,6 +175,21 @@ async def back_button(ui: Ui, services: Services) -> None:
     await present(ui, await services.survey.back(ui.user_id, question))
 
 
+async def page(ui: Ui, services: Services) -> None:
+    """Another page of a long list of options: the same card shows it."""
+    data = ui.data(views.Page)
+    shown = await services.survey.show_page(ui.user_id, data.question, data.page)
+    await ui.show(views.ask(shown), edit=True, flow=FLOW)
+
+
+async def use_default(ui: Ui, services: Services) -> None:
+    """The suggested answer of a typed question, accepted with its button."""
+    question = ui.data(views.UseDefault).question
+    await present(
+        ui, await services.survey.use_default(ui.user_id, question, ui.update.update_id)
+    )
+
+
 async def resume(ui: Ui, services: Services) -> None:
     """The welcome-back card: Continue, or Start over, which asks first."""
     if ui.data(views.Resume).start_over:
@@ -219,6 +235,8 @@ def register(application: Application) -> None:
         (views.DoneChoosing, done_choosing),
         (views.Skip, skip_button),
         (views.Back, back_button),
+        (views.Page, page),
+        (views.UseDefault, use_default),
         (views.Resume, resume),
         (views.ConfirmStartOver, confirm_start_over),
     ):

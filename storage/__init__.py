@@ -20,6 +20,7 @@ from storage.invitations import Invitations
 from storage.migrations import apply_migrations
 from storage.reports import Reports
 from storage.respondents import Respondents
+from storage.surveys import Surveys
 from storage.url import DatabaseUrl
 
 
@@ -34,6 +35,7 @@ class Storage:
     reports: Reports
     invitations: Invitations
     cards: LiveCards
+    surveys: Surveys
 
     @property
     def shared(self) -> bool:
@@ -75,6 +77,7 @@ async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) 
         reports=Reports(database),
         invitations=Invitations(database, instances, default_language),
         cards=LiveCards(database),
+        surveys=Surveys(database),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.core.sent import SentMessage
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
-from storage.database import Database
+from storage.database import Database, Row
 
 _MOVE = (
     "UPDATE responses SET current_question = ?, draft = NULL, status = 'in_progress',"
@@ -37,11 +37,18 @@ _ERASE_ALSO = (
     "DELETE FROM live_cards WHERE chat_id = ?",
     "DELETE FROM coordinators WHERE user_id = ?",
     "DELETE FROM invitation_drafts WHERE admin_id = ?",
+    "DELETE FROM survey_versions WHERE status != 'published' AND uploaded_by = ?",
     "UPDATE grant_codes SET used_by = NULL WHERE used_by = ?",
     "DELETE FROM grant_codes WHERE used_by IS NULL AND for_user = ?",
     "DELETE FROM grant_codes WHERE used_by IS NULL AND opened_by = ?",
 )
 """What is about a person without hanging from their `users` row."""
+
+
+_PROGRESS = (
+    "response_id, survey_version, respondent_code, status, current_question, draft,"
+    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id"
+)
 
 
 def _json(value: AnswerValue) -> str | None:
@@ -98,20 +105,27 @@ class Respondents:
 
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
         row = await self._db.fetchone(
-            "SELECT response_id, survey_version, respondent_code, status, current_question,"
-            " draft, started_at, completed_at, paste_message_id, paste_sent_at"
-            " FROM responses WHERE user_id = ? AND survey_id = ?",
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?",
             (user_id, survey_id),
         )
-        if row is None:
-            return None
+        return None if row is None else await self._progress(user_id, row)
+
+    async def get_open_progress(self, user_id: int) -> Progress | None:
+        row = await self._db.fetchone(
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND status != 'completed'"
+            " ORDER BY updated_at DESC, response_id DESC LIMIT 1",
+            (user_id,),
+        )
+        return None if row is None else await self._progress(user_id, row)
+
+    async def _progress(self, user_id: int, row: Row) -> Progress:
         answers = await self._db.fetchall(
             "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
         )
         return Progress(
             response_id=row[0],
             user_id=user_id,
-            survey_id=survey_id,
+            survey_id=row[10],
             survey_version=row[1],
             respondent_code=row[2],
             status=Status(row[3]),

@@ -78,11 +78,14 @@ class Finished:
     err: str
 
 
-async def hiwar_command(command: str, env: dict[str, str], cwd: Path) -> Finished:
-    """`hiwar COMMAND` in a process of its own, as an operator or a supervisor runs it; it
-    must end within 30 s (never a hang)."""
+async def hiwar_command(
+    command: str, env: dict[str, str], cwd: Path, *arguments: str | Path
+) -> Finished:
+    """`hiwar COMMAND [ARGUMENTS…]` in a process of its own, as an operator or a supervisor
+    runs it; it must end within 30 s (never a hang)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", command, env={**os.environ, **env}, cwd=cwd,
+        sys.executable, "-m", "bot.cli", command, *map(str, arguments),
+        env={**os.environ, **env}, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 30)

@@ -55,6 +55,14 @@ class MemoryRespondents:
         found = self.state.progress.get((user_id, survey_id))
         return copy.deepcopy(found)
 
+    async def get_open_progress(self, user_id: int) -> Progress | None:
+        found = [
+            progress
+            for (owner, _survey), progress in self.state.progress.items()
+            if owner == user_id and progress.status != Status.COMPLETED
+        ]
+        return copy.deepcopy(found[-1]) if found else None
+
     async def start_progress(
         self, user_id: int, survey_id: str, survey_version: int, first_question: str, at: datetime
     ) -> Progress:

@@ -404,12 +404,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "options: List should have at least 2",
     ),
     (
-        "twenty-five options",
+        "501 options (more than a keyboard holds are paginated, up to 500)",
         Q1_CHOICE.split("    options:")[0]
         + "    options:\n"
-        + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(25)),
+        + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(501)),
         "q1",
-        "options: List should have at most 24 items after validation, not 25",
+        "options: List should have at most 500 items after validation, not 501",
     ),
     ("options not a list", Q1_CHOICE.split("    options:")[0] + "    options: 3\n", "q1", "list"),
     (
@@ -419,12 +419,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "id: is also the id of an earlier option",
     ),
     ("bad option id", Q1_CHOICE.replace("id: b", "id: B b"), "option 'B b'", "match pattern"),
-    ("option id too long", Q1_CHOICE.replace("id: b", "id: " + "b" * 17), "q1", "at most 16"),
+    ("option id too long", Q1_CHOICE.replace("id: b", "id: " + "b" * 33), "q1", "at most 32"),
     (
         "label too long",
-        Q1_CHOICE.replace('en: "B"', 'en: "' + "B" * 41 + '"'),
+        Q1_CHOICE.replace('en: "B"', 'en: "' + "B" * 101 + '"'),
         "q1: option 'b'",
-        "at most 40",
+        "at most 100",
     ),
     (
         "option missing label",
@@ -461,7 +461,6 @@ RULES: list[tuple[str, str, str, str]] = [
     ("max_length on number", Q_NUMBER + "    max_length: 5\n", "num", "only for free_text"),
     ("min on free_text", Q_FREE + "    min: 1\n", "free", "min is only for number"),
     ("min equals max", Q_NUMBER.replace("max: 10", "max: 0"), "num", "less than max"),
-    ("min missing", Q_NUMBER.replace("    min: 0\n", ""), "num", "missing key 'min'"),
     (
         "min not a number",
         Q_NUMBER.replace("min: 0", "min: low"),
@@ -728,11 +727,12 @@ def test_question_of_unknown_type_is_still_checked(tmp_path):
     problems = [p.split(": ", 1)[1] for p in problems_of(write(tmp_path, body))]
     assert problems == [
         "free: type: Input should be 'single_choice', 'multiple_choice', 'agreement_scale', "
-        "'free_text' or 'number' (line 7)",
+        "'free_text', 'number', 'date', 'note', 'acknowledge' or 'calculate' (line 7)",
         "free: text.en: String should have at least 1 character (line 8)",
         "free: unknown key 'colour' (allowed: id, type, report, text, short_label, optional, "
-        "show_if, options, max_choices, max_length, min, max, integer, dont_know, reversed, "
-        "scale) (line 9)",
+        "show_if, hint, relevant, constraint, constraint_message, required_message, default, "
+        "options, max_choices, max_length, min, max, integer, dont_know, reversed, scale, "
+        "choice_filter, calculation) (line 9)",
     ]
 
 
@@ -740,7 +740,8 @@ def test_problems_carry_line_numbers(tmp_path):
     path = write(tmp_path, HEADER + Q_FREE + "    colour: red\n")
     (problem,) = problems_of(path)
     assert problem == f"{path}: free: unknown key 'colour' (allowed: " + (
-        "id, type, report, text, short_label, optional, show_if, max_length) (line 9)"
+        "id, type, report, text, short_label, optional, show_if, hint, relevant, constraint, "
+        "constraint_message, required_message, default, max_length) (line 9)"
     )
 
 

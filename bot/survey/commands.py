@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.access import Role
 from bot.core.commands import Command
 from bot.core.i18n import N_
 
@@ -14,4 +15,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("mydata", N_("See what is stored about you")),
     Command("delete", N_("Erase all your data")),
     Command("help", N_("What this bot does and its commands")),
+)
+
+PUBLISHING_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "surveys",
+        N_("The survey versions and their responses; send a survey file to publish one"),
+        Role.ADMIN,
+    ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.errors import HiwarError, StaleButton
+from bot.survey.model import Text
 
 
 class NoActiveSurvey(HiwarError):
@@ -64,7 +65,23 @@ class NothingChosen(HiwarError):
 
 
 class NotOptional(HiwarError):
-    """/skip on a question that must be answered."""
+    """/skip on a question that must be answered; `message`: the survey's own words, if any."""
+
+    def __init__(self, message: Text | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConstraintViolated(HiwarError):
+    """An answer the question's constraint refuses; `message`: the survey's own words."""
+
+    def __init__(self, message: Text | None) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotADate(HiwarError):
+    """Typed text that is not a date (or not a real one, such as 31 February)."""
 
 
 class NothingToGoBackTo(HiwarError):
@@ -89,3 +106,24 @@ class EditNotAnAnswer(HiwarError):
 
 class EditAfterCompletion(HiwarError):
     """An edited answer after the survey was completed."""
+
+
+class UploadGone(HiwarError):
+    """Publish or Cancel on a survey file already published or cancelled."""
+
+
+class VersionTaken(HiwarError):
+    """A survey id and version that are already published (responses keep both, so each
+    pair names one survey)."""
+
+    def __init__(self, survey_id: str, version: int) -> None:
+        super().__init__(survey_id, version)
+        self.survey_id = survey_id
+        self.version = version
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"version {self.version} of survey {self.survey_id!r} is already published: "
+            "give the file a higher version"
+        )

@@ -77,7 +77,12 @@ class SurveyFileError(Exception):
 
 def load_survey(path: str | Path) -> Survey:
     """Read, parse and check a survey file; raise `SurveyFileError` listing all problems."""
-    document = _read_yaml(path)
+    return load_survey_bytes(_read_file(path), path)
+
+
+def load_survey_bytes(raw: bytes, path: str | Path) -> Survey:
+    """Parse and check the bytes of a survey file named `path` (an upload, say)."""
+    document = _parse_yaml(raw, path)
     if document is None:
         raise SurveyFileError(path, ["file is empty"])
     survey, errors = validate(document)
@@ -138,9 +143,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Iterator[_Map
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-def _read_yaml(path: str | Path) -> object:
+def _read_file(path: str | Path) -> bytes:
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise SurveyFileError(path, ["file not found"]) from None
     except IsADirectoryError:
@@ -150,6 +155,9 @@ def _read_yaml(path: str | Path) -> object:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise SurveyFileError(path, [f"file cannot be read ({reason})"]) from None
+
+
+def _parse_yaml(raw: bytes, path: str | Path) -> object:
     if len(raw) > MAX_FILE_BYTES:
         raise SurveyFileError(
             path, [f"file is too large ({len(raw)} bytes; at most {MAX_FILE_BYTES})"]
@@ -183,6 +191,15 @@ def _read_yaml(path: str | Path) -> object:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def parse_scalar(text: str) -> object:
+    """One YAML value read as survey files are (YAML 1.2 booleans); the text itself when it
+    is not valid YAML."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return text
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:

@@ -4,15 +4,17 @@ handlers/base/errors.py), with whether the screen is brought up to date afterwar
 from __future__ import annotations
 
 from bot.core.errors import ErrorTable, Explanation
-from bot.core.i18n import _, _n
+from bot.core.i18n import _, _n, current_language
 from bot.survey.errors import (
     AlreadyAnswered,
     AnswerOutOfRange,
     ButtonExpected,
+    ConstraintViolated,
     EditAfterCompletion,
     EditNotAnAnswer,
     EmptyAnswer,
     NoActiveSurvey,
+    NotADate,
     NotANumber,
     NothingChosen,
     NothingToGoBackTo,
@@ -23,6 +25,8 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
     TextTooLong,
     TooManyChoices,
+    UploadGone,
+    VersionTaken,
 )
 
 
@@ -77,6 +81,18 @@ def _paste_too_long(error: PasteTooLong) -> str:
     )
 
 
+def _not_optional(error: NotOptional) -> str:
+    if error.message is not None:
+        return error.message.get(current_language())
+    return _("This question cannot be skipped, but you can change your answer later with /back.")
+
+
+def _constraint(error: ConstraintViolated) -> str:
+    if error.message is not None:
+        return error.message.get(current_language())
+    return _("This answer is not accepted here. Please check it and send it again.")
+
+
 ERRORS: ErrorTable = {
     PasteTooLong: Explanation(_paste_too_long),
     PasteContinued: Explanation(lambda _e: None),
@@ -113,10 +129,10 @@ ERRORS: ErrorTable = {
     NothingChosen: Explanation(
         lambda _e: _("Please choose at least one answer before pressing “Done”.")
     ),
-    NotOptional: Explanation(
-        lambda _e: _(
-            "This question cannot be skipped, but you can change your answer later with /back."
-        )
+    NotOptional: Explanation(_not_optional),
+    ConstraintViolated: Explanation(_constraint),
+    NotADate: Explanation(
+        lambda _e: _("Please type a date, for example 2025-03-31 or 31/03/2025.")
     ),
     NothingToGoBackTo: Explanation(
         lambda _e: _("This is the first question; there is nothing before it.")
@@ -124,5 +140,19 @@ ERRORS: ErrorTable = {
     SurveyAlreadyCompleted: Explanation(lambda _e: already_completed()),
     NoActiveSurvey: Explanation(
         lambda _e: _("You are not answering the survey right now. Send /start to begin.")
+    ),
+}
+
+PUBLISHING_ERRORS: ErrorTable = {
+    UploadGone: Explanation(
+        lambda _e: _("That file was already published or cancelled, so nothing was changed.")
+    ),
+    VersionTaken: Explanation(
+        lambda e: _(
+            "Version {version} of survey {id} is already published, so nothing was changed. "
+            "Give the file a higher version and send it again.",
+            version=e.version,
+            id=e.survey_id,
+        )
     ),
 }

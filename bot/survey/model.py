@@ -25,6 +25,17 @@ class QuestionType(StrEnum):
     AGREEMENT_SCALE = "agreement_scale"
     FREE_TEXT = "free_text"
     NUMBER = "number"
+    DATE = "date"
+    NOTE = "note"
+    """Shown, not answered: the respondent reads it and continues."""
+    ACKNOWLEDGE = "acknowledge"
+    """One button to confirm (a consent-like step); its answer is "OK"."""
+    CALCULATE = "calculate"
+    """Never shown: a value computed from earlier answers, for `relevant` and `constraint`."""
+
+
+ANSWERED_TYPES = frozenset(QuestionType) - {QuestionType.NOTE, QuestionType.CALCULATE}
+"""The types of question whose answers are stored and summarised."""
 
 
 class ScaleLabels(StrEnum):
@@ -67,6 +78,8 @@ class Option:
     """Only on options of the `level` question: local or national respondents."""
     opt_in: bool = False
     """Only on options of the `invitations` question: choosing it asks for invitations."""
+    filters: tuple[tuple[str, str], ...] = ()
+    """Columns a question's `choice_filter` reads (`country` in `country = ${country}`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +123,21 @@ class Question:
     absent); every report scores it 6 − the answer."""
     scale: ScaleLabels = ScaleLabels.AGREEMENT
     """agreement_scale only: the words on its buttons."""
+    hint: Text | None = None
+    """Shown under the question."""
+    relevant: str | None = None
+    """An XLSForm expression (bot/survey/expressions.py): asked only when it holds."""
+    constraint: str | None = None
+    """An expression an answer (`.`) must satisfy."""
+    constraint_message: Text | None = None
+    required_message: Text | None = None
+    """Said when someone tries to skip this required question."""
+    default: str | None = None
+    """A suggested answer: an option id (ids separated by spaces), a number, a text or a date."""
+    choice_filter: str | None = None
+    """An expression choosing the options shown, reading each option's `filters`."""
+    calculation: str | None = None
+    """calculate only: the expression whose value the question holds."""
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -124,6 +152,8 @@ class Survey:
     questions: tuple[Question, ...]
     minutes: int | None = None
     """How long taking part takes at a human pace, as promised on the consent screen."""
+    languages: tuple[str, ...] = LANGUAGES
+    """The languages the survey is written in; with one, nobody is asked to choose."""
     _by_id: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.sent import SentMessage
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
@@ -26,6 +27,10 @@ class RespondentStore(Protocol):
 
 class ProgressStore(Protocol):
     async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...
+
+    async def get_open_progress(self, user_id: int) -> Progress | None:
+        """The user's response not completed yet, to whichever survey (the latest)."""
+        ...
 
     async def start_progress(
         self,
@@ -73,3 +78,56 @@ class ProgressStore(Protocol):
 
 class SurveyStore(RespondentStore, ProgressStore, Protocol):
     """Everything the respondent-facing survey service needs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A survey file an admin sent, checked, waiting to be published or cancelled."""
+
+    upload_id: int
+    document: dict[str, Any]
+    """The survey file's mapping (bot/survey/document.py)."""
+    file_name: str
+    uploaded_by: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedVersion:
+    survey_id: str
+    version: int
+    file_name: str
+    published_at: datetime
+    started: int
+    """Responses begun on this version (completed ones included)."""
+    completed: int
+
+
+class SurveyCatalog(Protocol):
+    """The surveys published, as survey files' mappings (storage/surveys.py)."""
+
+    async def active_document(self) -> dict[str, Any] | None:
+        """The survey published last: the one new respondents get."""
+        ...
+
+    async def document(self, survey_id: str, version: int) -> dict[str, Any] | None: ...
+
+    async def publish_directly(
+        self, document: dict[str, Any], file_name: str, at: datetime
+    ) -> bool:
+        """Publish the survey the bot was started with, unless its id and version already
+        are; True when it was published now."""
+        ...
+
+    async def add_upload(
+        self, document: dict[str, Any], file_name: str, by: int, at: datetime
+    ) -> int: ...
+
+    async def pending_upload(self, upload_id: int) -> Upload | None: ...
+
+    async def publish(self, upload_id: int, at: datetime) -> None: ...
+
+    async def cancel(self, upload_id: int) -> None: ...
+
+    async def versions(self) -> list[PublishedVersion]:
+        """Every version published, the latest first, with its responses."""
+        ...

@@ -11,9 +11,10 @@ is "none" may also be written as null.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Self, TypeVar, Union
+from typing import Annotated, Any, Final, Literal, Self, TypeVar, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from bot.survey import expressions
 from bot.survey.engine import SCALE_VALUES
 from bot.survey.model import (
     LANGUAGES,
@@ -47,9 +49,11 @@ from bot.survey.model import (
 )
 
 MAX_LABEL_LENGTH: Final = 40
-"""Option labels (button texts) and short labels (chart labels), in characters."""
-MAX_OPTIONS: Final = 24
-"""Options of a choice question: a region's countries fit, two short buttons to a row."""
+"""Short labels (chart labels), in characters."""
+MAX_OPTION_LABEL_LENGTH: Final = 100
+"""Option labels (button texts), in characters."""
+MAX_OPTIONS: Final = 500
+"""Options of one question; more than a keyboard holds are shown a page at a time."""
 
 _SCALE_ANSWERS: Final = tuple(str(value) for value in SCALE_VALUES)
 _CHOICE_TYPES: Final = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
@@ -94,7 +98,8 @@ def _identifier(pattern: str, max_length: int) -> Any:
 
 _SurveyId = _identifier(r"^[a-z0-9_-]+$", 32)
 _QuestionId = _identifier(r"^[a-z0-9_]+$", 24)
-_OptionId = _identifier(r"^[a-z0-9_]+$", 16)
+_OptionId = _identifier(r"^[A-Za-z0-9_.-]+$", 32)
+"""As XLSForm allows choice names; with a question id, a button's data stays within 64 bytes."""
 _Answer = Annotated[_OptionId, BeforeValidator(lambda v: str(v) if type(v) is int else v)]
 """A `show_if` answer: an option id, or a scale value (which YAML reads as a number)."""
 
@@ -105,6 +110,18 @@ def _keep_int(value: object, handler: ValidatorFunctionWrapHandler) -> object:
 
 _Bound = Annotated[float, Field(allow_inf_nan=False), WrapValidator(_keep_int)]
 """A finite number; one written without decimals stays an int."""
+
+
+def _parsed(source: str) -> str:
+    try:
+        expressions.parse(source)
+    except expressions.ExpressionError as error:
+        raise PydanticCustomError("expression", "{reason}", {"reason": str(error)}) from None
+    return source
+
+
+_Expression = Annotated[StrictStr, AfterValidator(_parsed)]
+"""An XLSForm expression (bot/survey/expressions.py)."""
 
 
 class _Model(BaseModel):
@@ -120,10 +137,15 @@ def _text_model(max_length: int) -> type[_Model]:
 
 _Title, _Introduction = _text_model(120), _text_model(2000)
 _QuestionText, _Label = _text_model(1000), _text_model(MAX_LABEL_LENGTH)
+_OptionLabel = _text_model(MAX_OPTION_LABEL_LENGTH)
 
 
 def _text(model: _Model) -> Text:
     return Text(**model.model_dump())
+
+
+def _maybe_text(model: _Model | None) -> Text | None:
+    return None if model is None else _text(model)
 
 
 # --- The file --------------------------------------------------------------------------------
@@ -145,9 +167,11 @@ class _Condition(_Model):
 
 class _Option(_Model):
     id: _OptionId
-    label: _Label
+    label: _OptionLabel
     side: _Lax[Side] | None = None
     opt_in: StrictBool = False
+    filters: dict[_QuestionId, StrictStr] = Field(default_factory=dict)
+    """Columns a `choice_filter` reads."""
 
 
 class _Question(_Model):
@@ -160,6 +184,12 @@ class _Question(_Model):
     short_label: _Label | None = None
     optional: StrictBool = False
     show_if: _Condition | None = None
+    hint: _QuestionText | None = None
+    relevant: _Expression | None = None
+    constraint: _Expression | None = None
+    constraint_message: _QuestionText | None = None
+    required_message: _QuestionText | None = None
+    default: StrictStr | None = None
 
     @model_validator(mode="after")
     def _fit_report(self) -> Self:
@@ -180,8 +210,14 @@ class _Question(_Model):
             text=_text(self.text),
             optional=self.optional,
             show_if=condition and Condition(condition.question, tuple(condition.any_of)),
-            short_label=self.short_label and _text(self.short_label),
+            short_label=_maybe_text(self.short_label),
             report=self.report,
+            hint=_maybe_text(self.hint),
+            relevant=self.relevant,
+            constraint=self.constraint,
+            constraint_message=_maybe_text(self.constraint_message),
+            required_message=_maybe_text(self.required_message),
+            default=self.default,
             **self._details(),
         )
 
@@ -201,6 +237,7 @@ class _AgreementScale(_Question):
 
 class _SingleChoice(_Question):
     options: Annotated[list[_Option], Field(min_length=2, max_length=MAX_OPTIONS)]
+    choice_filter: _Expression | None = None
 
     @model_validator(mode="after")
     def _fit_options(self) -> Self:
@@ -221,12 +258,18 @@ class _SingleChoice(_Question):
                 problems.add("invitations needs at least one option with opt_in: true", "report")
             if all(option.opt_in for option in self.options):
                 problems.add("invitations needs an option without opt_in, to decline", "report")
+        ids = {option.id for option in self.options}
+        if self.default is not None and (unknown := set(self.default.split()) - ids):
+            problems.add(f"{', '.join(sorted(unknown))} is not the id of an option", "default")
         problems.raise_any()
         return self
 
     def _details(self) -> dict[str, Any]:
-        options = (Option(o.id, _text(o.label), o.side, o.opt_in) for o in self.options)
-        return {"options": tuple(options)}
+        options = (
+            Option(o.id, _text(o.label), o.side, o.opt_in, tuple(o.filters.items()))
+            for o in self.options
+        )
+        return {"options": tuple(options), "choice_filter": self.choice_filter}
 
 
 class _MultipleChoice(_SingleChoice):
@@ -254,8 +297,8 @@ class _FreeText(_Question):
 
 
 class _Number(_Question):
-    min: _Bound
-    max: _Bound
+    min: _Bound | None = None
+    max: _Bound | None = None
     integer: StrictBool = True
 
     @model_validator(mode="after")
@@ -264,14 +307,25 @@ class _Number(_Question):
         for key, value in (("min", self.min), ("max", self.max)):
             if self.integer and isinstance(value, float) and not value.is_integer():
                 problems.add(f"{value} is not a whole number, but integer is true", key)
-        if not self.min < self.max:
+        if self.min is not None and self.max is not None and not self.min < self.max:
             problems.add(f"{self.min} must be less than max ({self.max})", "min")
         problems.raise_any()
         return self
 
     def _details(self) -> dict[str, Any]:
-        low, high = (int(self.min), int(self.max)) if self.integer else (self.min, self.max)
-        return {"min_value": low, "max_value": high, "integer": self.integer}
+        def bound(value: float | None) -> float | None:
+            return int(value) if self.integer and value is not None else value
+
+        return {"min_value": bound(self.min), "max_value": bound(self.max), "integer": self.integer}
+
+
+class _Calculate(_Question):
+    """A value computed from earlier answers, never asked."""
+
+    calculation: _Expression
+
+    def _details(self) -> dict[str, Any]:
+        return {"calculation": self.calculation}
 
 
 class _Untyped(_Question):
@@ -287,6 +341,8 @@ class _Untyped(_Question):
     dont_know: Any = None
     reversed: Any = None
     scale: Any = None
+    choice_filter: Any = None
+    calculation: Any = None
 
 
 UNTYPED: Final = "untyped"
@@ -296,6 +352,10 @@ QUESTION_MODELS: Final[dict[str, type[_Question]]] = {
     QuestionType.AGREEMENT_SCALE: _AgreementScale,
     QuestionType.FREE_TEXT: _FreeText,
     QuestionType.NUMBER: _Number,
+    QuestionType.DATE: _Question,
+    QuestionType.NOTE: _Question,
+    QuestionType.ACKNOWLEDGE: _Question,
+    QuestionType.CALCULATE: _Calculate,
     UNTYPED: _Untyped,
 }
 """The model of each type of question; pydantic puts its key in error locations."""
@@ -321,11 +381,30 @@ class SurveyFile(_Model):
     minutes: Annotated[StrictInt, Field(ge=1, le=60)] | None = None
     """How long taking part takes at a human pace (the consent screen says so)."""
     questions: Annotated[list[_AnyQuestion], Field(min_length=1)]
+    languages: Annotated[list[Literal[LANGUAGES]], Field(min_length=1)] = list(LANGUAGES)  # type: ignore[valid-type]
+    """The languages respondents may choose; with one, nobody is asked."""
+
+    @model_validator(mode="after")
+    def _distinct_languages(self) -> Self:
+        problems = _Problems()
+        if len(set(self.languages)) < len(self.languages):
+            problems.add("a language is listed twice", "languages")
+        if all(q.type in (QuestionType.NOTE, QuestionType.CALCULATE) for q in self.questions):
+            problems.add("at least one question must be answered", "questions")
+        problems.raise_any()
+        return self
 
     def to_survey(self) -> Survey:
         questions = tuple(question.to_question() for question in self.questions)
-        title, introduction = _text(self.title), _text(self.introduction)
-        return Survey(self.id, self.version, title, introduction, questions, self.minutes)
+        return Survey(
+            self.id,
+            self.version,
+            _text(self.title),
+            _text(self.introduction),
+            questions,
+            self.minutes,
+            tuple(self.languages),
+        )
 
 
 KNOWN_KEYS: Final = sorted(
@@ -359,6 +438,32 @@ class _QuestionOutline(BaseModel):
     report: _Lenient[_Lax[ReportRole]] = None
     options: _Lenient[list[_Lenient[_OptionOutline]]] = None
     show_if: _Lenient[_Condition] = None
+    relevant: _Lenient[_Expression] = None
+    constraint: _Lenient[_Expression] = None
+    calculation: _Lenient[_Expression] = None
+    choice_filter: _Lenient[_Expression] = None
+
+    def expression_problems(
+        self, number: int, first: dict[str, tuple[int, Self]]
+    ) -> list[tuple[str, str]]:
+        """(key, problem) for each expression naming a question it cannot read: an unknown
+        one, a later one, or itself (only a constraint may, for the value being checked)."""
+        problems = []
+        for key in ("relevant", "constraint", "calculation", "choice_filter"):
+            source = getattr(self, key)
+            if source is None:
+                continue
+            for name in sorted(expressions.parse(source).references):
+                target = first.get(name)
+                if target is None:
+                    problems.append((key, f"refers to unknown question {name!r}"))
+                elif target[0] == number and key != "constraint":
+                    problems.append((key, "refers to the question itself"))
+                elif target[0] > number:
+                    problems.append(
+                        (key, f"refers to later question {name!r}; it can only read earlier ones")
+                    )
+        return problems
 
     def condition_problem(self, number: int, first: dict[str, tuple[int, Self]]) -> str | None:
         """What is wrong with this question's `show_if`, given the first question of each id."""
@@ -417,6 +522,8 @@ class _Outline(BaseModel):
         for number, question in numbered:
             if question.show_if and (problem := question.condition_problem(number, first)):
                 problems.add(problem, "questions", number, "show_if")
+            for key, problem in question.expression_problems(number, first):
+                problems.add(problem, "questions", number, key)
         problems.raise_any()
         return self
 

@@ -7,7 +7,7 @@ the handler to render. State lives only in the store, so any instance can serve 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import DuplicateUpdate
@@ -27,8 +27,9 @@ from bot.survey.errors import (
     SurveyAlreadyCompleted,
     TextTooLong,
 )
-from bot.survey.model import Question, QuestionType, Survey
-from bot.survey.ports import SurveyStore
+from bot.survey.model import ANSWERED_TYPES, Option, Question, QuestionType, Survey
+from bot.survey.ports import SurveyCatalog, SurveyStore
+from bot.survey.schema import validate
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
 
@@ -63,6 +64,10 @@ class AskQuestion:
     can_go_back: bool = False
     introduction: Survey | None = None
     """Set on the very first question, so the survey's introduction is shown with it."""
+    options: tuple[Option, ...] = ()
+    """The options offered: those the question's choice filter lets through."""
+    page: int = 0
+    """Which page of options is shown, when there are too many for one keyboard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,19 +153,62 @@ class SurveyService:
         transactions: Transactions,
         survey: Survey,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        catalog: SurveyCatalog | None = None,
     ) -> None:
         """A use case writing more than once does it in one `transactions.atomic()` block,
-        so that a crash half-way leaves nothing half-done."""
+        so that a crash half-way leaves nothing half-done. `survey` is the one new
+        respondents get; with a `catalog`, people who started another version finish it."""
         self._store = store
         self._updates = updates
         self._transactions = transactions
         self.survey = survey
         self._clock = clock
+        self._catalog = catalog
+        self._versions: dict[tuple[str, int], Survey] = {(survey.id, survey.version): survey}
+
+    # -- versions ----------------------------------------------------------------------
+
+    def activate(self, survey: Survey) -> None:
+        """From now on new respondents get `survey`; nobody's response changes version."""
+        self._versions[survey.id, survey.version] = survey
+        self.survey = survey
+
+    async def refresh(self) -> None:
+        """Take up the survey another instance published (they share the catalog)."""
+        if self._catalog is None:
+            return
+        document = await self._catalog.active_document()
+        if document is None or (document["id"], document["version"]) == (
+            self.survey.id,
+            self.survey.version,
+        ):
+            return
+        survey, _errors = validate(document)
+        if survey is not None:
+            self.activate(survey)
+
+    async def _survey_of(self, progress: Progress) -> Survey:
+        """The version a response was started on (the active one if it is unknown)."""
+        key = (progress.survey_id, progress.survey_version)
+        if key not in self._versions and self._catalog is not None:
+            document = await self._catalog.document(*key)
+            survey = validate(document)[0] if document is not None else None
+            if survey is not None:
+                self._versions[key] = survey
+        return self._versions.get(key, self.survey)
+
+    async def _progress_of(self, user_id: int) -> Progress | None:
+        """The response the person is answering, to whichever survey; else theirs to the
+        active survey (completed, or None)."""
+        progress = await self._store.get_open_progress(user_id)
+        return progress or await self._store.get_progress(user_id, self.survey.id)
 
     # -- entering ----------------------------------------------------------------------
 
     async def language_of(self, user_id: int) -> str | None:
-        """The language the person chose, if they did."""
+        """The language the person chose, if they did; a survey in one language has no other."""
+        if len(self.survey.languages) == 1:
+            return self.survey.languages[0]
         respondent = await self._store.get_respondent(user_id)
         return respondent.language if respondent is not None else None
 
@@ -168,6 +216,8 @@ class SurveyService:
         """/start, or any message from someone who is not answering right now."""
         respondent = await self._store.get_respondent(user_id)
         if respondent is None or respondent.language is None:
+            if len(self.survey.languages) == 1:
+                return await self.choose_language(user_id, self.survey.languages[0])
             return ChooseLanguage(suggested_language)
         return await self._after_language(respondent)
 
@@ -180,111 +230,144 @@ class SurveyService:
     async def _after_language(self, respondent: Respondent, reshow: bool = False) -> Screen:
         if respondent.consented_at is None:
             return AskConsent(self.survey)
-        progress = await self._store.get_progress(respondent.user_id, self.survey.id)
+        progress = await self._progress_of(respondent.user_id)
         if progress is None:
             return AskConsent(self.survey)
         if progress.status == Status.COMPLETED:
             return AlreadyCompleted()
+        survey = await self._survey_of(progress)
         if reshow and progress.status == Status.IN_PROGRESS:
-            return self._ask(progress)
-        return self._resume_offer(progress)
+            return self._ask(progress, survey)
+        return self._resume_offer(progress, survey)
 
     async def consent(self, user_id: int, agreed: bool) -> Screen:
-        progress = await self._store.get_progress(user_id, self.survey.id)
+        progress = await self._progress_of(user_id)
         if not agreed:
             # "No, thank you" on an old consent card must not claim that nothing is stored.
             return Declined() if progress is None else StillTakingPart()
         if progress is not None:
             if progress.status == Status.COMPLETED:
                 return AlreadyCompleted()
-            return self._ask(progress)  # a second tap on "I agree": carry on, do not restart
-        now = self._clock()
+            # a second tap on "I agree": carry on, do not restart
+            return self._ask(progress, await self._survey_of(progress))
+        survey, now = self.survey, self._clock()
         async with self._transactions.atomic():
             await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
-                user_id,
-                self.survey.id,
-                self.survey.version,
-                engine.first_question(self.survey).id,
-                now,
+                user_id, survey.id, survey.version, engine.first_question(survey).id, now
             )
-        return self._ask(progress)
+        return self._ask(progress, survey)
 
     async def resume(self, user_id: int, start_over: bool) -> Screen:
+        """Continue, or start the same version over (a new version is for new people)."""
         async with self._transactions.atomic():
-            progress = await self._active(user_id, allow_paused=True)
+            progress, survey = await self._active(user_id, allow_paused=True)
             if start_over:
                 progress = await self._store.start_progress(
                     user_id,
-                    self.survey.id,
-                    self.survey.version,
-                    engine.first_question(self.survey).id,
+                    survey.id,
+                    survey.version,
+                    engine.first_question(survey).id,
                     self._clock(),
                 )
             elif progress.status == Status.PAUSED:
                 await self._store.set_status(
                     progress.response_id, Status.IN_PROGRESS, self._clock()
                 )
-        return self._ask(progress)
+        return self._ask(progress, survey)
 
     async def pause(self, user_id: int) -> Paused:
-        progress = await self._active(user_id, allow_paused=True)
+        progress, _survey = await self._active(user_id, allow_paused=True)
         await self._store.set_status(progress.response_id, Status.PAUSED, self._clock())
         return Paused()
 
     async def current(self, user_id: int) -> AskQuestion:
-        return self._ask(await self._active(user_id, allow_paused=True))
+        progress, survey = await self._active(user_id, allow_paused=True)
+        return self._ask(progress, survey)
+
+    async def show_page(self, user_id: int, question_id: str, page: int) -> AskQuestion:
+        """Another page of the current question's options (a page that is gone: the last)."""
+        progress, survey = await self._active(user_id, allow_paused=True)
+        self._current_question(progress, survey, question_id)
+        asked = self._ask(progress, survey)
+        last = engine.page_count(len(asked.options)) - 1
+        return replace(asked, page=min(max(page, 0), last))
 
     # -- answering ---------------------------------------------------------------------
 
     async def answer_button(
         self, user_id: int, question_id: str, raw_value: str, update_id: int | None
     ) -> Recorded:
-        """A tap on a single-choice option or an agreement-scale value."""
-        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
-        question = self._question_for_button(progress, question_id, raw_value)
+        """A tap on a single-choice option, an agreement-scale value, or the one button of a
+        note or an acknowledgement."""
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._question_for_button(progress, survey, question_id, raw_value)
+        value: AnswerValue
         if question.type == QuestionType.AGREEMENT_SCALE:
             value: AnswerValue = engine.parse_scale(raw_value, question.dont_know)
         elif question.type == QuestionType.SINGLE_CHOICE:
-            value = engine.parse_option(question, raw_value)
+            shown = engine.options_shown(survey, progress.answers, question)
+            value = engine.parse_option(question, raw_value, shown)
+        elif question.type == QuestionType.ACKNOWLEDGE and raw_value == engine.ACKNOWLEDGED:
+            value = engine.ACKNOWLEDGED
+        elif question.type == QuestionType.NOTE and raw_value == engine.ACKNOWLEDGED:
+            value = None
         else:
             raise StaleQuestion
-        return await self._record(progress, question, value, update_id)
+        engine.check_constraint(survey, progress.answers, question, value)
+        return await self._record(progress, survey, question, value, update_id)
+
+    async def use_default(self, user_id: int, question_id: str, update_id: int | None) -> Recorded:
+        """The button offering a typed question's default answer."""
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(progress, survey, question_id)
+        if question.default is None or question.type not in engine.TYPED:
+            raise StaleQuestion
+        value = engine.parse_text_answer(question, question.default)
+        engine.check_constraint(survey, progress.answers, question, value)
+        return await self._record(progress, survey, question, value, update_id)
 
     async def toggle_choice(
         self, user_id: int, question_id: str, option_id: str, update_id: int | None
     ) -> AskQuestion:
-        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
-        question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
-        draft = engine.toggle(question, self._ask(progress).draft, option_id)
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(
+            progress, survey, question_id, QuestionType.MULTIPLE_CHOICE
+        )
+        asked = self._ask(progress, survey)
+        draft = engine.toggle(question, asked.draft, option_id, asked.options)
         now = self._clock()
         async with self._transactions.atomic():
             await self._claim(update_id, now)
             await self._store.save_draft(progress.response_id, draft, now)
         progress.draft = draft
-        return self._ask(progress)
+        index = next(n for n, option in enumerate(asked.options) if option.id == option_id)
+        page = engine.page_of(index, len(asked.options))
+        return replace(self._ask(progress, survey), page=page)
 
     async def finish_choices(
         self, user_id: int, question_id: str, update_id: int | None
     ) -> Recorded:
-        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
         if question_id != progress.current and question_id in progress.answers:
             raise AlreadyAnswered(question_id)  # "Done" tapped twice
-        question = self._current_question(progress, question_id, QuestionType.MULTIPLE_CHOICE)
-        return await self._record(
-            progress, question, engine.finish_selection(self._ask(progress).draft), update_id
+        question = self._current_question(
+            progress, survey, question_id, QuestionType.MULTIPLE_CHOICE
         )
+        value = engine.finish_selection(self._ask(progress, survey).draft)
+        engine.check_constraint(survey, progress.answers, question, value)
+        return await self._record(progress, survey, question, value, update_id)
 
     async def answer_text(
         self, user_id: int, text: str, update_id: int | None, sent: SentMessage | None = None
     ) -> Recorded:
         """Typed text for the current question; `sent`: which message it is, and when it was
         sent (for edits later, and for the parts of a paste that Telegram split)."""
-        progress = await self._active(user_id, update_id=update_id)
+        progress, survey = await self._active(user_id, update_id=update_id)
         if sent is not None and _continues(progress.paste, sent):
             await self._note_paste(progress, sent, update_id)
             raise PasteContinued
-        question = self.survey.question(progress.current or "")
+        question = survey.question(progress.current or "")
         try:
             value = engine.parse_text_answer(question, text)
         except TextTooLong as error:
@@ -292,8 +375,9 @@ class SurveyService:
                 raise
             await self._note_paste(progress, sent, update_id)
             raise PasteTooLong(error.limit) from None
+        engine.check_constraint(survey, progress.answers, question, value)
         message_id = sent.message_id if sent is not None else None
-        return await self._record(progress, question, value, update_id, message_id)
+        return await self._record(progress, survey, question, value, update_id, message_id)
 
     async def edit_answer(
         self, user_id: int, message_id: int, text: str, update_id: int | None
@@ -301,18 +385,20 @@ class SurveyService:
         """An edited message: the answer it gave, and no other, is checked and changed."""
         if update_id is not None and await self._updates.was_processed(update_id):
             raise DuplicateUpdate
-        progress = await self._store.get_progress(user_id, self.survey.id)
+        progress = await self._progress_of(user_id)
         question_id = (
             await self._store.question_of_message(progress.response_id, message_id)
             if progress is not None
             else None
         )
-        if progress is None or question_id is None or not self.survey.has_question(question_id):
+        survey = await self._survey_of(progress) if progress is not None else self.survey
+        if progress is None or question_id is None or not survey.has_question(question_id):
             raise EditNotAnAnswer
         if progress.status == Status.COMPLETED:
             raise EditAfterCompletion
-        question = self.survey.question(question_id)
+        question = survey.question(question_id)
         value = engine.parse_text_answer(question, text)
+        engine.check_constraint(survey, progress.answers, question, value)
         now = self._clock()
         async with self._transactions.atomic():
             await self._claim(update_id, now)
@@ -321,30 +407,33 @@ class SurveyService:
 
     async def skip(self, user_id: int, question_id: str | None, update_id: int | None) -> Recorded:
         """/skip (question_id None: the current question) or a Skip button."""
-        progress = await self._active(user_id, allow_paused=True, update_id=update_id)
-        question = self._current_question(progress, question_id or progress.current or "")
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(progress, survey, question_id or progress.current or "")
         if not question.optional:
-            raise NotOptional
-        return await self._record(progress, question, None, update_id)
+            raise NotOptional(question.required_message)
+        return await self._record(progress, survey, question, None, update_id)
 
     async def back(self, user_id: int, from_question: str | None = None) -> AskQuestion:
         """/back, or the Back button of `from_question` (stale unless it is the current one)."""
-        progress = await self._active(user_id, allow_paused=True)
+        progress, survey = await self._active(user_id, allow_paused=True)
         if from_question is not None and from_question != progress.current:
             raise StaleQuestion
-        previous = engine.previous_question(self.survey, progress.answers, progress.current or "")
+        previous = engine.previous_question(survey, progress.answers, progress.current or "")
         if previous is None:
             raise NothingToGoBackTo
         await self._store.move_to(progress.response_id, previous.id, self._clock())
         progress.current, progress.draft = previous.id, None
-        return self._ask(progress)
+        return self._ask(progress, survey)
 
     # -- the respondent's own data -----------------------------------------------------
 
     async def my_data(self, user_id: int) -> MyData:
         respondent = await self._store.get_respondent(user_id)
-        progress = await self._store.get_progress(user_id, self.survey.id)
-        return MyData(respondent, progress, self._ordered(progress.answers) if progress else ())
+        progress = await self._progress_of(user_id)
+        if progress is None:
+            return MyData(respondent, None)
+        survey = await self._survey_of(progress)
+        return MyData(respondent, progress, _ordered(survey, progress.answers))
 
     async def delete_everything(self, user_id: int) -> bool:
         """/delete, confirmed: every row about the person, then the database's copies."""
@@ -357,21 +446,23 @@ class SurveyService:
 
     async def _active(
         self, user_id: int, allow_paused: bool = False, update_id: int | None = None
-    ) -> Progress:
-        """The user's response being answered; a re-delivered update is refused first, so
-        that it is recognised even when it would also look like a repeated tap."""
+    ) -> tuple[Progress, Survey]:
+        """The user's response being answered, and the version it is on; a re-delivered
+        update is refused first, so that it is recognised even when it would also look like
+        a repeated tap."""
         if update_id is not None and await self._updates.was_processed(update_id):
             raise DuplicateUpdate
-        progress = await self._store.get_progress(user_id, self.survey.id)
+        progress = await self._progress_of(user_id)
         if progress is None:
             raise NoActiveSurvey
         if progress.status == Status.COMPLETED:
             raise SurveyAlreadyCompleted
-        if not self.survey.has_question(progress.current or ""):
+        survey = await self._survey_of(progress)
+        if not survey.has_question(progress.current or ""):
             raise NoActiveSurvey
         if progress.status == Status.PAUSED and not allow_paused:
             raise NoActiveSurvey
-        return progress
+        return progress, survey
 
     async def _claim(self, update_id: int | None, at: datetime) -> None:
         """Mark the update applied, in the block that applies it; a re-delivery is refused."""
@@ -379,22 +470,28 @@ class SurveyService:
             raise DuplicateUpdate
 
     def _current_question(
-        self, progress: Progress, question_id: str, expected: QuestionType | None = None
+        self,
+        progress: Progress,
+        survey: Survey,
+        question_id: str,
+        expected: QuestionType | None = None,
     ) -> Question:
-        if question_id != progress.current or not self.survey.has_question(question_id):
+        if question_id != progress.current or not survey.has_question(question_id):
             raise StaleQuestion
-        question = self.survey.question(question_id)
+        question = survey.question(question_id)
         if expected is not None and question.type != expected:
             raise StaleQuestion
         return question
 
-    def _question_for_button(self, progress: Progress, question_id: str, raw: str) -> Question:
+    def _question_for_button(
+        self, progress: Progress, survey: Survey, question_id: str, raw: str
+    ) -> Question:
         if question_id != progress.current and progress.answers.get(question_id, object()) in (
             raw,
             _as_int(raw),
         ):
             raise AlreadyAnswered(question_id)
-        return self._current_question(progress, question_id)
+        return self._current_question(progress, survey, question_id)
 
     async def _note_paste(self, progress: Progress, sent: SentMessage, update_id: int | None) -> None:
         async with self._transactions.atomic():
@@ -404,13 +501,14 @@ class SurveyService:
     async def _record(
         self,
         progress: Progress,
+        survey: Survey,
         question: Question,
         value: AnswerValue,
         update_id: int | None,
         message_id: int | None = None,
     ) -> Recorded:
         answers = {**progress.answers, question.id: value}
-        following = engine.next_question(self.survey, answers, question.id)
+        following = engine.next_question(survey, answers, question.id)
         now = self._clock()
         async with self._transactions.atomic():
             await self._claim(update_id, now)
@@ -423,20 +521,24 @@ class SurveyService:
                 message_id,
             )
             if following is None:
-                kept = engine.answers_on_path(self.survey, answers)
+                kept = engine.answers_on_path(survey, answers)
                 await self._store.complete(progress.response_id, kept.keys(), now)
-                return Recorded(question, value, Completed(self._ordered(kept)))
+                return Recorded(question, value, Completed(_ordered(survey, kept)))
         progress.answers, progress.current, progress.draft = answers, following.id, None
-        return Recorded(question, value, self._ask(progress))
+        return Recorded(question, value, self._ask(progress, survey))
 
-    def _ask(self, progress: Progress) -> AskQuestion:
-        question = self.survey.question(progress.current or "")
-        pos = engine.position(self.survey, progress.answers, question.id)
+    def _ask(self, progress: Progress, survey: Survey) -> AskQuestion:
+        question = survey.question(progress.current or "")
+        pos = engine.position(survey, progress.answers, question.id)
         answered_before = question.id in progress.answers
         previous = progress.answers.get(question.id)
+        options = engine.options_shown(survey, progress.answers, question)
         draft = progress.draft
         if draft is None:
             draft = tuple(previous) if isinstance(previous, list) else ()
+            if not answered_before and question.type == QuestionType.MULTIPLE_CHOICE:
+                suggested = (question.default or "").split()
+                draft = tuple(option.id for option in options if option.id in suggested)
         return AskQuestion(
             question=question,
             position=pos,
@@ -444,15 +546,21 @@ class SurveyService:
             answered_before=answered_before,
             draft=draft,
             can_go_back=pos.number > 1,
-            introduction=self.survey if pos.number == 1 and not progress.answers else None,
+            introduction=survey if pos.number == 1 and not progress.answers else None,
+            options=options,
         )
 
-    def _resume_offer(self, progress: Progress) -> OfferResume:
-        pos = engine.position(self.survey, progress.answers, progress.current or "")
+    def _resume_offer(self, progress: Progress, survey: Survey) -> OfferResume:
+        pos = engine.position(survey, progress.answers, progress.current or "")
         return OfferResume(answered=pos.number - 1, total=pos.total)
 
-    def _ordered(self, answers: dict[str, AnswerValue]) -> tuple[tuple[Question, AnswerValue], ...]:
-        return tuple((q, answers[q.id]) for q in self.survey.questions if q.id in answers)
+
+def _ordered(
+    survey: Survey, answers: dict[str, AnswerValue]
+) -> tuple[tuple[Question, AnswerValue], ...]:
+    return tuple(
+        (q, answers[q.id]) for q in survey.questions if q.id in answers and q.type in ANSWERED_TYPES
+    )
 
 
 def _as_int(raw: str) -> int | None:

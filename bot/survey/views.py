@@ -13,6 +13,7 @@ from html import escape, unescape
 from bot.core.callbacks import CallbackData
 from bot.core.i18n import LANGUAGES, N_, _, _n, current_language, is_rtl, number, use_language
 from bot.core.views import CHOSEN, Button, View, pair_up
+from bot.survey import engine
 from bot.survey.engine import DONT_KNOW, SCALE_VALUES
 from bot.survey.messages import already_completed
 from bot.survey.model import Question, QuestionType, ScaleLabels
@@ -82,6 +83,23 @@ class Back(CallbackData):
 
 
 @dataclass(frozen=True)
+class Page(CallbackData):
+    """Another page of a question's options."""
+
+    prefix = "P"
+    question: str
+    page: int
+
+
+@dataclass(frozen=True)
+class UseDefault(CallbackData):
+    """The suggested answer of a typed question."""
+
+    prefix = "U"
+    question: str
+
+
+@dataclass(frozen=True)
 class Resume(CallbackData):
     prefix = "R"
     start_over: bool
@@ -123,9 +141,11 @@ LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
 # -- language and consent -----------------------------------------------------------------
 
 
-def language_choice(suggested: str) -> View:
-    """Shown before a language is known: the prompt in both languages, suggested one first."""
-    order = [suggested, *(lang for lang in LANGUAGES if lang != suggested)]
+def language_choice(suggested: str, languages: Sequence[str] = LANGUAGES) -> View:
+    """Shown before a language is known: the prompt in the survey's languages, the suggested
+    one first."""
+    order = [lang for lang in (suggested, *LANGUAGES) if lang in languages]
+    order = list(dict.fromkeys(order))
     lines = []
     for lang in order:
         with use_language(lang):
@@ -192,6 +212,8 @@ def answer_text(question: Question, value: AnswerValue) -> str:
         return escape(scale_label(value, question.scale))
     if question.type == QuestionType.NUMBER and isinstance(value, int | float):
         return number(value)
+    if question.type == QuestionType.ACKNOWLEDGE:
+        return _("OK")
     labels = value if isinstance(value, list) else [value]
     if question.options:
         separator = "، " if is_rtl() else ", "
@@ -229,6 +251,12 @@ def question_hint(question: Question, draft_size: int) -> str:
             "Type your answer in one message (up to {count} characters).",
             question.max_length or 4000,
         )
+    if question.type == QuestionType.DATE:
+        return _("Type a date, for example 2025-03-31 or 31/03/2025.")
+    if question.type == QuestionType.NOTE:
+        return _("Press “Continue” when you have read this.")
+    if question.type == QuestionType.ACKNOWLEDGE:
+        return _("Press “OK” to continue.")
     if question.min_value is not None and question.max_value is not None:
         return _(
             "Type a number from {minimum} to {maximum}.",
@@ -257,7 +285,12 @@ def ask(screen: AskQuestion) -> View:
         + "</b>\n"
         + escape(q.text.get(language))
     )
+    if q.hint is not None:
+        parts.append(escape(q.hint.get(language)))
     hint = question_hint(q, len(screen.draft))
+    pages = engine.page_count(len(screen.options))
+    if pages > 1:
+        hint += " " + _("Page {page} of {pages}.", page=screen.page + 1, pages=pages)
     if q.optional:
         hint += " " + _("This question is optional: press “Skip” or send /skip.")
     parts.append(f"<i>{hint}</i>")
@@ -268,8 +301,15 @@ def ask(screen: AskQuestion) -> View:
 
 def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
     q, language = screen.question, current_language()
+    options = engine.on_page(screen.options, screen.page)
     if q.type == QuestionType.SINGLE_CHOICE:
-        rows = pair_up([Button(o.label.get(language), Answer(q.id, o.id)) for o in q.options])
+        suggested = "" if screen.answered_before else q.default
+        rows = pair_up(
+            [
+                Button((CHOSEN if o.id == suggested else "") + o.label.get(language), Answer(q.id, o.id))
+                for o in options
+            ]
+        )
     elif q.type == QuestionType.AGREEMENT_SCALE:
         values = (*SCALE_VALUES, DONT_KNOW) if q.dont_know else SCALE_VALUES
         rows = [[Button(scale_label(v, q.scale), Answer(q.id, str(v)))] for v in values]
@@ -280,18 +320,40 @@ def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
                     (CHOSEN if o.id in screen.draft else "") + o.label.get(language),
                     Toggle(q.id, o.id),
                 )
-                for o in q.options
+                for o in options
             ]
         )
-        rows.append([Button(_("Done"), DoneChoosing(q.id))])
+    elif q.type == QuestionType.NOTE:
+        rows = [[Button(_("Continue"), Answer(q.id, engine.ACKNOWLEDGED))]]
+    elif q.type == QuestionType.ACKNOWLEDGE:
+        rows = [[Button(_("OK"), Answer(q.id, engine.ACKNOWLEDGED))]]
+    elif q.default is not None and not screen.answered_before:
+        suggested = _("Use: {answer}", answer=unescape(answer_text(q, q.default)))
+        rows = [[Button(suggested, UseDefault(q.id))]]
     else:
         rows = []
+    rows += _page_buttons(screen)
+    if q.type == QuestionType.MULTIPLE_CHOICE:
+        rows.append([Button(_("Done"), DoneChoosing(q.id))])
     navigation = []
     if screen.can_go_back:
         navigation.append(Button(_("Back"), Back(q.id)))
     if q.optional:
         navigation.append(Button(_("Skip"), Skip(q.id)))
     return [*rows, navigation]
+
+
+def _page_buttons(screen: AskQuestion) -> list[list[Button]]:
+    """Previous and next pages of options, when they do not fit on one keyboard."""
+    pages = engine.page_count(len(screen.options))
+    if pages == 1:
+        return []
+    row = []
+    if screen.page > 0:
+        row.append(Button(_("Previous options"), Page(screen.question.id, screen.page - 1)))
+    if screen.page < pages - 1:
+        row.append(Button(_("More options"), Page(screen.question.id, screen.page + 1)))
+    return [row]
 
 
 def after_typed_answer(question: Question, value: AnswerValue, then: AskQuestion) -> View:

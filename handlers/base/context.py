@@ -11,6 +11,7 @@ from bot.core.access import Access
 from bot.core.errors import ErrorTable
 from bot.invitations.service import InvitationService
 from bot.reports.service import ReportService
+from bot.survey.publishing import Publishing
 from bot.survey.service import SurveyService
 from handlers.base.feature import Feature
 from handlers.base.present import LiveCards
@@ -23,6 +24,7 @@ class Services:
     settings: Settings
     access: Access
     survey: SurveyService
+    publishing: Publishing
     reports: ReportService
     invitations: InvitationService
     cards: LiveCards
