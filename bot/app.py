@@ -263,6 +263,7 @@ async def running_bot(
                 access,
                 settings.min_cell_size,
                 snapshot_interval=timedelta(hours=settings.snapshot_hours),
+                invited_only=settings.count_only_invited,
             ),
             cards=storage.cards,
             features=FEATURES,

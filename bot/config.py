@@ -34,6 +34,8 @@ class Settings:
     survey_path: Path = DEFAULT_SURVEY_PATH
     min_cell_size: int = 5
     snapshot_hours: int = 0
+    count_only_invited: bool = False
+    """Only respondents who came through a survey invitation link (/entrylink) count."""
     """At least this many hours between two report snapshots (0: as soon as k responses
     have been completed or deleted since the last)."""
     broadcast_rate: int = 25
@@ -88,6 +90,15 @@ def _parse_admin_ids(raw: str) -> frozenset[int]:
                 f"HIWAR_ADMIN_IDS must be comma-separated Telegram user ids, got {part!r}"
             ) from None
     return frozenset(ids)
+
+
+def _parse_switch(name: str, raw: str | None) -> bool:
+    value = (raw or "").strip().lower()
+    if value in ("", "0", "no", "false", "off"):
+        return False
+    if value in ("1", "yes", "true", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (yes or no), got {raw!r}")
 
 
 def _parse_positive_int(name: str, raw: str, least: int = 1) -> int:
@@ -153,6 +164,9 @@ def load_settings(
         admin_ids=_parse_admin_ids(get("HIWAR_ADMIN_IDS") or ""),
         survey_path=survey_path,
         min_cell_size=positive("HIWAR_MIN_CELL_SIZE", 5),
+        count_only_invited=_parse_switch(
+            "HIWAR_COUNT_ONLY_INVITED", get("HIWAR_COUNT_ONLY_INVITED")
+        ),
         snapshot_hours=_parse_positive_int("HIWAR_SNAPSHOT_HOURS", hours, least=0)
         if (hours := get("HIWAR_SNAPSHOT_HOURS"))
         else 0,

@@ -11,9 +11,15 @@ from bot.core.access import Role
 from bot.core.i18n import DEFAULT_LANGUAGE, current_language, use_language
 from bot.core.views import File
 from bot.reports import views
-from bot.reports.access import GRANT_PREFIX, AwaitingConfirmation, parse_audit_arguments
+from bot.reports.access import (
+    ENTRY_PREFIX,
+    GRANT_PREFIX,
+    MAX_ENTRY_USES,
+    AwaitingConfirmation,
+    parse_audit_arguments,
+)
 from bot.reports.commands import COMMANDS
-from bot.reports.errors import NotATelegramId
+from bot.reports.errors import BadEntryUses, NotATelegramId
 from bot.reports.messages import ERRORS
 from bot.reports.model import AuditFilter
 from bot.reports.views import FLOW
@@ -93,6 +99,22 @@ async def grant(ui: Ui, services: Services) -> None:
     link = f"https://t.me/{ui.bot.username}?start={issued.code}"
     for view in views.grant_link(issued.expires_at, link):
         await ui.show(view)
+
+
+async def entrylink(ui: Ui, services: Services) -> None:
+    """/entrylink [uses]: a survey invitation link for that many people (one by default)."""
+    uses = int(ui.argument) if ui.argument.isdecimal() else 1
+    if not 1 <= uses <= MAX_ENTRY_USES or (ui.argument and not ui.argument.isdecimal()):
+        await services.access.check(ui.user_id, Role.ADMIN)  # roles before arguments
+        raise BadEntryUses(MAX_ENTRY_USES)
+    code = await services.reports.access.entry_link(ui.actor, uses)
+    await ui.show(views.entry_link(f"https://t.me/{ui.bot.username}?start={code}", uses))
+
+
+async def admit(ui: Ui, services: Services) -> None:
+    """`/start in-…`: noted before the respondents' /start, which then runs as usual."""
+    if not await services.reports.access.admit(ui.user_id, ui.argument):
+        await ui.show(views.entry_link_refused())
 
 
 async def redeem(ui: Ui, services: Services) -> None:
@@ -203,6 +225,10 @@ def register(application: Application) -> None:
         command("start", redeem, filters.Regex(rf"^/start(@\w+)?\s+{GRANT_PREFIX}"), stop=True),
         group=-5,
     )
+    application.add_handler(
+        command("start", admit, filters.Regex(rf"^/start(@\w+)?\s+{ENTRY_PREFIX}")),
+        group=-5,
+    )
     for name, handler in {
         "summary": summary,
         "chart": chart,
@@ -212,6 +238,7 @@ def register(application: Application) -> None:
         "reports": reports_help,
         "grant": grant,
         "revoke": revoke,
+        "entrylink": entrylink,
         "roles": roles,
         "audit": audit,
     }.items():

@@ -21,6 +21,7 @@ from bot.reports.model import (
     CellTally,
     Cohort,
     Coordinator,
+    Counted,
     Filter,
     Grant,
     History,
@@ -67,14 +68,21 @@ def _grant(row: Sequence[Any]) -> Grant:
     )  # fmt: skip
 
 
-def _counted(staff: Sequence[int]) -> tuple[str, tuple[int, ...]]:
-    """Completed responses whose answers count: never those of coordinators and admins."""
-    marks = ", ".join("?" * len(staff))
-    admins = f" AND r.user_id NOT IN ({marks})" if staff else ""
+def _counted(counted: Counted) -> tuple[str, tuple[int, ...]]:
+    """Completed responses whose answers count: never those of coordinators and admins, and
+    if asked only those of people who came through a survey invitation link."""
+    marks = ", ".join("?" * len(counted.staff))
+    admins = f" AND r.user_id NOT IN ({marks})" if counted.staff else ""
+    invited = (
+        " AND EXISTS (SELECT 1 FROM users u WHERE u.user_id = r.user_id"
+        " AND u.admitted_at IS NOT NULL)"
+        if counted.invited_only
+        else ""
+    )
     return (
-        "r.status = 'completed'" + admins + " AND NOT EXISTS"
+        "r.status = 'completed'" + admins + invited + " AND NOT EXISTS"
         " (SELECT 1 FROM coordinators c WHERE c.user_id = r.user_id)",
-        tuple(staff),
+        counted.staff,
     )
 
 
@@ -156,6 +164,43 @@ class Reports:
                 (user_id, name, language, code_hash, user_id),
             )
         return opened == 1
+
+    async def add_entry_link(
+        self, code_hash: str, created_by: int, at: datetime, uses: int
+    ) -> None:
+        async with self._db.atomic(savepoint=False) as db:
+            await db.execute(
+                "INSERT INTO entry_links (code_hash, created_by, created_at, uses_left)"
+                " VALUES (?, ?, ?, ?)",
+                (code_hash, created_by, _ts(at), uses),
+            )
+
+    async def admit(self, user_id: int, code_hash: str, at: datetime) -> bool:
+        async with self._db.atomic(savepoint=False) as db:
+            row = await db.fetchone(
+                "SELECT admitted_at FROM users WHERE user_id = ?", (user_id,)
+            )
+            known = await db.fetchone(
+                "SELECT uses_left FROM entry_links WHERE code_hash = ?", (code_hash,)
+            )
+            if known is None:
+                return False
+            if row is not None and row[0] is not None:
+                return True  # came through a link already: nothing to use up
+            used = await db.execute(
+                "UPDATE entry_links SET uses_left = uses_left - 1"
+                " WHERE code_hash = ? AND uses_left > 0",
+                (code_hash,),
+            )
+            if used != 1:
+                return False
+            await db.execute(
+                "INSERT INTO users (user_id, created_at, updated_at, admitted_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " admitted_at = excluded.admitted_at, updated_at = excluded.updated_at",
+                (user_id, _ts(at), _ts(at), _ts(at)),
+            )
+            return True
 
     async def cancel_grant(self, code_hash: str, at: datetime) -> bool:
         async with self._db.atomic(savepoint=False) as db:
@@ -371,27 +416,27 @@ class Reports:
             published_at=_dt(last[1]),
         )
 
-    async def snapshot_changes(self, survey_id: str, staff: Sequence[int]) -> tuple[int, int]:
+    async def snapshot_changes(self, survey_id: str, counted: Counted) -> tuple[int, int]:
         """(counted responses no snapshot has counted yet, counted ones a snapshot has):
         the quick test of whether a new snapshot is due."""
-        counted, params = _counted(staff)
+        condition, params = _counted(counted)
         row = await self._db.fetchone(
             "SELECT COUNT(*) - COUNT(r.first_snapshot), COUNT(r.first_snapshot)"
-            f" FROM responses r WHERE r.survey_id = ? AND {counted}",
+            f" FROM responses r WHERE r.survey_id = ? AND {condition}",
             (survey_id, *params),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def snapshot_inputs(
-        self, survey_id: str, staff: Sequence[int], comment_questions: Sequence[str]
+        self, survey_id: str, counted: Counted, comment_questions: Sequence[str]
     ) -> Inputs:
         """What a new snapshot is made of, read together (one transaction)."""
-        counted, params = _counted(staff)
+        condition, params = _counted(counted)
         async with self._db.atomic(savepoint=False) as db:
             cohorts = await db.fetchall(
                 "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*)"
                 " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
-                f" WHERE r.survey_id = ? AND {counted}"
+                f" WHERE r.survey_id = ? AND {condition}"
                 " GROUP BY p.country, p.sector, p.level, r.first_snapshot",
                 (survey_id, *params),
             )
@@ -399,7 +444,7 @@ class Reports:
                 "SELECT i.question_id, i.item, p.country, p.sector, p.level, COUNT(*)"
                 " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
                 " JOIN report_items i ON i.response_id = r.response_id"
-                f" WHERE r.survey_id = ? AND {counted}"
+                f" WHERE r.survey_id = ? AND {condition}"
                 " GROUP BY i.question_id, i.item, p.country, p.sector, p.level",
                 (survey_id, *params),
             )
@@ -409,14 +454,14 @@ class Reports:
                 (survey_id,),
             )
             arrivals = await db.fetchall(
-                f"SELECT r.response_id FROM responses r WHERE r.survey_id = ? AND {counted}"
+                f"SELECT r.response_id FROM responses r WHERE r.survey_id = ? AND {condition}"
                 " AND r.first_snapshot IS NULL ORDER BY r.response_id",
                 (survey_id, *params),
             )
             pending = await db.fetchall(
                 "SELECT a.question_id, COUNT(*) FROM responses r"
                 " JOIN answers a ON a.response_id = r.response_id"
-                f" WHERE r.survey_id = ? AND {counted} AND a.value IS NOT NULL"
+                f" WHERE r.survey_id = ? AND {condition} AND a.value IS NOT NULL"
                 f" AND a.question_id IN ({', '.join('?' * len(comment_questions)) or 'NULL'})"
                 " AND NOT EXISTS (SELECT 1 FROM released_comments c"
                 " WHERE c.response_id = a.response_id AND c.question_id = a.question_id)"
@@ -442,7 +487,7 @@ class Reports:
         views: Mapping[str, str],
         arrivals: Sequence[int],
         comment_questions: Sequence[str],
-        staff: Sequence[int],
+        counted: Counted,
     ) -> bool:
         """Store snapshot `number`, counting `arrivals` from now on and releasing the pending
         answers of `comment_questions`; False when another instance published it first."""
@@ -458,11 +503,11 @@ class Reports:
                 "UPDATE responses SET first_snapshot = ? WHERE response_id = ?",
                 [(number, response_id) for response_id in arrivals],
             )
-            counted, params = _counted(staff)
+            condition, params = _counted(counted)
             await db.execute(
                 "UPDATE responses SET first_snapshot = NULL WHERE response_id IN"
                 " (SELECT r.response_id FROM responses r WHERE r.survey_id = ?"
-                f" AND r.first_snapshot IS NOT NULL AND NOT ({counted}))",
+                f" AND r.first_snapshot IS NOT NULL AND NOT ({condition}))",
                 (survey_id, *params),
             )
             if comment_questions:

@@ -23,7 +23,7 @@ from tests.coordinators import (
     wait_for_files,
 )
 from tests.e2e import SHIPPED_SURVEY, Harness, make_settings
-from tests.respondents import BARRIERS, answers
+from tests.respondents import BARRIERS, answers, complete
 
 
 def _without_snapshot_line(text: str) -> str:
@@ -196,3 +196,39 @@ async def test_attack_7_the_audit_names_the_snapshot_and_filters(hiwar: Harness)
     assert [line for line in summaries.splitlines() if line.startswith("• ")] == [entries[1]]
     wrong = texts(await admin.send_command("/audit who=nour"))
     assert "Please write /audit alone" in wrong
+
+
+async def test_attack_3_with_invitation_links_only_invited_respondents_count(
+    fake_api: FakeBotApi, tmp_path: Path
+):
+    """HIWAR_COUNT_ONLY_INVITED: the admin hands out survey invitation links; the four
+    puppets, who came without one, are not counted, so the Lebanese group stays too small."""
+    settings = make_settings(fake_api, tmp_path / "invited.sqlite3", count_only_invited=True)
+    hiwar = Harness(fake_api, settings, SHIPPED_SURVEY)
+    await hiwar.start()
+    try:
+        nour = await make_coordinator(hiwar)
+        admin = hiwar.admin()
+        reply = texts(await admin.send_command("/entrylink 14"))
+        assert "Survey invitation link for 14 people:" in reply
+        code = reply.split("?start=")[1].split()[0]
+        invited = {"jordan": range(30_000, 30_006), "iraq": range(30_100, 30_106)}
+        invited["lebanon"] = range(30_200, 30_201)
+        for country, people in invited.items():
+            for user_id in people:
+                await hiwar.user(user_id, "Invited", "en").send_command(f"/start {code}")
+                await complete(services(hiwar).survey, user_id, answers(country=country))
+        await respond(hiwar, 4, country="lebanon", scale=1)  # the puppets: no link
+        summary = texts(await nour.send_command("/summary"))
+        assert near(shown(summary, "Completed responses:"), 13)
+        assert "This group cannot be shown" in texts(await nour.send_command("/summary lebanon"))
+        late = hiwar.user(30_300, "Late", "en")
+        for _attempt in range(2):  # the fourteenth use, then one too many
+            replies = texts(await late.send_command(f"/start {code}"))
+            late = hiwar.user(late.id + 1, "Late", "en")
+        assert "This invitation link is not valid" in replies
+        assert "Please choose your language." in replies  # taking part is still possible
+        refused = texts(await admin.send_command("/entrylink many"))
+        assert "Please give how many people the link is for" in refused
+    finally:
+        await hiwar.stop()

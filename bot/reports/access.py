@@ -19,7 +19,17 @@ from datetime import datetime, timedelta
 
 from bot.core.access import ACTIONS, Access, Actor, AuditEntry, Role, first_broken
 from bot.core.clock import Clock
-from bot.reports.actions import AUDIT, CANCEL_GRANT, CONFIRM, GRANT, JOINED, REFUSE, REVOKE, ROLES
+from bot.reports.actions import (
+    AUDIT,
+    CANCEL_GRANT,
+    CONFIRM,
+    ENTRY_LINK,
+    GRANT,
+    JOINED,
+    REFUSE,
+    REVOKE,
+    ROLES,
+)
 from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
@@ -32,6 +42,10 @@ from bot.reports.model import EVERY_ENTRY, AuditFilter, Coordinator, Grant
 from bot.reports.ports import AccessStore
 
 GRANT_LIFETIME = timedelta(hours=24)
+ENTRY_PREFIX = "in-"
+"""Survey invitation links: t.me/<bot>?start=in-… (bot/reports/snapshots.py counts, with
+HIWAR_COUNT_ONLY_INVITED, only respondents who came through one)."""
+MAX_ENTRY_USES = 10_000
 GRANT_PREFIX = "grant-"
 GRANT_CODE = re.compile(rf"^{GRANT_PREFIX}[A-Za-z0-9_-]{{16,48}}$")
 """A grant code as it appears in a /start payload (deep-link payloads allow A-Z a-z 0-9 _ -)."""
@@ -119,6 +133,17 @@ class AccessControl:
             Grant(_hash(code), actor.user_id, now, issued.expires_at, for_user=for_user)
         )
         return issued
+
+    async def entry_link(self, actor: Actor, uses: int) -> str:
+        """/entrylink [uses]: a new survey invitation link code, for `uses` people."""
+        await self._access.authorize(actor, Role.ADMIN, ENTRY_LINK, f"{uses} uses")
+        code = ENTRY_PREFIX + secrets.token_urlsafe(12)
+        await self._store.add_entry_link(_hash(code), actor.user_id, self._clock(), uses)
+        return code
+
+    async def admit(self, user_id: int, code: str) -> bool:
+        """A respondent opened a survey invitation link: whether it was valid."""
+        return await self._store.admit(user_id, _hash(code.strip()), self._clock())
 
     async def redeem(
         self, actor: Actor, code: str, language: str = ""

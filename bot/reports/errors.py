@@ -25,6 +25,14 @@ class AlreadyStaff(ReportError):
     """An invitation link opened by someone who is already an admin or a coordinator."""
 
 
+class BadEntryUses(ReportError):
+    """/entrylink with something other than a number of people from 1 to the most."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(most)
+        self.most = most
+
+
 class BadAuditFilter(ReportError):
     """/audit with something other than a page, who=ID or action=KEY."""
 

@@ -7,6 +7,7 @@ from bot.core.i18n import _
 from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
+    BadEntryUses,
     FilterSuppressed,
     GrantExpired,
     GrantUnknown,
@@ -87,6 +88,13 @@ ERRORS: ErrorTable = {
             "Please write /audit alone, or with a page number, who= and a Telegram id, or "
             "action= and a kind of entry: for example /audit 2, /audit who=12345678 or "
             "/audit action=summary."
+        )
+    ),
+    BadEntryUses: Explanation(
+        lambda error: _(
+            "Please give how many people the link is for, from 1 to {most}: for example "
+            "/entrylink 20.",
+            most=error.most,
         )
     ),
     UnknownCoordinator: Explanation(

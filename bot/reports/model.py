@@ -58,6 +58,16 @@ class AuditFilter:
 EVERY_ENTRY = AuditFilter()
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Whose completed responses count in reports."""
+
+    staff: tuple[int, ...]
+    """The admins' ids: never counted (coordinators, known to storage, never are either)."""
+    invited_only: bool = False
+    """Only people who came through a survey invitation link (HIWAR_COUNT_ONLY_INVITED)."""
+
+
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)
 """The profile questions a summary can be filtered by, in the order they are offered."""
 

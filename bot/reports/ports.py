@@ -12,6 +12,7 @@ from bot.reports.model import (
     AuditFilter,
     Cell,
     Coordinator,
+    Counted,
     Filter,
     Grant,
     History,
@@ -35,6 +36,15 @@ class RoleStore(Protocol):
     async def grant_by_key(self, key: str) -> Grant | None: ...
     async def open_grant(self, code_hash: str, user_id: int, name: str, language: str) -> bool:
         """Note who opened an unbound link; False when someone else did first."""
+        ...
+
+    async def add_entry_link(
+        self, code_hash: str, created_by: int, at: datetime, uses: int
+    ) -> None: ...
+    async def admit(self, user_id: int, code_hash: str, at: datetime) -> bool:
+        """Note that the person came through a survey invitation link, using one of its
+        uses (none if they had come through one already); False if the link is unknown or
+        used up."""
         ...
 
     async def cancel_grant(self, code_hash: str, at: datetime) -> bool:
@@ -80,16 +90,16 @@ class ReportReader(Protocol):
 
 
 class SnapshotStore(Protocol):
-    """The snapshots of bot/reports/snapshots.py (storage/reports.py). `staff`: the admins'
-    ids (coordinators are known to storage); their answers never count."""
+    """The snapshots of bot/reports/snapshots.py (storage/reports.py); `counted` says whose
+    completed responses count."""
 
     async def snapshot_history(self, survey_id: str) -> History: ...
-    async def snapshot_changes(self, survey_id: str, staff: Sequence[int]) -> tuple[int, int]:
+    async def snapshot_changes(self, survey_id: str, counted: Counted) -> tuple[int, int]:
         """(counted responses not in any snapshot yet, those already in one)."""
         ...
 
     async def snapshot_inputs(
-        self, survey_id: str, staff: Sequence[int], comment_questions: Sequence[str]
+        self, survey_id: str, counted: Counted, comment_questions: Sequence[str]
     ) -> Inputs: ...
     async def save_snapshot(
         self,
@@ -102,7 +112,7 @@ class SnapshotStore(Protocol):
         views: Mapping[str, str],
         arrivals: Sequence[int],
         comment_questions: Sequence[str],
-        staff: Sequence[int],
+        counted: Counted,
     ) -> bool:
         """False when another instance published that number first."""
         ...

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +25,7 @@ from bot.reports.errors import (
     UnknownQuestion,
 )
 from bot.reports.filters import all_filters, filter_option, parse_filter
-from bot.reports.model import Filter
+from bot.reports.model import Counted, Filter
 from bot.reports.ports import ReportStore
 from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_view, publish
 from bot.reports.summary import ReleasePlan, Summary, build_summary
@@ -85,7 +84,10 @@ class ReportService:
         threshold: int,
         clock: Clock = utc_now,
         snapshot_interval: timedelta = timedelta(0),
+        invited_only: bool = False,
     ) -> None:
+        """`invited_only`: only respondents who came through a survey invitation link count
+        (HIWAR_COUNT_ONLY_INVITED)."""
         self._store = store
         self.survey = survey
         self.threshold = threshold
@@ -94,6 +96,7 @@ class ReportService:
         self.access = AccessControl(store, access, clock)
         self._clock = clock
         self._interval = snapshot_interval
+        self._counted = Counted(tuple(sorted(access.admins)), invited_only)
         """At least this long between two snapshots (0: as soon as k responses changed)."""
         self._plan: ReleasePlan | None = None
         self._views: tuple[int, dict[str, Summary]] | None = None
@@ -110,16 +113,13 @@ class ReportService:
         threshold: int,
         clock: Clock = utc_now,
         snapshot_interval: timedelta = timedelta(0),
+        invited_only: bool = False,
     ) -> ReportService:
         """The service, with the tallies set up for this survey (recounted if it changed)."""
         await store.sync_questions(survey.id, tally_roles(survey))
-        return cls(store, survey, access, threshold, clock, snapshot_interval)
+        return cls(store, survey, access, threshold, clock, snapshot_interval, invited_only)
 
     # -- snapshots ---------------------------------------------------------------------
-
-    @property
-    def _staff(self) -> Collection[int]:
-        return sorted(self._access.admins)
 
     async def publish_if_due(self) -> Snapshot | None:
         """Publish the next snapshot if at least k responses were completed or deleted since
@@ -128,11 +128,11 @@ class ReportService:
         now = self._clock()
         if history.published_at is not None and now - history.published_at < self._interval:
             return None
-        fresh, stayed = await self._store.snapshot_changes(self.survey.id, self._staff)
+        fresh, stayed = await self._store.snapshot_changes(self.survey.id, self._counted)
         if fresh + max(history.population - stayed, 0) < self.threshold:
             return None
         comment_questions = [q.id for q in self.survey.with_role(ReportRole.COMMENT)]
-        inputs = await self._store.snapshot_inputs(self.survey.id, self._staff, comment_questions)
+        inputs = await self._store.snapshot_inputs(self.survey.id, self._counted, comment_questions)
         if inputs.changes(history) < self.threshold:
             return None
         key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
@@ -149,7 +149,7 @@ class ReportService:
             {key: dump_view(view) for key, view in snapshot.views.items()},
             inputs.arrivals,
             snapshot.comments,
-            self._staff,
+            self._counted,
         )
         return snapshot if saved else None
 

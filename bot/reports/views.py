@@ -10,7 +10,7 @@ from html import escape
 from bot.core.access import Role
 from bot.core.callbacks import CallbackData
 from bot.core.commands import Command, command_line, visible
-from bot.core.i18n import _
+from bot.core.i18n import _, _n
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
 from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
@@ -211,6 +211,34 @@ def roles(found: Roles) -> View:
 
 def grant_cancelled() -> View:
     return View(_("The invitation link was cancelled: it no longer works."), html=False)
+
+
+def entry_link(link: str, uses: int) -> View:
+    return View(
+        _n(
+            "Survey invitation link for {count} person: {link}",
+            "Survey invitation link for {count} people: {link}",
+            uses,
+            link=link,
+        )
+        + "\n"
+        + _(
+            "Whoever opens it is noted as invited; with HIWAR_COUNT_ONLY_INVITED set, only "
+            "invited respondents count in the reports. Only a fingerprint of the link is "
+            "stored, so keep this message."
+        ),
+        html=False,
+    )
+
+
+def entry_link_refused() -> View:
+    return View(
+        _(
+            "This invitation link is not valid, or everyone it was for has used it. You can "
+            "still take part; please ask whoever sent it for a new one."
+        ),
+        html=False,
+    )
 
 
 def welcome_coordinator() -> View:

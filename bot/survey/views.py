@@ -160,8 +160,8 @@ CONSENT_PROMISES = (
         "actors in preventing violent extremism."
     ),
     N_(
-        "• We store your answers, your language and when you answered. We never store your "
-        "name or username."
+        "• We store your answers, your language, when you answered and, if you came through "
+        "an invitation link, that you did. We never store your name or username."
     ),
     N_(
         "• Coordinators see only totals and percentages, and groups too small to hide anyone "
