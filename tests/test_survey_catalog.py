@@ -34,7 +34,8 @@ async def test_instances_starting_together_publish_their_file_once(database: str
 async def test_an_upload_is_published_or_cancelled_once(storage: Storage):
     catalog = storage.surveys
     await catalog.publish_directly(document(SHIPPED_SURVEY), "shipped.yaml", NOW)
-    later = {**document(SHIPPED_SURVEY), "version": 2}
+    shipped = SHIPPED_SURVEY.version
+    later = {**document(SHIPPED_SURVEY), "version": shipped + 1}
     upload = await catalog.add_upload(later, "v2.yaml", 900_001, NOW)
     pending = await catalog.pending_upload(upload)
     assert pending is not None and pending.document == later
@@ -42,11 +43,12 @@ async def test_an_upload_is_published_or_cancelled_once(storage: Storage):
     await catalog.publish(upload, NOW.replace(hour=10))
     assert await catalog.pending_upload(upload) is None
     assert await catalog.active_document() == later
-    assert await catalog.document(SHIPPED_SURVEY.id, 1) == document(SHIPPED_SURVEY)
-    cancelled = await catalog.add_upload({**later, "version": 3}, "v3.yaml", 900_001, NOW)
+    assert await catalog.document(SHIPPED_SURVEY.id, shipped) == document(SHIPPED_SURVEY)
+    newer = {**later, "version": shipped + 2}
+    cancelled = await catalog.add_upload(newer, "v3.yaml", 900_001, NOW)
     await catalog.cancel(cancelled)
     assert await catalog.pending_upload(cancelled) is None
     assert [(v.version, v.file_name) for v in await catalog.versions()] == [
-        (2, "v2.yaml"),
-        (1, "shipped.yaml"),
+        (shipped + 1, "v2.yaml"),
+        (shipped, "shipped.yaml"),
     ]

@@ -133,11 +133,15 @@ def _ranking(summary: Summary, ranking: Ranking) -> bytes:
 
 
 def _footer(summary: Summary) -> str:
-    return _(
+    footer = _(
         "Completed responses: {respondents}. Groups of fewer than {threshold} are not shown.",
         respondents=summary.respondents,
         threshold=summary.threshold,
     )
+    if summary.published_at is None:
+        return footer
+    moment = summary.published_at.strftime("%Y-%m-%d %H:%M")
+    return footer + " " + _("Snapshot of {time} UTC.", time=moment)
 
 
 def _figure(rows: int) -> tuple[Figure, Axes]:
