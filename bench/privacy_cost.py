@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from summary_bench import respondent_rows
+from summary_bench import insert, respondent_rows
 
 from bot.core.access import Access
 from bot.core.i18n import DEFAULT_LANGUAGE
@@ -57,23 +57,8 @@ async def add_wave(storage: Storage, survey, first: int, count: int, seed: int) 
              f"{response[4]}-{seed}", "in_progress", *response[6:])
         )
         answers.extend((row[0] + offset, *row[1:]) for row in rows)
+    await insert(storage, users, responses, answers)
     async with storage.database.atomic() as db:
-        await db.executemany(
-            "INSERT INTO users (user_id, language, consented_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            users,
-        )
-        await db.executemany(
-            "INSERT INTO responses (user_id, response_id, survey_id, survey_version,"
-            " respondent_code, status, started_at, updated_at, completed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            responses,
-        )
-        await db.executemany(
-            "INSERT INTO answers (response_id, question_id, value, answered_at)"
-            " VALUES (?, ?, ?, ?)",
-            answers,
-        )
         # Completed the way the bot completes them, so that the report tallies count them.
         await db.execute(
             "UPDATE responses SET status = 'completed' WHERE status = 'in_progress'"
@@ -105,50 +90,49 @@ async def report(storage: Storage, survey: Survey, wave: int, waves: int) -> Non
         side: frozenset(level for level, s in level_sides(survey).items() if s == side)
         for side in Side
     }
-    if True:
-        clock = [datetime(2026, 12, 1, tzinfo=UTC)]
-        access = Access(storage.reports, storage.reports, set())
-        reports = await ReportService.start(
-            storage.reports, survey, access, THRESHOLD, lambda: clock[0]
-        )
-        print(f"k = {THRESHOLD}; noise: change of -2..+2 with 10/20/40/20/10 %\n")
+    clock = [datetime(2026, 12, 1, tzinfo=UTC)]
+    access = Access(storage.reports, storage.reports, set())
+    reports = await ReportService.start(
+        storage.reports, survey, access, THRESHOLD, lambda: clock[0]
+    )
+    print(f"k = {THRESHOLD}; noise: change of -2..+2 with 10/20/40/20/10 %\n")
+    print(
+        "respondents  groups shown  (fresh count)  share error mean / max (points)"
+        "  in words  publish"
+    )
+    for index in range(waves):
+        await add_wave(storage, survey, 1_000_000 * (index + 1), wave, 2026 + index)
+        clock[0] += timedelta(days=1)
+        started = time.perf_counter()
+        snapshot = await reports.publish_if_due()
+        took = time.perf_counter() - started
+        assert snapshot is not None
+        cells = await storage.reports.cells(survey.id)
+        fresh = ReleasePlan(survey, cells, THRESHOLD)
+        fresh_groups = 1 + len(fresh.offered()) if fresh.everyone else 0
+        errors, words, numbers = [], 0, 0
+        for key, view in snapshot.views.items():
+            only = None if key == EVERYONE else parse_filter(survey, key)
+            tallies = await storage.reports.tallies(survey.id, only)
+            for barrier in view.barriers:
+                for shown, levels in (
+                    (barrier.overall, None),
+                    (barrier.local, sides[Side.LOCAL]),
+                    (barrier.national, sides[Side.NATIONAL]),
+                ):
+                    if shown is None:
+                        continue
+                    if shown.extreme:
+                        words += 1
+                        continue
+                    numbers += 1
+                    truth = _true_share(tallies, barrier.question, levels)
+                    errors.append(abs(shown.share - truth) * 100)
         print(
-            "respondents  groups shown  (fresh count)  share error mean / max (points)"
-            "  in words  publish"
+            f"{snapshot.population:>11,}  {len(snapshot.views):>12}  {fresh_groups:>13}"
+            f"  {statistics.mean(errors):>15.2f} / {max(errors):<5.1f}"
+            f"  {words:>4}/{words + numbers:<4}  {took:6.2f} s"
         )
-        for index in range(waves):
-            await add_wave(storage, survey, 1_000_000 * (index + 1), wave, 2026 + index)
-            clock[0] += timedelta(days=1)
-            started = time.perf_counter()
-            snapshot = await reports.publish_if_due()
-            took = time.perf_counter() - started
-            assert snapshot is not None
-            cells = await storage.reports.cells(survey.id)
-            fresh = ReleasePlan(survey, cells, THRESHOLD)
-            fresh_groups = 1 + len(fresh.offered()) if fresh.everyone else 0
-            errors, words, numbers = [], 0, 0
-            for key, view in snapshot.views.items():
-                only = None if key == EVERYONE else parse_filter(survey, key)
-                tallies = await storage.reports.tallies(survey.id, only)
-                for barrier in view.barriers:
-                    for shown, levels in (
-                        (barrier.overall, None),
-                        (barrier.local, sides[Side.LOCAL]),
-                        (barrier.national, sides[Side.NATIONAL]),
-                    ):
-                        if shown is None:
-                            continue
-                        if shown.extreme:
-                            words += 1
-                            continue
-                        numbers += 1
-                        truth = _true_share(tallies, barrier.question, levels)
-                        errors.append(abs(shown.share - truth) * 100)
-            print(
-                f"{snapshot.population:>11,}  {len(snapshot.views):>12}  {fresh_groups:>13}"
-                f"  {statistics.mean(errors):>15.2f} / {max(errors):<5.1f}"
-                f"  {words:>4}/{words + numbers:<4}  {took:6.2f} s"
-            )
 
 
 if __name__ == "__main__":

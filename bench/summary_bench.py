@@ -96,6 +96,13 @@ async def build(storage: Storage, survey: Survey, count: int) -> None:
         users.append(user)
         responses.append(response)
         answers.extend(rows)
+    await insert(storage, users, responses, answers)
+
+
+async def insert(
+    storage: Storage, users: list[tuple], responses: list[tuple], answers: list[tuple]
+) -> None:
+    """Bulk rows of `respondent_rows`, in one transaction (setup, not measured)."""
     async with storage.database.atomic() as db:
         await db.executemany(
             "INSERT INTO users (user_id, language, consented_at, created_at, updated_at)"

@@ -364,15 +364,6 @@ class Reports:
         )
         return row[0] if row else 0
 
-    async def comments(self, survey_id: str, question_id: str) -> list[str]:
-        rows = await self._db.fetchall(
-            f"SELECT {self._db.dialect.json_text('a.value')} FROM responses r"
-            " JOIN answers a ON a.response_id = r.response_id AND a.question_id = ?"
-            " WHERE r.survey_id = ? AND r.status = 'completed' AND a.value IS NOT NULL",
-            (question_id, survey_id),
-        )
-        return [str(row[0]) for row in rows]
-
     async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
         rows = await self._db.fetchall(
             "SELECT r.respondent_code, a.question_id, a.value FROM responses r"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.survey.model import (
     Condition,
     Option,
@@ -87,3 +89,13 @@ def mini_survey() -> Survey:
             ),
         ),
     )
+
+
+class Clock:
+    """A clock the test moves by hand (`clock.now += timedelta(...)`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

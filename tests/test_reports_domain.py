@@ -40,6 +40,7 @@ from bot.survey.model import ReportRole
 from bot.survey.service import SurveyService
 from storage import Storage
 from tests.e2e import SHIPPED_SURVEY
+from tests.factories import Clock
 from tests.respondents import BARRIERS, answers, column_name, complete
 from tests.wiring import survey_service
 
@@ -50,17 +51,9 @@ STRANGER = Actor(3001, "Sami")  # a respondent who tries a coordinator command
 THRESHOLD = 5
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from bot.reports.summary import level_sides
 from bot.survey.service import SurveyService
 from storage import Storage
 from tests.e2e import SHIPPED_SURVEY
+from tests.factories import Clock
 from tests.respondents import answers, complete
 from tests.wiring import survey_service
 
@@ -161,17 +162,9 @@ def test_noise_is_the_same_for_the_same_cell_and_count_and_small():
 # -- through the service, on both databases ------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = AT
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(AT)
 
 
 @pytest.fixture

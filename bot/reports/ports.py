@@ -80,10 +80,6 @@ class ReportReader(Protocol):
         """Responses not completed yet, whose answers so far match `only`."""
         ...
 
-    async def comments(self, survey_id: str, question_id: str) -> list[str]:
-        """The free-text answers of completed responses to one question, in no useful order."""
-        ...
-
     async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
         """(respondent code, answers) of every completed response, ordered by code."""
         ...

@@ -26,7 +26,7 @@ import hmac
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -142,17 +142,9 @@ def publish(
             summary = build_summary(
                 survey, plan, tallies, waiting, threshold, only, noise.for_group(key)
             )
-            views[key] = _dated(summary, at)
+            views[key] = replace(summary, published_at=at)
     comments = tuple(q for q, n in inputs.pending_comments.items() if n >= threshold)
     return Snapshot(number, at, sum(population.values()), released, dict(atoms), views, comments)
-
-
-def _dated(summary: Summary, at: datetime) -> Summary:
-    return Summary(**{**_fields(summary), "published_at": at})
-
-
-def _fields(summary: Summary) -> dict[str, Any]:
-    return {name: getattr(summary, name) for name in Summary.__dataclass_fields__}
 
 
 def _released(plan: ReleasePlan) -> tuple[str, ...]:
