@@ -33,7 +33,7 @@ catalogs: install
 	for domain in hiwar reports invitations; do \
 	  case $$domain in hiwar) src="$(CATALOG_hiwar)";; reports) src="$(CATALOG_reports)";; \
 	    invitations) src="$(CATALOG_invitations)";; esac; \
-	  $(BIN)/pybabel extract -k _n:1,2 --no-location --sort-output -o locales/$$domain.pot \
+	  $(BIN)/pybabel extract -k _n:1,2 -k Message --no-location --sort-output -o locales/$$domain.pot \
 	    $$(ls -d $$src 2>/dev/null) && \
 	  $(BIN)/pybabel update -i locales/$$domain.pot -d locales -D $$domain \
 	    --width 100 --ignore-obsolete; \

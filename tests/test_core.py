@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.callbacks import CallbackData
 from bot.core.errors import StaleButton
+from bot.core.i18n import Message, use_language
 from bot.core.text import one_line, split_message, visible_length
 
 
@@ -78,3 +79,15 @@ def test_long_html_is_split_where_telegram_counts_and_never_inside_a_tag_or_enti
 def test_free_text_is_shown_as_one_line_without_direction_controls():
     planted = "fine\n• a fake bullet\r\n\u202eDESREVER\u2066x\u2069 \u200f"
     assert one_line(planted) == "fine • a fake bullet DESREVERx"
+
+
+def test_a_message_is_english_on_the_command_line_and_translated_in_the_chat():
+    """A problem found in a survey file is kept as a message with its values, nested ones
+    too, and read later in the reader's language."""
+    problem = Message(
+        "{problem} (line {line})", problem=Message("should be at least {ge}", ge=1), line=7
+    )
+    assert str(problem) == "should be at least 1 (line 7)"
+    with use_language("ar"):
+        shown = problem.translated().translate(dict.fromkeys(map(ord, "\u2068\u2069")))
+    assert shown == "يجب ألا يقل عن 1 (السطر 7)"

@@ -36,6 +36,11 @@ def without_country(version: int = NEW) -> Survey:
     )
 
 
+def plain(text: str) -> str:
+    """Text without the isolates and marks that keep values in their own direction."""
+    return text.translate(dict.fromkeys(map(ord, "\u2068\u2069\u200f")))
+
+
 def count(number: int) -> str:
     return f"\u2068{number}\u2069"
 
@@ -123,11 +128,10 @@ async def test_bad_files_are_refused_with_every_problem_and_change_nothing(hiwar
     replies = await admin.send_document(broken.encode(), "broken.yaml", "application/yaml")
     refusal = texts(replies)
     assert refusal.startswith("<b>“\u2068broken.yaml\u2069” cannot be published.")
-    assert "sector: type: Input should be" in refusal and "(line " in refusal
+    assert "sector: type: should be one of: single_choice" in plain(refusal)
+    assert "(line 17)" in plain(refusal)
     replies = await send_yaml(admin, SHIPPED_SURVEY, "same.yaml")
-    assert f"version {OLD} of survey &#x27;pcve-cooperation&#x27; is already published" in texts(
-        replies
-    )
+    assert f"version {OLD} of survey pcve-cooperation is already published" in plain(texts(replies))
     replies = await admin.send_document(b"%PDF-1.4", "notes.pdf", "application/pdf")
     assert "not a survey file" in texts(replies)
     for kind in ("formulas", "password-protected", "zip bomb", "huge"):
@@ -136,7 +140,7 @@ async def test_bad_files_are_refused_with_every_problem_and_change_nothing(hiwar
         assert reason in texts(replies), kind
     fatal = forms.with_unsupported(reads_left_out=True)
     replies = await admin.send_document(fatal, "sites.xlsx", XLSX)
-    assert "survey sheet, row 12: relevant: it reads &#x27;location&#x27;" in texts(replies)
+    assert "row 12: relevant: it reads &#x27;location&#x27;" in plain(texts(replies))
     refusals = [d for a, d in await audit(hiwar) if a == "survey_refused"]
     assert len(refusals) == 8 and refusals[0].startswith("broken.yaml: sector: type:")
     replies = await admin.send_command("/surveys")
@@ -170,7 +174,31 @@ async def test_an_xlsform_published_in_arabic_while_someone_is_mid_survey(hiwar:
     # what was left out is listed in the preview
     replies = await admin.send_document(forms.with_unsupported(), "sites.xlsx", XLSX)
     with use_language("ar"):
-        assert "ما تُرك" in texts(replies) and "row 3: &#x27;location&#x27;" in texts(replies)
+        assert "ما تُرك" in texts(replies)
+    assert "الصف 3: تُرك «location» جانبًا" in plain(texts(replies))
+
+
+async def test_an_arabic_admin_reads_every_problem_in_arabic(hiwar: Harness):
+    """Each problem line, not only the heading: the file's own names stay as written, and
+    only the words of PyYAML and pyxform (which speak English only) are quoted as they are."""
+    admin = hiwar.admin("ar")
+    broken = dump_yaml(SHIPPED_SURVEY).replace("type: single_choice", "type: one_choice", 1)
+    broken = broken.replace("version: ", "version: -", 1)
+    refusal = texts(await admin.send_document(broken.encode(), "broken.yaml", "application/yaml"))
+    lines = refusal.splitlines()[1:]
+    assert len(lines) == 2 and all(line.startswith("\u200f• ") for line in lines)
+    assert plain(lines[0]) == "• version: يجب ألا يقل عن 1 (السطر 2)"
+    assert plain(lines[1]).startswith(
+        "• sector: type: يجب أن يكون أحد ما يلي: single_choice, multiple_choice"
+    )
+    fatal = forms.with_unsupported(reads_left_out=True)
+    refusal = plain(texts(await admin.send_document(fatal, "sites.xlsx", XLSX)))
+    assert "ورقة survey، الصف 12: relevant: يقرأ «location» الذي تُرك جانبًا (الصف 3)" in refusal
+    data, _reason = BAD_FILES["formulas"]
+    refusal += texts(await admin.send_document(data, "f.xlsx", XLSX))
+    assert "يحتوي المصنّف على صيغ حسابية: يُرجى لصق قيمها بدلًا منها" in refusal
+    for english in ("should", "sheet,", "row", "line", "it reads", "workbook", "formula"):
+        assert english not in refusal, english
 
 
 async def test_a_document_from_a_respondent_is_not_a_survey(hiwar: Harness):
@@ -178,4 +206,3 @@ async def test_a_document_from_a_respondent_is_not_a_survey(hiwar: Harness):
     replies = await sami.send_document(export_xlsform(SHIPPED_SURVEY), "form.xlsx", XLSX)
     assert "I can only read typed text" in texts(replies)
     assert engine.first_question(SHIPPED_SURVEY).id == "sector"
-

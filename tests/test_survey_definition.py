@@ -290,8 +290,10 @@ def test_scale_options_load_and_default_off(tmp_path):
     assert (flagged.dont_know, flagged.reversed, flagged.scale) == (True, True, "quality")
     assert (plain.dont_know, plain.reversed, plain.scale) == (False, False, "agreement")
     assert survey.minutes == 9
-    zero = write(tmp_path, HEADER.replace("version: 1", "version: 1\nminutes: 0") + Q_FREE, "z.yaml")
-    assert any("minutes: Input should be greater than or equal to 1" in p for p in problems_of(zero))
+    zero = write(
+        tmp_path, HEADER.replace("version: 1", "version: 1\nminutes: 0") + Q_FREE, "z.yaml"
+    )
+    assert any("minutes: should be at least 1" in p for p in problems_of(zero))
 
 
 def test_yaml_1_2_booleans_keep_yes_and_no_as_texts(tmp_path):
@@ -339,69 +341,104 @@ RULES: list[tuple[str, str, str, str]] = [
         "missing type",
         "  - id: q1\n    text: {ar: 'س', en: 'Q'}\n",
         "q1",
-        "missing key 'type'",
+        "the key type is missing",
     ),
-    ("missing text", "  - id: q1\n    type: free_text\n", "q1", "missing key 'text'"),
+    ("missing text", "  - id: q1\n    type: free_text\n", "q1", "the key text is missing"),
     (
         "missing id",
         "  - type: free_text\n    text: {ar: 'س', en: 'Q'}\n",
-        "question #1",
-        "missing key 'id'",
+        "question 1",
+        "question 1: the key id is missing",
     ),
-    ("missing en", Q_FREE.replace(', en: "Text"', ""), "free", "text: missing key 'en'"),
-    ("missing ar", Q_FREE.replace('ar: "نص", ', ""), "free", "text: missing key 'ar'"),
-    ("empty ar", Q_FREE.replace('"نص"', '"  "'), "free", "text.ar: String should have at least 1"),
-    ("empty en", Q_FREE.replace('"Text"', '""'), "free", "text.en: String should have at least 1"),
+    ("missing en", Q_FREE.replace(', en: "Text"', ""), "free", "text: the key en is missing"),
+    ("missing ar", Q_FREE.replace('ar: "نص", ', ""), "free", "text: the key ar is missing"),
+    ("empty ar", Q_FREE.replace('"نص"', '"  "'), "free", "text.ar: should not be empty"),
+    ("empty en", Q_FREE.replace('"Text"', '""'), "free", "text.en: should not be empty"),
     (
         "null en",
         Q_FREE.replace('"Text"', "null"),
         "free",
-        "text.en: Input should be a valid string, not nothing",
+        "text.en: should be a text, not nothing (null)",
     ),
     (
         "number as text",
         Q_FREE.replace('"Text"', "5"),
         "free",
-        "text.en: Input should be a valid string",
+        "text.en: should be a text, not the number 5",
     ),
     (
         "plain text",
         Q_FREE.replace('{ar: "نص", en: "Text"}', '"Text"'),
         "free",
-        "text: Input should be a mapping",
+        "text: should be a mapping, not the text 'Text'",
     ),
     ("extra language", Q_FREE.replace('en: "Text"', 'en: "T", fr: "T"'), "free", "'fr'"),
     (
         "unknown type",
         Q_FREE.replace("free_text", "essay"),
         "free",
-        "type: Input should be 'single_choice', 'multiple_choice'",
+        "type: should be one of: single_choice, multiple_choice, agreement_scale, free_text, number, date, note, acknowledge, calculate",
     ),
-    ("unknown report", Q_FREE + "    report: mood\n", "free", "report: Input should be 'sector'"),
-    ("optional not boolean", Q_FREE + "    optional: yes\n", "free", "valid boolean"),
+    (
+        "unknown report",
+        Q_FREE + "    report: mood\n",
+        "free",
+        "report: should be one of: sector, level, country, barrier, priority, formats, invitations, comment, profile",
+    ),
+    (
+        "optional not boolean",
+        Q_FREE + "    optional: yes\n",
+        "free",
+        "optional: should be true or false, not the text 'yes'",
+    ),
     ("duplicate key", Q_FREE + "    type: number\n", "free", "key 'type' is given twice"),
-    ("duplicate question id", Q_FREE + Q_FREE, "free", "id: is also the id of question #1"),
-    ("id with capitals", Q_FREE.replace("id: free", "id: Free"), "Free", "should match pattern"),
-    ("id with dash", Q_FREE.replace("id: free", "id: free-text"), "free-text", "match pattern"),
-    ("id not a text", Q_FREE.replace("id: free", "id: 12"), "question #1", "id: Input should be"),
+    ("duplicate question id", Q_FREE + Q_FREE, "free", "id: is also the id of question 1"),
+    (
+        "id with capitals",
+        Q_FREE.replace("id: free", "id: Free"),
+        "Free",
+        "id: may only use the characters a-z0-9_",
+    ),
+    (
+        "id with dash",
+        Q_FREE.replace("id: free", "id: free-text"),
+        "free-text",
+        "id: may only use the characters a-z0-9_",
+    ),
+    (
+        "id not a text",
+        Q_FREE.replace("id: free", "id: 12"),
+        "question 1",
+        "question 1: id: should be a text, not the number 12",
+    ),
     ("id too long", Q_FREE.replace("id: free", "id: " + "x" * 25), "x" * 25, "at most 24"),
     ("options on free_text", Q_FREE + "    options: []\n", "free", "options is only for"),
     ("options on scale", Q_SCALE + "    options: []\n", "scale", "options is only for"),
     ("dont_know on free_text", Q_FREE + "    dont_know: true\n", "free", "dont_know is only for"),
     ("reversed on choice", Q1_CHOICE + "    reversed: true\n", "q1", "reversed is only for"),
-    ("dont_know not a boolean", Q_SCALE + "    dont_know: yes\n", "scale", "valid boolean"),
-    ("unknown scale words", Q_SCALE + "    scale: stars\n", "scale", "'agreement' or 'quality'"),
+    (
+        "dont_know not a boolean",
+        Q_SCALE + "    dont_know: yes\n",
+        "scale",
+        "dont_know: should be true or false, not the text 'yes'",
+    ),
+    (
+        "unknown scale words",
+        Q_SCALE + "    scale: stars\n",
+        "scale",
+        "scale: should be one of: agreement, quality",
+    ),
     (
         "choice without options",
         "  - id: q1\n    type: single_choice\n    text: {ar: 'س', en: 'Q'}\n",
         "q1",
-        "missing key 'options'",
+        "the key options is missing",
     ),
     (
         "one option",
         Q1_CHOICE.split("      - {id: b")[0],
         "q1",
-        "options: List should have at least 2",
+        "options: should have at least 2 items",
     ),
     (
         "501 options (more than a keyboard holds are paginated, up to 500)",
@@ -409,7 +446,7 @@ RULES: list[tuple[str, str, str, str]] = [
         + "    options:\n"
         + "".join(f"      - {{id: o{i}, label: {{ar: 'خ', en: 'O'}}}}\n" for i in range(501)),
         "q1",
-        "options: List should have at most 500 items after validation, not 501",
+        "options: should have at most 500 items",
     ),
     ("options not a list", Q1_CHOICE.split("    options:")[0] + "    options: 3\n", "q1", "list"),
     (
@@ -418,7 +455,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "q1: option 'a'",
         "id: is also the id of an earlier option",
     ),
-    ("bad option id", Q1_CHOICE.replace("id: b", "id: B b"), "option 'B b'", "match pattern"),
+    (
+        "bad option id",
+        Q1_CHOICE.replace("id: b", "id: B b"),
+        "option 'B b'",
+        "q1: option 'B b': id: may only use the characters A-Za-z0-9_.-",
+    ),
     ("option id too long", Q1_CHOICE.replace("id: b", "id: " + "b" * 33), "q1", "at most 32"),
     (
         "label too long",
@@ -430,7 +472,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "option missing label",
         Q1_CHOICE.replace(', label: {ar: "ب", en: "B"}', ""),
         "q1: option 'b'",
-        "missing key 'label'",
+        "the key label is missing",
     ),
     (
         "option unknown key",
@@ -442,55 +484,70 @@ RULES: list[tuple[str, str, str, str]] = [
         "max_choices on single_choice",
         Q1_CHOICE + "    max_choices: 2\n",
         "q1",
-        "max_choices is only for multiple_choice",
+        "max_choices is only for questions of type multiple_choice, not single_choice",
     ),
     (
         "max_choices of one",
         Q1_CHOICE.replace("single_choice", "multiple_choice") + "    max_choices: 1\n",
         "q1",
-        "max_choices: Input should be greater than or equal to 2",
+        "max_choices: should be at least 2",
     ),
     (
         "max_choices above options",
         Q1_CHOICE.replace("single_choice", "multiple_choice") + "    max_choices: 3\n",
         "q1",
-        "max_choices: 3 is more than the 2 options",
+        "max_choices: 3 is more than the number of options (2)",
     ),
-    ("max_length zero", Q_FREE + "    max_length: 0\n", "free", "greater than or equal to 1"),
-    ("max_length huge", Q_FREE + "    max_length: 5000\n", "free", "less than or equal to 4000"),
-    ("max_length on number", Q_NUMBER + "    max_length: 5\n", "num", "only for free_text"),
-    ("min on free_text", Q_FREE + "    min: 1\n", "free", "min is only for number"),
+    ("max_length zero", Q_FREE + "    max_length: 0\n", "free", "max_length: should be at least 1"),
+    (
+        "max_length huge",
+        Q_FREE + "    max_length: 5000\n",
+        "free",
+        "max_length: should be at most 4000",
+    ),
+    (
+        "max_length on number",
+        Q_NUMBER + "    max_length: 5\n",
+        "num",
+        "max_length is only for questions of type free_text, not number",
+    ),
+    (
+        "min on free_text",
+        Q_FREE + "    min: 1\n",
+        "free",
+        "min is only for questions of type number, not free_text",
+    ),
     ("min equals max", Q_NUMBER.replace("max: 10", "max: 0"), "num", "less than max"),
     (
         "min not a number",
         Q_NUMBER.replace("min: 0", "min: low"),
         "num",
-        "min: Input should be a valid number",
+        "min: should be a number, not the text 'low'",
     ),
     (
         "min infinite",
         Q_NUMBER.replace("min: 0", "min: -.inf"),
         "num",
-        "min: Input should be a finite number",
+        "min: should be a finite number",
     ),
     ("decimal for integer", Q_NUMBER.replace("max: 10", "max: 9.5"), "num", "whole number"),
     (
         "integer not boolean",
         Q_NUMBER + "    integer: 1\n",
         "num",
-        "integer: Input should be a valid boolean",
+        "integer: should be true or false, not the number 1",
     ),
     (
         "condition on unknown question",
         Q1_CHOICE + Q_FREE + "    show_if: {question: nope, any_of: [a]}\n",
         "free",
-        "unknown question 'nope'",
+        "show_if: refers to an unknown question, 'nope'",
     ),
     (
         "condition on later question",
         Q_FREE + "    show_if: {question: q1, any_of: [a]}\n" + Q1_CHOICE,
         "free",
-        "later question 'q1'",
+        "show_if: refers to a later question, 'q1'; only earlier ones can be read",
     ),
     (
         "condition on itself",
@@ -502,13 +559,13 @@ RULES: list[tuple[str, str, str, str]] = [
         "condition on unknown option",
         Q1_CHOICE + Q_FREE + "    show_if: {question: q1, any_of: [a, zz]}\n",
         "free",
-        "unknown option(s) 'zz' of question 'q1'",
+        "show_if: question 'q1' has no option zz",
     ),
     (
         "condition with scale value out of range",
         Q_SCALE + Q_FREE + "    show_if: {question: scale, any_of: ['6']}\n",
         "free",
-        "values 1 to 5",
+        "show_if: on scale question 'scale' the values must be 1 to 5, not 6",
     ),
     (
         "condition on free text",
@@ -516,31 +573,31 @@ RULES: list[tuple[str, str, str, str]] = [
         + Q_FREE
         + "    show_if: {question: f1, any_of: [x]}\n",
         "free",
-        "cannot depend on free_text question 'f1'",
+        "show_if: cannot depend on question 'f1', of type free_text (only on choice and agreement_scale questions)",
     ),
     (
         "condition on number",
         Q_NUMBER + Q_FREE + "    show_if: {question: num, any_of: ['1']}\n",
         "free",
-        "cannot depend on number question 'num'",
+        "show_if: cannot depend on question 'num', of type number (only on choice and agreement_scale questions)",
     ),
     (
         "condition with empty any_of",
         Q1_CHOICE + Q_FREE + "    show_if: {question: q1, any_of: []}\n",
         "free",
-        "show_if.any_of: List should have at least 1 item",
+        "show_if.any_of: should not be empty",
     ),
     (
         "condition missing any_of",
         Q1_CHOICE + Q_FREE + "    show_if: {question: q1}\n",
         "free",
-        "missing key 'any_of'",
+        "show_if: the key any_of is missing",
     ),
     (
         "condition not a mapping",
         Q_FREE + "    show_if: q1\n",
         "free",
-        "show_if: Input should be a mapping",
+        "show_if: should be a mapping, not the text 'q1'",
     ),
     (
         "side outside the level question",
@@ -561,7 +618,7 @@ RULES: list[tuple[str, str, str, str]] = [
         )
         + "    report: level\n",
         "q1: option 'a'",
-        "side: Input should be 'local' or 'national'",
+        "side: should be one of: local, national",
     ),
     (
         "level question without a national option",
@@ -597,7 +654,7 @@ RULES: list[tuple[str, str, str, str]] = [
         )
         + "    report: invitations\n",
         "q1",
-        "report: invitations needs a single_choice question",
+        "report: invitations needs a question of type single_choice, not multiple_choice",
     ),
     (
         "invitations without opt_in",
@@ -618,7 +675,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "opt_in not boolean",
         Q1_CHOICE.replace("id: a,", "id: a, opt_in: 1,") + "    report: invitations\n",
         "q1: option 'a'",
-        "opt_in: Input should be a valid boolean",
+        "opt_in: should be true or false, not the number 1",
     ),
     ("barrier without short label", Q_SCALE + "    report: barrier\n", "scale", "short_label"),
     ("barrier on free text", Q_FREE + "    report: barrier\n", "free", "agreement_scale"),
@@ -627,7 +684,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "short label too long",
         Q_SCALE + f"    short_label: {{ar: 'ق', en: '{'L' * 41}'}}\n",
         "scale",
-        "short_label.en: String should have at most 40 characters",
+        "short_label.en: should have at most 40 characters",
     ),
     ("text too long", Q_FREE.replace('"Text"', '"' + "T" * 1001 + '"'), "free", "at most 1000"),
 ]
@@ -655,32 +712,32 @@ SURVEY_RULES: list[tuple[str, str, str]] = [
     (
         "missing title",
         HEADER.replace('title: {ar: "عنوان", en: "Title"}\n', ""),
-        "missing key 'title'",
+        "the key title is missing",
     ),
     (
         "version zero",
         HEADER.replace("version: 1", "version: 0"),
-        "version: Input should be greater than or equal to 1",
+        "version: should be at least 1",
     ),
     (
         "version text",
         HEADER.replace("version: 1", "version: one"),
-        "version: Input should be a valid integer",
+        "version: should be a whole number, not the text 'one'",
     ),
     (
         "version boolean",
         HEADER.replace("version: 1", "version: true"),
-        "version: Input should be a valid integer, not true",
+        "version: should be a whole number, not true (a boolean)",
     ),
     (
         "survey id with spaces",
         HEADER.replace("id: test-survey", "id: test survey"),
-        "id: String should match pattern",
+        "id: may only use the characters a-z0-9_-",
     ),
     (
         "empty introduction",
         HEADER.replace('en: "Introduction"', 'en: ""'),
-        "introduction.en: String should have at least 1 character",
+        "introduction.en: should not be empty",
     ),
 ]
 
@@ -707,12 +764,12 @@ def test_all_problems_are_reported_at_once(tmp_path):
     path = write(tmp_path, body)
     error = error_of(path)
     expected = [
-        "version: Input should be greater than or equal to 1",
+        "version: should be at least 1",
         "q1: option 'a': id: is also the id of an earlier option",
-        "free: text.en: String should have at least 1 character",
-        "free: show_if: refers to later question 'later'",
+        "free: text.en: should not be empty",
+        "free: show_if: refers to a later question, 'later'",
         "num: min: 0 must be less than max (-1)",
-        "later: report: barrier needs a short_label",
+        "later: report: a barrier needs a short_label",
     ]
     for fragment in expected:
         assert any(fragment in p for p in error.problems), (fragment, error.problems)
@@ -726,9 +783,9 @@ def test_question_of_unknown_type_is_still_checked(tmp_path):
     body = HEADER + Q_FREE.replace("free_text", "essay").replace('"Text"', '""') + "    colour: x\n"
     problems = [p.split(": ", 1)[1] for p in problems_of(write(tmp_path, body))]
     assert problems == [
-        "free: type: Input should be 'single_choice', 'multiple_choice', 'agreement_scale', "
-        "'free_text', 'number', 'date', 'note', 'acknowledge' or 'calculate' (line 7)",
-        "free: text.en: String should have at least 1 character (line 8)",
+        "free: type: should be one of: single_choice, multiple_choice, agreement_scale, "
+        "free_text, number, date, note, acknowledge, calculate (line 7)",
+        "free: text.en: should not be empty (line 8)",
         "free: unknown key 'colour' (allowed: id, type, report, text, short_label, optional, "
         "show_if, hint, relevant, constraint, constraint_message, required_message, default, "
         "options, max_choices, max_length, min, max, integer, dont_know, reversed, scale, "

@@ -182,7 +182,7 @@ def test_telegram_limits_are_checked_on_import():
         survey=[["type", "name", "label"], ["select_one l", "q", "Q"]], choices=choices
     )
     assert problems_of(data) == [
-        "choices sheet, row 2: id: String should have at most 32 characters"
+        "choices sheet, row 2: id: should have at most 32 characters"
     ]
     many = [["list_name", "name", "label"], *(["l", f"o{n}", f"Option {n}"] for n in range(150))]
     data = forms.workbook(

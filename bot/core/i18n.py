@@ -131,3 +131,43 @@ def _n(singular: str, plural: str, count: int, **values: object) -> str:
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated later with `_()`."""
     return message
+
+
+class Message:
+    """A message found now and read later, in the reader's language: a literal catalog id
+    (extracted like `_()`) and its values, which may be messages themselves.
+
+    `str()` is the English text, without isolates, for the command line and logs;
+    `translated()` is the text in the current language. A problem in a survey file is one,
+    so that the CLI prints it and an admin in the chat reads it in their language.
+    """
+
+    __slots__ = ("id", "values")
+
+    def __init__(self, msgid: str, /, **values: object) -> None:
+        self.id = msgid
+        self.values = values
+
+    def translated(self) -> str:
+        return _(self.id, **{key: _translated(value) for key, value in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.id.format(**{key: str(value) for key, value in self.values.items()})
+
+    def __repr__(self) -> str:
+        return f"Message({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and (self.id, self.values) == (other.id, other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+def _translated(value: object) -> object:
+    return value.translated() if isinstance(value, Message) else value
+
+
+def translated(text: str | Message) -> str:
+    """A message in the current language; plain text (a value from a file) as it is."""
+    return _translated(text)  # type: ignore[return-value]

@@ -120,10 +120,3 @@ class VersionTaken(HiwarError):
         super().__init__(survey_id, version)
         self.survey_id = survey_id
         self.version = version
-
-    @property
-    def reason(self) -> str:
-        return (
-            f"version {self.version} of survey {self.survey_id!r} is already published: "
-            "give the file a higher version"
-        )

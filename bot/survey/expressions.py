@@ -25,6 +25,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Final
 
+from bot.core.i18n import Message
+
 Value = bool | float | str | date
 """An XPath value: boolean, number, string; dates are kept as dates until converted."""
 
@@ -34,14 +36,19 @@ _DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 class ExpressionError(ValueError):
-    """An expression that cannot be parsed or evaluated; the message says why, in English."""
+    """An expression that cannot be parsed or evaluated; `reason` says why (`str()` in
+    English)."""
+
+    def __init__(self, reason: Message) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 class UnsupportedFunction(ExpressionError):
     """A function of XLSForm that Hiwar does not run (pulldata, search, position…)."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}() is not supported: {reason}")
+    def __init__(self, name: str, reason: Message) -> None:
+        super().__init__(Message("{name}() is not supported: {reason}", name=name, reason=reason))
         self.name = name
 
 
@@ -76,20 +83,28 @@ def _tokens(source: str) -> list[_Token]:
     while position < len(source):
         match = _TOKEN.match(source, position)
         if match is None:
-            raise ExpressionError(f"unexpected {source[position]!r} at position {position + 1}")
+            raise _unexpected(source[position], position)
         kind = match.lastgroup or ""
         if kind == "refname":
             kind = "ref"
         text = match.group("refname") if kind == "ref" else match.group()
         if kind == "dotdot":
-            raise ExpressionError("relative paths (..) are not supported; use ${name}")
+            raise ExpressionError(
+                Message("relative paths (..) are not supported; use {syntax}", syntax="${name}")
+            )
         if kind == "op" and text == "=" and tokens and tokens[-1].text in "<>!":
             previous = tokens[-1].text
-            raise ExpressionError(f"'{previous} =' is not an operator: write '{previous}='")
+            raise ExpressionError(
+                Message(
+                    "'{wrong}' is not an operator: write '{right}'",
+                    wrong=f"{previous} =",
+                    right=f"{previous}=",
+                )
+            )
         if kind == "name" and text in _WORD_OPERATORS and _operator_expected(tokens):
             kind = "op"
         if kind == "op" and text == "*" and not _operator_expected(tokens):
-            raise ExpressionError("'*' (all nodes) is not supported")
+            raise ExpressionError(Message("'*' (all nodes) is not supported"))
         if kind != "space":
             tokens.append(_Token(kind, text, position))
         position = match.end()
@@ -122,11 +137,11 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.tokens:
-            raise ExpressionError("the expression is empty")
+            raise ExpressionError(Message("the expression is empty"))
         tree = self._binary(0)
         if self.index < len(self.tokens):
             token = self.tokens[self.index]
-            raise ExpressionError(f"unexpected {token.text!r} at position {token.at + 1}")
+            raise _unexpected(token.text, token.at)
         return tree
 
     def _peek(self) -> _Token | None:
@@ -135,10 +150,15 @@ class _Parser:
     def _take(self, text: str | None = None) -> _Token:
         token = self._peek()
         if token is None:
-            wanted = f"expected {text!r} at the end" if text else "the expression ends too early"
-            raise ExpressionError(wanted)
+            if text is None:
+                raise ExpressionError(Message("the expression ends too early"))
+            raise ExpressionError(Message("expected '{text}' at the end", text=text))
         if text is not None and (token.kind != "op" or token.text != text):
-            raise ExpressionError(f"expected {text!r} at position {token.at + 1}")
+            raise ExpressionError(
+                Message(
+                    "expected '{text}' at position {position}", text=text, position=token.at + 1
+                )
+            )
         self.index += 1
         return token
 
@@ -179,7 +199,7 @@ class _Parser:
                 inner = self._binary(0)
                 self._take(")")
                 return inner
-        raise ExpressionError(f"unexpected {token.text!r} at position {token.at + 1}")
+        raise _unexpected(token.text, token.at)
 
     def _call(self, name: str) -> Node:
         self._take("(")
@@ -191,7 +211,9 @@ class _Parser:
             while self._take().text == ",":
                 arguments.append(self._binary(0))
             if self.tokens[self.index - 1].text != ")":
-                raise ExpressionError(f"expected ')' after the arguments of {name}()")
+                raise ExpressionError(
+                    Message("expected ')' after the arguments of {name}()", name=name)
+                )
         _check_call(name, len(arguments))
         return ("call", name, tuple(arguments))
 
@@ -342,7 +364,7 @@ def _arithmetic(operator: str, a: float, b: float) -> float:
     if operator == "*":
         return a * b
     if operator == "|":
-        raise ExpressionError("'|' (union of node-sets) is not supported")
+        raise ExpressionError(Message("'|' (union of node-sets) is not supported"))
     if b == 0 or math.isnan(b):
         if operator == "mod" or a == 0 or math.isnan(a) or math.isnan(b):
             return math.nan
@@ -383,7 +405,13 @@ def _regex(context: Context, arguments: _Arguments) -> bool:
     try:
         return re.fullmatch(pattern, value) is not None
     except re.error as error:
-        raise ExpressionError(f"regex(): {pattern!r} is not a valid pattern ({error})") from None
+        raise ExpressionError(
+            Message(
+                "regex(): '{pattern}' is not a valid pattern ({error})",
+                pattern=pattern,
+                error=str(error),
+            )
+        ) from None
 
 
 def _int(value: float) -> float:
@@ -485,21 +513,21 @@ _ARITY: Final[dict[str, tuple[int, int]]] = {
 }
 
 _UNSUPPORTED: Final = {
-    "pulldata": "it reads a CSV file attached to the form",
-    "search": "it reads a CSV file attached to the form",
-    "instance": "it reads choice lists or files as data",
-    "indexed-repeat": "repeats are not supported",
-    "position": "repeats are not supported",
-    "count": "it counts repeats or node-sets",
-    "sum": "it adds up repeats or node-sets",
-    "now": "only dates are supported, not times",
-    "uuid": "generated identifiers are not supported",
-    "random": "random values are not supported",
-    "once": "values fixed at first evaluation are not supported",
-    "jr:choice-name": "choice labels in expressions are not supported",
-    "geofence": "geographic questions are not supported",
-    "distance": "geographic questions are not supported",
-    "area": "geographic questions are not supported",
+    "pulldata": Message("it reads a CSV file attached to the form"),
+    "search": Message("it reads a CSV file attached to the form"),
+    "instance": Message("it reads choice lists or files as data"),
+    "indexed-repeat": Message("repeats are not supported"),
+    "position": Message("repeats are not supported"),
+    "count": Message("it counts repeats or node-sets"),
+    "sum": Message("it adds up repeats or node-sets"),
+    "now": Message("only dates are supported, not times"),
+    "uuid": Message("generated identifiers are not supported"),
+    "random": Message("random values are not supported"),
+    "once": Message("values fixed at first evaluation are not supported"),
+    "jr:choice-name": Message("choice labels in expressions are not supported"),
+    "geofence": Message("geographic questions are not supported"),
+    "distance": Message("geographic questions are not supported"),
+    "area": Message("geographic questions are not supported"),
 }
 
 
@@ -507,8 +535,30 @@ def _check_call(name: str, count: int) -> None:
     if name in _UNSUPPORTED:
         raise UnsupportedFunction(name, _UNSUPPORTED[name])
     if name not in _ARITY:
-        raise UnsupportedFunction(name, "Hiwar does not know this function")
+        raise UnsupportedFunction(name, Message("Hiwar does not know this function"))
     low, high = _ARITY[name]
+    if low == high and count != low:
+        raise ExpressionError(
+            Message(
+                "{name}() takes {wanted} argument(s), not {count}",
+                name=name,
+                wanted=low,
+                count=count,
+            )
+        )
     if not low <= count <= high:
-        wanted = str(low) if low == high else f"{low} to {high}"
-        raise ExpressionError(f"{name}() takes {wanted} argument(s), not {count}")
+        raise ExpressionError(
+            Message(
+                "{name}() takes {low} to {high} arguments, not {count}",
+                name=name,
+                low=low,
+                high=high,
+                count=count,
+            )
+        )
+
+
+def _unexpected(text: str, at: int) -> ExpressionError:
+    return ExpressionError(
+        Message("unexpected '{text}' at position {position}", text=text, position=at + 1)
+    )

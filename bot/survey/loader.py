@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Final
 import yaml
 from pydantic_core import ErrorDetails
 
+from bot.core.i18n import Message
 from bot.survey.model import Survey
 from bot.survey.schema import (
     KNOWN_KEYS,
@@ -29,7 +30,14 @@ from bot.survey.schema import (
     validate,
 )
 
-__all__ = ["DEFAULT_SURVEY_PATH", "MAX_LABEL_LENGTH", "SurveyFileError", "load_survey"]
+__all__ = [
+    "DEFAULT_SURVEY_PATH",
+    "MAX_LABEL_LENGTH",
+    "SurveyFileError",
+    "load_survey",
+    "reworded",
+    "too_large",
+]
 
 DEFAULT_SURVEY_PATH: Final[Path] = (
     Path(__file__).resolve().parent / "data" / "pcve_cooperation.yaml"
@@ -41,11 +49,34 @@ MAX_PROBLEMS_IN_MESSAGE: Final = 10
 
 _Loc = tuple[int | str, ...]
 
-_MESSAGES: Final = {
-    "model_type": "Input should be a mapping",
-    "model_attributes_type": "Input should be a mapping",
+_OF_TYPE: Final = {
+    "string_type": Message("should be a text"),
+    "int_type": Message("should be a whole number"),
+    "int_from_float": Message("should be a whole number"),
+    "float_type": Message("should be a number"),
+    "bool_type": Message("should be true or false"),
+    "list_type": Message("should be a list"),
+    "dict_type": Message("should be a mapping"),
+    "model_type": Message("should be a mapping"),
+    "model_attributes_type": Message("should be a mapping"),
 }
-"""Pydantic messages reworded for people editing a YAML file."""
+"""Pydantic's type errors, said for people editing a YAML file; "not …" follows."""
+
+_CONSTRAINTS: Final = {
+    "string_too_short": Message("should have at least {min_length} characters"),
+    "string_too_long": Message("should have at most {max_length} characters"),
+    "too_short": Message("should have at least {min_length} items"),
+    "too_long": Message("should have at most {max_length} items"),
+    "greater_than_equal": Message("should be at least {ge}"),
+    "greater_than": Message("should be more than {gt}"),
+    "less_than_equal": Message("should be at most {le}"),
+    "less_than": Message("should be less than {lt}"),
+    "literal_error": Message("should be one of: {expected}"),
+    "enum": Message("should be one of: {expected}"),
+    "finite_number": Message("should be a finite number"),
+    "union_tag_invalid": Message("'{tag}' is not one of {expected_tags}"),
+}
+"""Pydantic's other errors, worded alike, with the values of the error's context."""
 
 
 class SurveyFileError(Exception):
@@ -56,9 +87,11 @@ class SurveyFileError(Exception):
     is a single line that summarises them all for a command-line message.
     """
 
-    def __init__(self, path: str | Path, problems: Sequence[str]) -> None:
+    def __init__(self, path: str | Path, problems: Sequence[Message]) -> None:
         self.path = str(path)
-        self._details = tuple(" ".join(p.splitlines()) for p in problems)
+        self.details = tuple(problems)
+        """Each problem, to be read in the reader's language."""
+        self._details = tuple(" ".join(str(p).splitlines()) for p in problems)
         self.problems: list[str] = [f"{self.path}: {detail}" for detail in self._details]
         super().__init__(self._summary())
 
@@ -71,8 +104,8 @@ class SurveyFileError(Exception):
         tail = f"; … and {more} more" if more > 0 else ""
         return f"{self.path}: {len(details)} problems: {shown}{tail}"
 
-    def __reduce__(self) -> tuple[type[SurveyFileError], tuple[str, tuple[str, ...]]]:
-        return (type(self), (self.path, self._details))
+    def __reduce__(self) -> tuple[type[SurveyFileError], tuple[str, tuple[Message, ...]]]:
+        return (type(self), (self.path, self.details))
 
 
 def load_survey(path: str | Path) -> Survey:
@@ -84,10 +117,10 @@ def load_survey_bytes(raw: bytes, path: str | Path) -> Survey:
     """Parse and check the bytes of a survey file named `path` (an upload, say)."""
     document = _parse_yaml(raw, path)
     if document is None:
-        raise SurveyFileError(path, ["file is empty"])
+        raise SurveyFileError(path, [Message("the file is empty")])
     survey, errors = validate(document)
     located = [_describe(document, error) for error in errors] + [
-        _located(document, loc, f"key {_short(key)} is given twice", line)
+        _located(document, loc, Message("the key {key} is given twice", key=_short(key)), line)
         for loc, key, line in _repeated_keys(document)
     ]
     located.sort(key=lambda problem: problem[0] or 0)
@@ -147,47 +180,49 @@ def _read_file(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise SurveyFileError(path, ["file not found"]) from None
+        raise SurveyFileError(path, [Message("file not found")]) from None
     except IsADirectoryError:
-        raise SurveyFileError(path, ["is a directory, not a survey file"]) from None
+        raise SurveyFileError(path, [Message("is a directory, not a survey file")]) from None
     except PermissionError:
-        raise SurveyFileError(path, ["file is not readable (permission denied)"]) from None
+        problem = Message("file is not readable (permission denied)")
+        raise SurveyFileError(path, [problem]) from None
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise SurveyFileError(path, [f"file cannot be read ({reason})"]) from None
+        raise SurveyFileError(
+            path, [Message("file cannot be read ({reason})", reason=reason)]
+        ) from None
 
 
 def _parse_yaml(raw: bytes, path: str | Path) -> object:
     if len(raw) > MAX_FILE_BYTES:
-        raise SurveyFileError(
-            path, [f"file is too large ({len(raw)} bytes; at most {MAX_FILE_BYTES})"]
-        )
+        raise SurveyFileError(path, [too_large(len(raw), MAX_FILE_BYTES)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise SurveyFileError(
-            path, [f"file is not UTF-8 text (invalid byte at offset {error.start})"]
-        ) from None
+        problem = Message(
+            "file is not UTF-8 text (invalid byte at offset {offset})", offset=error.start
+        )
+        raise SurveyFileError(path, [problem]) from None
     loader = None
     try:
         loader = _Loader(text)
         return loader.get_single_data()
     except yaml.reader.ReaderError as error:
-        problem = (
-            f"file contains a character YAML does not allow (#x{error.character:04x}) "
-            f"at offset {error.position}"
+        problem = Message(
+            "file contains a character YAML does not allow ({character}) at offset {offset}",
+            character=f"#x{error.character:04x}",
+            offset=error.position,
         )
         raise SurveyFileError(path, [problem]) from None
     except yaml.MarkedYAMLError as error:
         raise SurveyFileError(path, [_describe_yaml_error(error)]) from None
     except yaml.YAMLError as error:
-        raise SurveyFileError(path, [f"not valid YAML: {error}"]) from None
+        raise SurveyFileError(path, [_not_yaml(str(error))]) from None
     except RecursionError:
-        raise SurveyFileError(path, ["not valid YAML: nested too deeply"]) from None
+        raise SurveyFileError(path, [_not_yaml("nested too deeply")]) from None
     except Exception as error:  # PyYAML may raise ValueError etc. on odd scalars
-        raise SurveyFileError(
-            path, [f"not valid YAML: {type(error).__name__}: {_short(str(error), 120)}"]
-        ) from None
+        problem = _not_yaml(f"{type(error).__name__}: {_short(str(error), 120)}")
+        raise SurveyFileError(path, [problem]) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -202,52 +237,101 @@ def parse_scalar(text: str) -> object:
         return text
 
 
-def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
+def too_large(size: int, limit: int) -> Message:
+    return Message("the file is too large ({size} bytes; at most {limit})", size=size, limit=limit)
+
+
+def _not_yaml(reason: str) -> Message:
+    """PyYAML's own words, in English, are the reason: they name YAML's terms."""
+    return Message("not valid YAML: {reason}", reason=reason)
+
+
+def _describe_yaml_error(error: yaml.MarkedYAMLError) -> Message:
     mark = error.problem_mark or error.context_mark
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     what = error.problem or "syntax error"
-    context = ""
     if error.context and error.context_mark and error.context_mark is not mark:
-        context = f" ({error.context} at line {error.context_mark.line + 1})"
-    return f"not valid YAML{where}: {what}{context}"
+        what += f" ({error.context} at line {error.context_mark.line + 1})"
+    if mark is None:
+        return _not_yaml(what)
+    return Message(
+        "not valid YAML at line {line}, column {column}: {reason}",
+        line=mark.line + 1,
+        column=mark.column + 1,
+        reason=what,
+    )
 
 
 # --- Reporting -----------------------------------------------------------------------------
 
 
-def _describe(document: object, error: ErrorDetails) -> tuple[int | None, str]:
+def _describe(document: object, error: ErrorDetails) -> tuple[int | None, Message]:
     """A pydantic error as its line and "question: field: message"."""
     loc = list(error["loc"])
     kind = error["type"]
     in_question = loc[:1] == ["questions"] and len(loc) > 2 and loc[2] in QUESTION_MODELS
     model_key = str(loc.pop(2)) if in_question else None
     if kind not in ("missing", "extra_forbidden", "invalid_key"):
-        message = _MESSAGES.get(kind, error["msg"])
-        if kind.endswith("_type"):
-            message += f", not {_kind(error['input'])}"
-        return _located(document, tuple(loc), message)
+        return _located(document, tuple(loc), reworded(error))
     # A problem with a key is told at the mapping that has it (or lacks it).
     key = loc.pop()
     if kind == "missing":
-        return _located(document, tuple(loc), f"missing key {key!r}")
+        return _located(document, tuple(loc), Message("the key {key} is missing", key=key))
     if kind == "invalid_key":
-        return _located(document, tuple(loc), f"keys must be names, not {_kind(error['input'])}")
+        message = Message("keys must be names, not {value}", value=_kind(error["input"]))
+        return _located(document, tuple(loc), message)
     message = _unknown_key(str(key), model_key if len(loc) == 2 else None)
     return _located(document, tuple(loc), message, _locate(document, (*loc, key))[1])
 
 
-def _unknown_key(key: str, question_type: str | None) -> str:
+def reworded(error: ErrorDetails) -> Message:
+    """A pydantic error in our words: our own rules carry their message; pydantic's are
+    reworded with their context; one we did not foresee keeps pydantic's English."""
+    kind, context = error["type"], error.get("ctx", {})
+    if kind in ("survey_rule", "expression"):
+        return next(iter(context.values()))  # type: ignore[no-any-return]
+    if kind in _OF_TYPE:
+        return Message("{rule}, not {value}", rule=_OF_TYPE[kind], value=_kind(error["input"]))
+    if kind in ("string_too_short", "too_short") and context.get("min_length") == 1:
+        return Message("should not be empty")
+    if kind == "string_pattern_mismatch":
+        characters = str(context.get("pattern", "")).strip("^$+*").strip("[]")
+        return Message("may only use the characters {characters}", characters=characters)
+    if kind in _CONSTRAINTS:
+        template = _CONSTRAINTS[kind]
+        return Message(template.id, **{key: _plain(value) for key, value in context.items()})
+    return Message("{reason}", reason=error["msg"])
+
+
+def _plain(value: object) -> object:
+    """A value from pydantic's context as a message shows it: "'a', 'b' or 'c'" as a, b, c
+    (an English "or" would stand out in an Arabic sentence)."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"'([^']*)'", r"\1", value.replace("' or '", "', '"))
+
+
+def _unknown_key(key: str, question_type: str | None) -> Message:
     """Name an unknown key with a hint; `question_type` is given for a question's own keys."""
     candidates = KNOWN_KEYS
     if question_type:
         candidates = list(QUESTION_MODELS[question_type].model_fields)
         types = [t for t, m in QUESTION_MODELS.items() if key in m.model_fields and t != UNTYPED]
         if types:
-            return f"{key} is only for {' and '.join(types)} questions, not {question_type}"
+            return Message(
+                "{key} is only for questions of type {types}, not {type}",
+                key=key,
+                types=" / ".join(types),
+                type=question_type,
+            )
     if close := difflib.get_close_matches(key, candidates, n=1, cutoff=0.7):
-        return f"unknown key {_short(key)} (did you mean {close[0]!r}?)"
-    allowed = f" (allowed: {', '.join(candidates)})" if question_type else ""
-    return f"unknown key {_short(key)}{allowed}"
+        return Message(
+            "unknown key {key} (did you mean '{close}'?)", key=_short(key), close=close[0]
+        )
+    if question_type:
+        return Message(
+            "unknown key {key} (allowed: {allowed})", key=_short(key), allowed=", ".join(candidates)
+        )
+    return Message("unknown key {key}", key=_short(key))
 
 
 def _repeated_keys(node: object, loc: _Loc = ()) -> Iterator[tuple[_Loc, str, int]]:
@@ -261,18 +345,19 @@ def _repeated_keys(node: object, loc: _Loc = ()) -> Iterator[tuple[_Loc, str, in
 
 
 def _located(
-    document: object, loc: _Loc, message: str, line: int | None = None
-) -> tuple[int | None, str]:
+    document: object, loc: _Loc, message: Message, line: int | None = None
+) -> tuple[int | None, Message]:
     """The line of `loc` (unless given), and `message` prefixed with where it is."""
     where, found_line = _locate(document, loc)
     line = line or found_line
-    text = ": ".join([*where, message])
-    return line, f"{text} (line {line})" if line else text
+    for place in reversed(where):
+        message = Message("{place}: {problem}", place=place, problem=message)
+    return line, Message("{problem} (line {line})", problem=message, line=line) if line else message
 
 
-def _locate(document: object, loc: _Loc) -> tuple[list[str], int | None]:
+def _locate(document: object, loc: _Loc) -> tuple[list[str | Message], int | None]:
     """Name the question, option and field at `loc`, and find the line of its last key."""
-    where: list[str] = []
+    where: list[str | Message] = []
     field = ""
     node = document
     line = node.line if isinstance(node, _Mapping) else None
@@ -296,36 +381,40 @@ def _locate(document: object, loc: _Loc) -> tuple[list[str], int | None]:
     return [*where, field] if field else where, line
 
 
-def _name(kind: str, item: object, number: int) -> str:
+def _name(kind: str, item: object, number: int) -> str | Message:
     """How problems name a question ("q7") or an option ("option 'yes'")."""
     raw_id = item.get("id") if isinstance(item, dict) else None
     if not (isinstance(raw_id, str) and raw_id.strip()):
-        return f"{kind} #{number + 1}"
-    return _short(raw_id, 32, quote=False) if kind == "question" else f"option {_short(raw_id)}"
+        if kind == "question":
+            return Message("question {number}", number=number + 1)
+        return Message("option {number}", number=number + 1)
+    if kind == "question":
+        return _short(raw_id, 32, quote=False)
+    return Message("option {id}", id=_short(raw_id))
 
 
 def _short(value: object, limit: int = 40, *, quote: bool = True) -> str:
     """A value for a message: quoted, on one line and cut short, whatever it is."""
     if not isinstance(value, str):
-        return _kind(value)
+        return str(_kind(value))
     cut = value if len(value) <= limit else value[: limit - 1] + "…"
     return repr(cut) if quote else repr(cut)[1:-1]
 
 
-def _kind(value: object) -> str:
+def _kind(value: object) -> Message:
     """Describe a parsed YAML value without printing containers (they may be huge)."""
     if value is None:
-        return "nothing (null)"
+        return Message("nothing (null)")
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, int):
-        return f"the number {value}" if value.bit_length() <= 64 else "a very large number"
-    if isinstance(value, float):
-        return f"the number {value}"
+        return Message("{value} (a boolean)", value=str(value).lower())
+    if isinstance(value, int) and value.bit_length() > 64:
+        return Message("a very large number")
+    if isinstance(value, int | float):
+        return Message("the number {value}", value=str(value))
     if isinstance(value, str):
-        return f"the text {_short(value)}"
+        return Message("the text {value}", value=_short(value))
     if isinstance(value, dict):
-        return "a mapping"
+        return Message("a mapping")
     if isinstance(value, list):
-        return "a list"
-    return f"a value of type {type(value).__name__}"
+        return Message("a list")
+    return Message("a value of type {type}", type=type(value).__name__)

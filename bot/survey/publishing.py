@@ -12,10 +12,10 @@ from typing import Final
 
 from bot.core.access import Access, Action, Actor, Role
 from bot.core.clock import Clock, utc_now
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Message
 from bot.core.ports import Transactions
 from bot.survey.errors import UploadGone, VersionTaken
-from bot.survey.loader import SurveyFileError
+from bot.survey.loader import SurveyFileError, too_large
 from bot.survey.model import Survey
 from bot.survey.ports import PublishedVersion, SurveyCatalog
 from bot.survey.schema import validate
@@ -33,7 +33,7 @@ CANCEL = Action("survey_upload_cancelled", N_("Cancelled publishing a survey"))
 @dataclass(frozen=True, slots=True)
 class Refused:
     file_name: str
-    problems: tuple[str, ...]
+    problems: tuple[Message, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class Preview:
     upload_id: int
     file_name: str
     survey: Survey
-    left_out: tuple[str, ...]
+    left_out: tuple[Message, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +82,19 @@ class Publishing:
         await self._access.check(actor.user_id, Role.ADMIN)
         try:
             if size is not None and size > MAX_UPLOAD_BYTES:
-                too_large = f"the file is too large ({size:,} bytes; at most {MAX_UPLOAD_BYTES:,})"
-                raise SurveyFileError(file_name, [too_large])
+                raise SurveyFileError(file_name, [too_large(size, MAX_UPLOAD_BYTES)])
             checked = check_upload(file_name, await fetch())
             survey = checked.survey
             if await self._catalog.document(survey.id, survey.version) is not None:
-                raise SurveyFileError(file_name, [VersionTaken(survey.id, survey.version).reason])
+                taken = Message(
+                    "version {version} of survey {id} is already published: "
+                    "give the file a higher version",
+                    version=survey.version,
+                    id=survey.id,
+                )
+                raise SurveyFileError(file_name, [taken])
         except SurveyFileError as error:
-            problems = tuple(p.removeprefix(f"{error.path}: ") for p in error.problems)
+            problems = error.details
             await self._access.record(actor, Role.ADMIN, REFUSE, f"{file_name}: {problems[0]}")
             return Refused(file_name, problems)
         upload_id = await self._catalog.add_upload(
@@ -128,4 +133,3 @@ class Publishing:
         await self._access.check(actor.user_id, Role.ADMIN)
         active = self._service.survey
         return Versions(tuple(await self._catalog.versions()), (active.id, active.version))
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bot.core.callbacks import CallbackData
-from bot.core.i18n import _, _n, current_language, use_language
+from bot.core.i18n import RLM, Message, _, _n, current_language, is_rtl, use_language
 from bot.core.views import Button, View
 from bot.survey import engine, views
 from bot.survey.model import QuestionType, Survey
@@ -28,8 +28,11 @@ class PublishUpload(CallbackData):
     confirmed: bool
 
 
-def _lines(problems: Sequence[str]) -> list[str]:
-    shown = [f"• {escape(problem)}" for problem in problems[:SHOWN_PROBLEMS]]
+def _lines(problems: Sequence[Message]) -> list[str]:
+    """Each problem in the reader's language (pyxform's and PyYAML's own words stay English),
+    right to left in Arabic even when it starts with a name from the file."""
+    mark = RLM if is_rtl() else ""
+    shown = [f"{mark}• {escape(problem.translated())}" for problem in problems[:SHOWN_PROBLEMS]]
     if (more := len(problems) - SHOWN_PROBLEMS) > 0:
         shown.append(_n("… and {count} more.", "… and {count} more.", more))
     return shown

@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from bot.core.i18n import Message
 from bot.survey import expressions
 from bot.survey.engine import SCALE_VALUES
 from bot.survey.model import (
@@ -76,7 +77,7 @@ _ROLE_TYPES: Final[dict[ReportRole, frozenset[QuestionType]]] = {
 class _Problems(list[InitErrorDetails]):
     """Rule violations found by one validator, raised together so that each is reported."""
 
-    def add(self, message: str, *loc: str | int) -> None:
+    def add(self, message: Message, *loc: str | int) -> None:
         error = PydanticCustomError("survey_rule", "{message}", {"message": message})
         self.append(InitErrorDetails(type=error, loc=loc, input=None))
 
@@ -116,7 +117,7 @@ def _parsed(source: str) -> str:
     try:
         expressions.parse(source)
     except expressions.ExpressionError as error:
-        raise PydanticCustomError("expression", "{reason}", {"reason": str(error)}) from None
+        raise PydanticCustomError("expression", "{reason}", {"reason": error.reason}) from None
     return source
 
 
@@ -160,7 +161,7 @@ class _Condition(_Model):
         problems = _Problems()
         for number, value in enumerate(self.any_of):
             if value in self.any_of[:number]:
-                problems.add(f"{value!r} is listed twice", "any_of", number)
+                problems.add(Message("'{value}' is listed twice", value=value), "any_of", number)
         problems.raise_any()
         return self
 
@@ -195,10 +196,15 @@ class _Question(_Model):
     def _fit_report(self) -> Self:
         problems = _Problems()
         if self.report is not None and self.type not in _ROLE_TYPES[self.report]:
-            allowed = " or ".join(sorted(_ROLE_TYPES[self.report]))
-            problems.add(f"{self.report} needs a {allowed} question, not {self.type}", "report")
+            message = Message(
+                "{role} needs a question of type {allowed}, not {type}",
+                role=self.report,
+                allowed=" / ".join(sorted(_ROLE_TYPES[self.report])),
+                type=self.type,
+            )
+            problems.add(message, "report")
         if self.report is ReportRole.BARRIER and self.short_label is None:
-            problems.add("barrier needs a short_label for charts", "report")
+            problems.add(Message("a barrier needs a short_label for charts"), "report")
         problems.raise_any()
         return self
 
@@ -244,23 +250,31 @@ class _SingleChoice(_Question):
         problems = _Problems()
         for number, option in enumerate(self.options):
             if option.id in (earlier.id for earlier in self.options[:number]):
-                problems.add("is also the id of an earlier option", "options", number, "id")
+                problems.add(
+                    Message("is also the id of an earlier option"), "options", number, "id"
+                )
             for key, role in (("side", ReportRole.LEVEL), ("opt_in", ReportRole.INVITATIONS)):
                 if getattr(option, key) and self.report is not role:
-                    message = f"only for options of the report: {role} question"
+                    message = Message("only for options of the report: {role} question", role=role)
                     problems.add(message, "options", number, key)
         if self.report is ReportRole.LEVEL:
             for side in Side:
                 if all(option.side is not side for option in self.options):
-                    problems.add(f"level needs at least one option with side: {side}", "report")
+                    message = Message(
+                        "level needs at least one option with side: {side}", side=side
+                    )
+                    problems.add(message, "report")
         if self.report is ReportRole.INVITATIONS:
             if not any(option.opt_in for option in self.options):
-                problems.add("invitations needs at least one option with opt_in: true", "report")
+                message = Message("invitations needs at least one option with opt_in: true")
+                problems.add(message, "report")
             if all(option.opt_in for option in self.options):
-                problems.add("invitations needs an option without opt_in, to decline", "report")
+                message = Message("invitations needs an option without opt_in, to decline")
+                problems.add(message, "report")
         ids = {option.id for option in self.options}
         if self.default is not None and (unknown := set(self.default.split()) - ids):
-            problems.add(f"{', '.join(sorted(unknown))} is not the id of an option", "default")
+            message = Message("not the id of an option: {ids}", ids=", ".join(sorted(unknown)))
+            problems.add(message, "default")
         problems.raise_any()
         return self
 
@@ -280,7 +294,11 @@ class _MultipleChoice(_SingleChoice):
     def _fit_max_choices(self) -> Self:
         problems = _Problems()
         if (self.max_choices or 0) > len(self.options):
-            message = f"{self.max_choices} is more than the {len(self.options)} options"
+            message = Message(
+                "{max_choices} is more than the number of options ({options})",
+                max_choices=self.max_choices,
+                options=len(self.options),
+            )
             problems.add(message, "max_choices")
         problems.raise_any()
         return self
@@ -306,9 +324,11 @@ class _Number(_Question):
         problems = _Problems()
         for key, value in (("min", self.min), ("max", self.max)):
             if self.integer and isinstance(value, float) and not value.is_integer():
-                problems.add(f"{value} is not a whole number, but integer is true", key)
+                message = Message("{value} is not a whole number, but integer is true", value=value)
+                problems.add(message, key)
         if self.min is not None and self.max is not None and not self.min < self.max:
-            problems.add(f"{self.min} must be less than max ({self.max})", "min")
+            message = Message("{min} must be less than max ({max})", min=self.min, max=self.max)
+            problems.add(message, "min")
         problems.raise_any()
         return self
 
@@ -388,9 +408,9 @@ class SurveyFile(_Model):
     def _distinct_languages(self) -> Self:
         problems = _Problems()
         if len(set(self.languages)) < len(self.languages):
-            problems.add("a language is listed twice", "languages")
+            problems.add(Message("a language is listed twice"), "languages")
         if all(q.type in (QuestionType.NOTE, QuestionType.CALCULATE) for q in self.questions):
-            problems.add("at least one question must be answered", "questions")
+            problems.add(Message("at least one question must be answered"), "questions")
         problems.raise_any()
         return self
 
@@ -445,7 +465,7 @@ class _QuestionOutline(BaseModel):
 
     def expression_problems(
         self, number: int, first: dict[str, tuple[int, Self]]
-    ) -> list[tuple[str, str]]:
+    ) -> list[tuple[str, Message]]:
         """(key, problem) for each expression naming a question it cannot read: an unknown
         one, a later one, or itself (only a constraint may, for the value being checked)."""
         problems = []
@@ -456,48 +476,61 @@ class _QuestionOutline(BaseModel):
             for name in sorted(expressions.parse(source).references):
                 target = first.get(name)
                 if target is None:
-                    problems.append((key, f"refers to unknown question {name!r}"))
+                    problems.append((key, _unknown_question(name)))
                 elif target[0] == number and key != "constraint":
-                    problems.append((key, "refers to the question itself"))
+                    problems.append((key, _ITSELF))
                 elif target[0] > number:
-                    problems.append(
-                        (key, f"refers to later question {name!r}; it can only read earlier ones")
-                    )
+                    problems.append((key, _later_question(name)))
         return problems
 
-    def condition_problem(self, number: int, first: dict[str, tuple[int, Self]]) -> str | None:
+    def condition_problem(self, number: int, first: dict[str, tuple[int, Self]]) -> Message | None:
         """What is wrong with this question's `show_if`, given the first question of each id."""
         assert self.show_if is not None
         target_id, values = self.show_if.question, self.show_if.any_of
         if target_id not in first:
-            return f"refers to unknown question {target_id!r}"
+            return _unknown_question(target_id)
         target_number, target = first[target_id]
         if target_number == number:
-            return "refers to the question itself"
+            return _ITSELF
         if target_number > number:
-            return (
-                f"refers to later question {target_id!r}; "
-                "a condition can only depend on an earlier question"
-            )
+            return _later_question(target_id)
         if target.type in (QuestionType.FREE_TEXT, QuestionType.NUMBER):
-            return (
-                f"cannot depend on {target.type} question {target_id!r} "
-                "(only on choice and agreement_scale questions)"
+            return Message(
+                "cannot depend on question '{question}', of type {type} "
+                "(only on choice and agreement_scale questions)",
+                question=target_id,
+                type=target.type,
             )
         if target.type is QuestionType.AGREEMENT_SCALE:
             if wrong := [value for value in values if value not in _SCALE_ANSWERS]:
-                return (
-                    f"on scale question {target_id!r} must use values {_SCALE_ANSWERS[0]} "
-                    f"to {_SCALE_ANSWERS[-1]}, not {', '.join(map(repr, wrong))}"
+                return Message(
+                    "on scale question '{question}' the values must be {low} to {high}, "
+                    "not {wrong}",
+                    question=target_id,
+                    low=_SCALE_ANSWERS[0],
+                    high=_SCALE_ANSWERS[-1],
+                    wrong=", ".join(wrong),
                 )
         elif target.type in _CHOICE_TYPES and target.options:
             known = [option.id for option in target.options if option and option.id]
             if unknown := [value for value in values if value not in known]:
-                return (
-                    f"refers to unknown option(s) {', '.join(map(repr, unknown))} "
-                    f"of question {target_id!r}"
+                return Message(
+                    "question '{question}' has no option {options}",
+                    question=target_id,
+                    options=", ".join(unknown),
                 )
         return None
+
+
+_ITSELF: Final = Message("refers to the question itself")
+
+
+def _unknown_question(name: str) -> Message:
+    return Message("refers to an unknown question, '{name}'", name=name)
+
+
+def _later_question(name: str) -> Message:
+    return Message("refers to a later question, '{name}'; only earlier ones can be read", name=name)
 
 
 class _Outline(BaseModel):
@@ -510,14 +543,20 @@ class _Outline(BaseModel):
         first: dict[str, tuple[int, _QuestionOutline]] = {}
         for number, question in numbered:
             if question.id in first:
-                message = f"is also the id of question #{first[question.id][0] + 1}"
+                message = Message(
+                    "is also the id of question {number}", number=first[question.id][0] + 1
+                )
                 problems.add(message, "questions", number, "id")
             elif question.id is not None:
                 first[question.id] = number, question
         for role in _SINGLE_QUESTION_ROLES:
-            holders = [(n, q.id or f"question #{n + 1}") for n, q in numbered if q.report is role]
+            holders = [(n, q.id or str(n + 1)) for n, q in numbered if q.report is role]
             for number, _ in holders[1:]:
-                message = f"only one question may have report: {role} (already on {holders[0][1]})"
+                message = Message(
+                    "only one question may have report: {role} (already on {holder})",
+                    role=role,
+                    holder=holders[0][1],
+                )
                 problems.add(message, "questions", number, "report")
         for number, question in numbered:
             if question.show_if and (problem := question.condition_problem(number, first)):

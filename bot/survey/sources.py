@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.core.i18n import Message
 from bot.survey.document import document
 from bot.survey.loader import SurveyFileError, load_survey, load_survey_bytes
 from bot.survey.model import Survey
@@ -25,7 +26,7 @@ def import_file(path: str | Path) -> Imported:
     try:
         data = read_workbook(Path(path))
     except WorkbookRefused as refusal:
-        raise XlsFormError(str(path), [Problem(None, None, str(refusal), True)]) from None
+        raise XlsFormError(str(path), [Problem(None, None, refusal.reason, True)]) from None
     return import_xlsform(data, str(path))
 
 
@@ -37,8 +38,11 @@ def read_survey(path: str | Path) -> Survey:
     try:
         return import_file(path).survey
     except XlsFormError as error:
-        fatal = [str(problem) for problem in error.problems if problem.fatal]
-        raise SurveyFileError(path, fatal) from None
+        raise SurveyFileError(path, _fatal(error)) from None
+
+
+def _fatal(error: XlsFormError) -> list[Message]:
+    return [problem.located for problem in error.problems if problem.fatal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class Checked:
 
     survey: Survey
     document: dict[str, Any]
-    left_out: tuple[str, ...]
+    left_out: tuple[Message, ...]
 
 
 def check_upload(file_name: str, data: bytes) -> Checked:
@@ -58,13 +62,11 @@ def check_upload(file_name: str, data: bytes) -> Checked:
         survey = load_survey_bytes(data, file_name)
         return Checked(survey, document(survey), ())
     if suffix not in XLSFORM_SUFFIXES:
-        raise SurveyFileError(
-            file_name, ["not a survey file: send a survey file (.yaml) or an XLSForm (.xlsx)"]
-        )
+        problem = Message("not a survey file: send a survey file (.yaml) or an XLSForm (.xlsx)")
+        raise SurveyFileError(file_name, [problem])
     try:
         imported = import_xlsform(data, file_name)
     except XlsFormError as error:
-        fatal = [str(problem) for problem in error.problems if problem.fatal]
-        raise SurveyFileError(file_name, fatal) from None
-    left_out = tuple(str(problem) for problem in imported.problems)
+        raise SurveyFileError(file_name, _fatal(error)) from None
+    left_out = tuple(problem.located for problem in imported.problems)
     return Checked(imported.survey, document(imported.survey), left_out)

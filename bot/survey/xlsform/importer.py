@@ -18,9 +18,10 @@ from typing import Any, Final
 
 from pydantic_core import ErrorDetails
 
-from bot.core.i18n import N_, _, use_language
+from bot.core.i18n import N_, Message, _, use_language
 from bot.survey import expressions
 from bot.survey.engine import SCALE_VALUES
+from bot.survey.loader import reworded
 from bot.survey.model import LANGUAGES, QuestionType, Survey
 from bot.survey.schema import validate
 from bot.survey.xlsform.columns import (
@@ -64,24 +65,31 @@ _METADATA: Final = frozenset(
 )
 """Values ODK records by itself; Hiwar records when an answer was given, nothing else."""
 _REASONS: Final = {
-    "geopoint": "geographic questions are not supported",
-    "geotrace": "geographic questions are not supported",
-    "geoshape": "geographic questions are not supported",
-    "photo": "photos and other media are not supported",
-    "image": "photos and other media are not supported",
-    "audio": "photos and other media are not supported",
-    "video": "photos and other media are not supported",
-    "file": "photos and other media are not supported",
-    "background-audio": "photos and other media are not supported",
-    "barcode": "barcodes are not supported",
-    "time": "times are not supported (dates are)",
-    "dateTime": "times are not supported (dates are)",
-    "rank": "ranking is not supported",
-    "hidden": "hidden questions are not supported",
-    "xml-external": "external data is not supported",
-    "csv-external": "external data is not supported",
-    "trigger": "acknowledge triggers are not supported",
+    "geopoint": Message("geographic questions are not supported"),
+    "geotrace": Message("geographic questions are not supported"),
+    "geoshape": Message("geographic questions are not supported"),
+    "photo": Message("photos and other media are not supported"),
+    "image": Message("photos and other media are not supported"),
+    "audio": Message("photos and other media are not supported"),
+    "video": Message("photos and other media are not supported"),
+    "file": Message("photos and other media are not supported"),
+    "background-audio": Message("photos and other media are not supported"),
+    "barcode": Message("barcodes are not supported"),
+    "time": Message("times are not supported (dates are)"),
+    "dateTime": Message("times are not supported (dates are)"),
+    "rank": Message("ranking is not supported"),
+    "hidden": Message("hidden questions are not supported"),
+    "xml-external": Message("external data is not supported"),
+    "csv-external": Message("external data is not supported"),
+    "trigger": Message("acknowledge triggers are not supported"),
 }
+_LANGUAGE_NAMES: Final = {"ar": Message("Arabic"), "en": Message("English")}
+
+
+def _left_out(name: str, reason: Message) -> Message:
+    return Message("'{name}' is left out: {reason}", name=name, reason=reason)
+
+
 _FROM_FILE: Final = re.compile(r"\.(csv|xml|geojson)$", re.IGNORECASE)
 _OTHER_LABEL: Final = "Specify other."
 """The label pyxform gives the text question it adds after a select with or_other."""
@@ -94,14 +102,25 @@ class Problem:
     sheet: str | None
     """None: the file as a whole."""
     row: int | None
-    message: str
+    message: Message
     fatal: bool = False
 
-    def __str__(self) -> str:
+    @property
+    def located(self) -> Message:
+        """The message with its sheet and row, to be read in the reader's language."""
         if self.sheet is None:
             return self.message
-        where = f"{self.sheet} sheet" + (f", row {self.row}" if self.row else "")
-        return f"{where}: {self.message}"
+        if self.row is None:
+            return Message("{sheet} sheet: {problem}", sheet=self.sheet, problem=self.message)
+        return Message(
+            "{sheet} sheet, row {row}: {problem}",
+            sheet=self.sheet,
+            row=self.row,
+            problem=self.message,
+        )
+
+    def __str__(self) -> str:
+        return str(self.located)
 
 
 class XlsFormError(Exception):
@@ -131,14 +150,16 @@ def import_xlsform(data: bytes, source: str = "form.xlsx") -> Imported:
     try:
         check_workbook(data)
     except WorkbookRefused as refusal:
-        raise XlsFormError(source, [Problem(None, None, str(refusal), True)]) from None
+        raise XlsFormError(source, [Problem(None, None, refusal.reason, True)]) from None
     try:
         definition = get_xlsform(BytesIO(data), file_type=".xlsx")
         form = workbook_to_json(definition, fallback_form_name=_stem(source), warnings=[])
     except PyXFormError as error:
         raise XlsFormError(source, [_pyxform_problem(str(error))]) from None
     except Exception as error:  # pyxform may fail in other ways on odd workbooks
-        message = f"pyxform could not read the form ({type(error).__name__}: {error})"
+        message = Message(
+            "pyxform could not read the form ({reason})", reason=f"{type(error).__name__}: {error}"
+        )
         raise XlsFormError(source, [Problem(None, None, message, True)]) from None
     builder = _Builder(definition, form, _stem(source))
     document = builder.document()
@@ -163,11 +184,13 @@ def _stem(source: str) -> str:
 
 
 def _pyxform_problem(message: str) -> Problem:
-    """pyxform's own words, with the row it names moved to where Hiwar puts rows."""
+    """pyxform's own words (it speaks English only), with the row it names moved to where
+    Hiwar puts rows."""
     found = re.search(r"\[row\s*:\s*(\d+)\]\s*", message)
     sheet = next((s for s in (CHOICES, SETTINGS) if f"'{s}' sheet" in message), SURVEY)
     text = message.replace(found.group(0), "") if found else message
-    return Problem(sheet, int(found.group(1)) if found else None, text.strip(), True)
+    reason = Message("the XLSForm checker (pyxform) says: {reason}", reason=text.strip())
+    return Problem(sheet, int(found.group(1)) if found else None, reason, True)
 
 
 def hiwar_id(name: str, pattern: str = r"[^a-z0-9_]", length: int = _ID_LENGTH) -> str:
@@ -268,14 +291,20 @@ class _Builder:
                 Problem(
                     SURVEY,
                     1,
-                    f"labels in {language!r} are left out (Hiwar speaks Arabic and English)",
+                    Message(
+                        "labels in '{language}' are left out (Hiwar speaks Arabic and English)",
+                        language=language,
+                    ),
                 )
             )
         languages = tuple(language for language in LANGUAGES if language in found)
         if not languages:
             self.problems.append(
                 Problem(
-                    SURVEY, 1, "no label is in Arabic or English, so nothing can be shown", True
+                    SURVEY,
+                    1,
+                    Message("no label is in Arabic or English, so nothing can be shown"),
+                    True,
                 )
             )
         return languages or LANGUAGES
@@ -284,7 +313,7 @@ class _Builder:
         self,
         value: Any,
         row: int | None,
-        what: str,
+        what: Message,
         raw: Mapping[str, str] | None = None,
         column: str = "label",
     ) -> dict[str, str] | None:
@@ -304,14 +333,21 @@ class _Builder:
         if not given:
             return None
         if any("${" in text for text in given.values()):
-            message = f"the {what} shows ${{…}} as written: Hiwar does not put answers into texts"
+            message = Message(
+                "the {what} shows {syntax} as written: Hiwar does not put answers into texts",
+                what=what,
+                syntax="${…}",
+            )
             self.problems.append(Problem(SURVEY, row, message))
         for language in self.languages:
             if language not in given:
                 other = next(iter(given.values()))
-                self.problems.append(
-                    Problem(SURVEY, row, f"the {what} has no {language} text; the other is used")
+                message = Message(
+                    "the {what} has no text in {language}; the other language's is used",
+                    what=what,
+                    language=_LANGUAGE_NAMES[language],
                 )
+                self.problems.append(Problem(SURVEY, row, message))
                 given[language] = other
         return {language: given.get(language, given[self.languages[0]]) for language in LANGUAGES}
 
@@ -323,7 +359,7 @@ class _Builder:
             self._rename(question)
         for sheet in ("entities", "osm"):
             if getattr(self.definition, sheet, None):
-                self.problems.append(Problem(sheet, None, f"the {sheet} sheet is left out"))
+                self.problems.append(Problem(sheet, None, Message("the sheet is left out")))
         extras, _unknown = read_extras(self.settings)
         title = self.settings.get("form_title") or self.form.get("title") or self.stem
         document: dict[str, Any] = {
@@ -345,7 +381,11 @@ class _Builder:
         if raw.isdigit() and 1 <= int(raw) < 2**31:
             return int(raw)
         self.problems.append(
-            Problem(SETTINGS, _FIRST_ROW, f"version {raw!r} is not a whole number; 1 is used")
+            Problem(
+                SETTINGS,
+                _FIRST_ROW,
+                Message("version '{version}' is not a whole number; 1 is used", version=raw),
+            )
         )
         return 1
 
@@ -370,9 +410,10 @@ class _Builder:
                 continue
             previous_select = name if child.get("choices") else None
             if kind == "repeat":
-                self._drop_all(
-                    child, row, "repeat groups are not supported; it is left out with its questions"
+                reason = Message(
+                    "repeat groups are not supported; it is left out with its questions"
                 )
+                self._drop_all(child, row, reason)
             elif kind in _METADATA:
                 self.dropped[name] = row
             elif kind == "today":
@@ -384,25 +425,30 @@ class _Builder:
             elif kind in _TYPES and not _FROM_FILE.search(str(child.get("itemset", ""))):
                 self._question(child, row, raw, relevant, is_other)
             else:
-                reason = _REASONS.get(kind, f"{kind} questions are not supported")
+                reason = _REASONS.get(
+                    kind, Message("questions of type {type} are not supported", type=kind)
+                )
                 if _FROM_FILE.search(str(child.get("itemset", ""))):
-                    reason = "choices from a file (*_from_file) are not supported"
-                self.problems.append(Problem(SURVEY, row, f"{name!r} is left out: {reason}"))
+                    reason = Message("choices from a file (*_from_file) are not supported")
+                self.problems.append(Problem(SURVEY, row, _left_out(name, reason)))
                 self.dropped[name] = row
 
-    def _drop_all(self, child: dict[str, Any], row: int | None, reason: str) -> None:
-        self.problems.append(Problem(SURVEY, row, f"{child.get('name')!r}: {reason}"))
+    def _drop_all(self, child: dict[str, Any], row: int | None, reason: Message) -> None:
+        message = Message("'{name}': {reason}", name=child.get("name"), reason=reason)
+        self.problems.append(Problem(SURVEY, row, message))
         self.dropped[str(child.get("name"))] = row
         for inner in child.get("children", []):
             inner_row, _raw = self._take_row(str(inner.get("name")))
             self.dropped[str(inner.get("name"))] = inner_row or row
             if inner.get("children"):
-                self._drop_all(inner, inner_row or row, "left out with the repeat around it")
+                reason = Message("left out with the repeat around it")
+                self._drop_all(inner, inner_row or row, reason)
 
     def _add(self, row: int | None, document: dict[str, Any], raw: dict[str, str]) -> _Question:
         extras, unknown = read_extras(raw)
         for column in unknown:
-            self.problems.append(Problem(SURVEY, row, f"column {column!r} names no known language"))
+            message = Message("the column '{column}' names no known language", column=column)
+            self.problems.append(Problem(SURVEY, row, message))
         question = _Question(row, {**document, **extras})
         question.document.setdefault("text", _same(str(document["id"])))
         self.questions.append(question)
@@ -424,22 +470,28 @@ class _Builder:
             parent = self.questions[-1].document["id"]
             document["text"] = _everywhere(N_("Please specify:"))
             relevant = [*relevant, f"selected(${{{parent}}}, 'other')"]
-        elif (text := self.text(child.get("label"), row, "label", raw)) is not None:
+        elif (text := self.text(child.get("label"), row, Message("label"), raw)) is not None:
             document["text"] = text
         elif question_type != QuestionType.CALCULATE:
-            self.problems.append(Problem(SURVEY, row, f"{name!r} has no label", True))
-        for key, source in (
-            ("hint", child.get("hint")),
-            ("constraint_message", bind.get("jr:constraintMsg")),
-            ("required_message", bind.get("jr:requiredMsg")),
+            message = Message("'{name}' has no label", name=name)
+            self.problems.append(Problem(SURVEY, row, message, True))
+        for key, source, what in (
+            ("hint", child.get("hint"), Message("hint")),
+            ("constraint_message", bind.get("jr:constraintMsg"), Message("constraint message")),
+            ("required_message", bind.get("jr:requiredMsg"), Message("required message")),
         ):
-            if (text := self.text(source, row, key.replace("_", " "), raw, key)) is not None:
+            if (text := self.text(source, row, what, raw, key)) is not None:
                 document[key] = text
         required = str(bind.get("required", "")).strip().lower()
         if required not in ("", "yes", "true", "true()", "no", "false", "false()"):
             self.problems.append(
                 Problem(
-                    SURVEY, row, f"required is an expression ({required}); the question is required"
+                    SURVEY,
+                    row,
+                    Message(
+                        "required is an expression ({expression}); the question is required",
+                        expression=required,
+                    ),
                 )
             )
         document["optional"] = required in ("", "no", "false", "false()")
@@ -460,7 +512,11 @@ class _Builder:
             if child.get("_dynamic_default"):
                 self.problems.append(
                     Problem(
-                        SURVEY, row, f"the default of {name!r} is an expression; it is left out"
+                        SURVEY,
+                        row,
+                        Message(
+                            "the default of '{name}' is an expression; it is left out", name=name
+                        ),
                     )
                 )
             else:
@@ -507,7 +563,7 @@ class _Builder:
             if choice_name == "other" and row is None:
                 text: dict[str, str] | None = _everywhere(N_("Other"))
             else:
-                text = self.text(label, row, "choice label", raw)
+                text = self.text(label, row, Message("choice label"), raw)
             extras, _unknown = read_extras(raw)
             option: dict[str, Any] = {
                 "id": choice_name,
@@ -545,19 +601,18 @@ class _Builder:
                 document[key] = source
                 continue
             if key == "constraint":
-                self.problems.append(
-                    Problem(SURVEY, question.row, f"constraint left out: {problem}")
-                )
+                message = Message("constraint left out: {reason}", reason=problem)
+                self.problems.append(Problem(SURVEY, question.row, message))
                 del document["constraint"]
                 document.pop("constraint_message", None)
             elif key == "calculation":
-                problem = f"{name!r} is left out: {problem}"
-                self.problems.append(Problem(SURVEY, question.row, problem))
+                self.problems.append(Problem(SURVEY, question.row, _left_out(name, problem)))
                 self.dropped[name] = question.row
                 self.questions.remove(question)
                 return
             else:
-                self.problems.append(Problem(SURVEY, question.row, f"{key}: {problem}", True))
+                message = Message("{place}: {problem}", place=key, problem=problem)
+                self.problems.append(Problem(SURVEY, question.row, message, True))
         relevant = document.get("relevant")
         if relevant is not None and (condition := condition_of(relevant)) is not None:
             document["show_if"] = condition
@@ -584,23 +639,25 @@ class _Builder:
             return f"${{{name}}}"  # reported by _expression_problem
         return f"${{{self._id_of(name)}}}"
 
-    def _expression_problem(self, source: str) -> str | None:
+    def _expression_problem(self, source: str) -> Message | None:
         try:
             parsed = expressions.parse(source)
         except expressions.ExpressionError as error:
-            return str(error)
+            return error.reason
         if left_out := sorted(parsed.references & set(self.dropped)):
             name = left_out[0]
-            row = self.dropped[name]
-            where = f" (row {row})" if row else ""
-            return f"it reads {name!r}, which is left out{where}"
+            if row := self.dropped[name]:
+                return Message(
+                    "it reads '{name}', which is left out (row {row})", name=name, row=row
+                )
+            return Message("it reads '{name}', which is left out", name=name)
         return None
 
     # -- schema errors located --------------------------------------------------------------
 
     def locate(self, error: ErrorDetails) -> Problem:
         loc = list(error["loc"])
-        message = error["msg"]
+        message = reworded(error)
         if (
             loc[:1] == ["questions"]
             and len(loc) > 1
@@ -612,13 +669,20 @@ class _Builder:
             if len(loc) > 4 and loc[3] == "options" and isinstance(loc[4], int):
                 rows = question.choice_rows
                 row = rows[loc[4]] if loc[4] < len(rows) else None
-                return Problem(CHOICES, row, f"{'.'.join(rest[2:]) or 'choice'}: {message}", True)
-            field = ".".join(rest) or "question"
+                place = ".".join(rest[2:]) or "choice"
+                return Problem(
+                    CHOICES, row, Message("{place}: {problem}", place=place, problem=message), True
+                )
+            place = f"{question.document.get('id')}: {'.'.join(rest) or 'question'}"
             return Problem(
-                SURVEY, question.row, f"{question.document.get('id')}: {field}: {message}", True
+                SURVEY,
+                question.row,
+                Message("{place}: {problem}", place=place, problem=message),
+                True,
             )
+        place = ".".join(str(s) for s in loc) or "form"
         return Problem(
-            SETTINGS, None, f"{'.'.join(str(s) for s in loc) or 'form'}: {message}", True
+            SETTINGS, None, Message("{place}: {problem}", place=place, problem=message), True
         )
 
 

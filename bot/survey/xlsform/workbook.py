@@ -9,6 +9,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Final
 
+from bot.core.i18n import Message
+from bot.survey.loader import too_large
+
 MAX_FILE_BYTES: Final = 5_000_000
 """An XLSForm is a few hundred kilobytes at most; a 50 MB upload is refused unread."""
 MAX_UNPACKED_BYTES: Final = 50_000_000
@@ -20,7 +23,11 @@ _FORMULA: Final = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
 class WorkbookRefused(Exception):
-    """A file that is not a safe, plain .xlsx workbook; the message is one line."""
+    """A file that is not a safe, plain .xlsx workbook; `reason` is one line."""
+
+    def __init__(self, reason: Message) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 def read_workbook(path: Path) -> bytes:
@@ -31,15 +38,16 @@ def read_workbook(path: Path) -> bytes:
             raise WorkbookRefused(_too_large(size))
         return path.read_bytes()
     except FileNotFoundError:
-        raise WorkbookRefused("file not found") from None
+        raise WorkbookRefused(Message("file not found")) from None
     except IsADirectoryError:
-        raise WorkbookRefused("is a directory, not a workbook") from None
+        raise WorkbookRefused(Message("is a directory, not a workbook")) from None
     except OSError as error:
-        raise WorkbookRefused(f"file cannot be read ({error.strerror or error})") from None
+        reason = str(error.strerror or error)
+        raise WorkbookRefused(Message("file cannot be read ({reason})", reason=reason)) from None
 
 
-def _too_large(size: int) -> str:
-    return f"the file is too large ({size:,} bytes; an XLSForm needs at most {MAX_FILE_BYTES:,})"
+def _too_large(size: int) -> Message:
+    return too_large(size, MAX_FILE_BYTES)
 
 
 def check_workbook(data: bytes) -> None:
@@ -48,33 +56,43 @@ def check_workbook(data: bytes) -> None:
         raise WorkbookRefused(_too_large(len(data)))
     if data.startswith(_OLE):
         raise WorkbookRefused(
-            "the workbook is password-protected or in the old .xls format: "
-            "save it as .xlsx without a password"
+            Message(
+                "the workbook is password-protected or in the old .xls format: "
+                "save it as .xlsx without a password"
+            )
         )
     try:
         archive = zipfile.ZipFile(BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise WorkbookRefused("the file is not an Excel workbook (.xlsx)") from None
+        raise WorkbookRefused(Message("the file is not an Excel workbook (.xlsx)")) from None
     with archive:
         names = {member.filename for member in members}
         if "xl/workbook.xml" not in names:
-            raise WorkbookRefused("the file is a zip archive, not an Excel workbook (.xlsx)")
+            raise WorkbookRefused(
+                Message("the file is a zip archive, not an Excel workbook (.xlsx)")
+            )
         if any(member.flag_bits & 0x1 for member in members):
-            raise WorkbookRefused("the workbook is password-protected: save it without a password")
+            raise WorkbookRefused(
+                Message("the workbook is password-protected: save it without a password")
+            )
         if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES or any(
             member.file_size > 1_000_000
             and member.file_size > MAX_RATIO * max(member.compress_size, 1)
             for member in members
         ):
-            raise WorkbookRefused("the workbook unpacks to far more than it holds (a zip bomb?)")
+            raise WorkbookRefused(
+                Message("the workbook unpacks to far more than it holds (a zip bomb?)")
+            )
         if any(name.lower().endswith("vbaproject.bin") for name in names):
-            raise WorkbookRefused("the workbook contains macros: save it as a plain .xlsx")
+            raise WorkbookRefused(Message("the workbook contains macros: save it as a plain .xlsx"))
         for name in sorted(names):
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 sheet = archive.read(name)
                 if _FORMULA.search(sheet):
                     raise WorkbookRefused(
-                        "the workbook contains formulas: paste their values instead "
-                        f"({name.removeprefix('xl/worksheets/')})"
+                        Message(
+                            "the workbook contains formulas: paste their values instead ({sheet})",
+                            sheet=name.removeprefix("xl/worksheets/"),
+                        )
                     )
