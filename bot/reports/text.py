@@ -18,6 +18,7 @@ from bot.core.access import ACTIONS, Role
 from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, number, percent
 from bot.core.text import one_line
 from bot.reports.access import AuditPage, Roles
+from bot.reports.change import ChangeView, Shift
 from bot.reports.filters import group_name
 from bot.reports.model import Coordinator
 from bot.reports.service import CommentQuestion, CommentsPage
@@ -372,3 +373,77 @@ def audit_lines(found: AuditPage) -> list[str]:
             )
         )
     return lines
+
+
+def change_lines(view: ChangeView) -> list[str]:
+    """The change view: each barrier's share who agree in both rounds, overall and by side."""
+    before, after = view.before, view.after
+    lines = [
+        bold(
+            _(
+                "Change from “{before}” to “{after}”: {group}",
+                before=html.escape(before.title),
+                after=html.escape(after.title),
+                group=html.escape(group_name(view.survey, view.only)),
+            )
+        ),
+        _(
+            "Completed responses: {before} in the first round, {after} in the second.",
+            before=before.respondents,
+            after=after.respondents,
+        ),
+        italic(
+            _(
+                "The share who agree with each barrier in each round. A change is larger than "
+                "chance when its 95% interval, in points, does not include zero. The rounds are "
+                "compared as separate groups of people; where a round has too few answers, or "
+                "nearly everyone answered alike, there is no change to show."
+            )
+        ),
+        "",
+    ]
+    for barrier in view.barriers:
+        lines.append(item(_label(barrier.question), _shift_words(barrier.overall)))
+        sides = [
+            (_("local"), barrier.local),
+            (_("national"), barrier.national),
+        ]
+        for side, shift in sides:
+            if shift.before is not None or shift.after is not None:
+                lines.append(f"    {side}: {_shift_words(shift)}")
+    return lines
+
+
+def _shift_words(shift: Shift) -> str:
+    if shift.before is None or shift.after is None:
+        return _("too few answers in one of the rounds")
+    shares = {"before": _share(shift.before), "after": _share(shift.after)}
+    interval = shift.interval
+    if interval is None:
+        return _("from {before} to {after}", **shares)
+    points = round(shift.after.share * 100) - round(shift.before.share * 100)
+    if points == 0:
+        movement = _("from {before} to {after}, no change", **shares)
+    elif points > 0:
+        movement = _n(
+            "from {before} to {after}, up {count} point",
+            "from {before} to {after}, up {count} points",
+            points,
+            **shares,
+        )
+    else:
+        movement = _n(
+            "from {before} to {after}, down {count} point",
+            "from {before} to {after}, down {count} points",
+            -points,
+            **shares,
+        )
+    bounds = {"low": _points(interval[0]), "high": _points(interval[1])}
+    if shift.beyond_chance:
+        return movement + _("; larger than chance (95% interval {low} to {high})", **bounds)
+    return movement + _("; could be chance (95% interval {low} to {high})", **bounds)
+
+
+def _points(share: float) -> str:
+    """A difference of shares in signed points: "+12", "−3"."""
+    return format_decimal(round(share * 100), format="+0;−0", locale=current_language())
