@@ -9,12 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.i18n import use_language
 from bot.invitations.model import OptOut, SendState
 from bot.invitations.ports import Settlement
 from bot.reminders.schedule import Candidate, QuietHours, Schedule
 from bot.reminders.service import ReminderService
+from bot.reports.model import Cohort, Counted, History, Inputs
+from bot.reports.snapshots import EVERYONE, Noise, dump_view, load_view, publish
+from bot.reports.text import summary_lines
 from bot.survey.service import SurveyService
 from storage import Storage
+from tests.e2e import SHIPPED_SURVEY
 from tests.factories import Clock, mini_survey
 from tests.wiring import open_test_storage, survey_service
 
@@ -277,3 +282,38 @@ async def test_a_reminder_left_sending_by_a_crash_is_sent_again(
     assert len(await send_all(storage, clock)) == 1
     assert await storage.invitations.requeue_interrupted() == 0
 
+
+# -- /summary: finished after a reminder -----------------------------------------------------
+
+
+def test_the_summary_shows_finished_after_a_reminder_only_from_k_and_noised():
+    cohorts = (Cohort("jordan", "civil_society", "local", None, 12),)
+    views = {}
+    for reminded in (4, 9):
+        inputs = Inputs(cohorts, (), (), {}, after_reminder=reminded)
+        snapshot = publish(SHIPPED_SURVEY, History(), inputs, 5, Noise(b"k"), START)
+        views[reminded] = snapshot.views[EVERYONE]
+    assert views[4].after_reminder is None
+    assert views[9].after_reminder is not None and abs(views[9].after_reminder - 9) <= 2
+    stored = load_view(SHIPPED_SURVEY, dump_view(views[9]))
+    assert stored.after_reminder == views[9].after_reminder
+    with use_language("en"):
+        shown = f"Finished after a reminder: \u2068{views[9].after_reminder}\u2069"
+        assert shown in summary_lines(stored)
+        assert not any("reminder" in line for line in summary_lines(views[4]))
+
+
+async def test_responses_finished_after_a_sent_reminder_are_counted(
+    storage, respondents, reminders, clock
+):
+    await started(respondents, AMAL, answers=2)
+    await started(respondents, KARIM, answers=2)
+    clock.now += DAY
+    await reminders.queue_due()
+    await send_all(storage, clock)
+    await started(respondents, 1003, answers=2)  # never reminded
+    clock.now += timedelta(hours=1)
+    for user in (AMAL, 1003):
+        await finish(respondents, user)
+    inputs = await storage.reports.snapshot_inputs("mini", Counted(()), ())
+    assert inputs.after_reminder == 1  # Amal; Karim has not finished, 1003 was not reminded
