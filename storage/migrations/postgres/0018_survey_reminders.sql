@@ -19,3 +19,7 @@ CREATE TABLE survey_reminders (
 
 CREATE INDEX survey_reminders_due ON survey_reminders (state, due_at);
 CREATE INDEX survey_reminders_by_user ON survey_reminders (user_id);
+
+-- The responses a reminder may be due to (looked for every minute by each instance).
+CREATE INDEX responses_unfinished ON responses (started_at)
+    WHERE status IN ('in_progress', 'paused');
