@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.core.i18n import use_language
 from bot.invitations.model import OptOut, SendState
 from bot.invitations.ports import Settlement
@@ -317,3 +318,34 @@ async def test_responses_finished_after_a_sent_reminder_are_counted(
         await finish(respondents, user)
     inputs = await storage.reports.snapshot_inputs("mini", Counted(()), ())
     assert inputs.after_reminder == 1  # Amal; Karim has not finished, 1003 was not reminded
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_reminder_settings_are_read_and_bad_ones_named():
+    settings = load_settings(
+        {
+            "HIWAR_REMINDERS": "90m, 2d",
+            "HIWAR_QUIET_HOURS": "22:30-07",
+            "HIWAR_TIMEZONE": "Asia/Baghdad",
+        },
+        env_file=None,
+    )
+    assert settings.survey_reminders == (timedelta(minutes=90), timedelta(days=2))
+    assert settings.quiet_hours == (time(22, 30), time(7))
+    assert settings.time_zone == "Asia/Baghdad"
+    off = load_settings({"HIWAR_REMINDERS": "off", "HIWAR_QUIET_HOURS": "OFF"}, env_file=None)
+    assert (off.survey_reminders, off.quiet_hours) == ((), None)
+    defaults = load_settings({}, env_file=None)
+    assert defaults.survey_reminders == DEFAULT and defaults.time_zone == "Asia/Amman"
+    for name, bad in (
+        ("HIWAR_REMINDERS", "72h,24h"),
+        ("HIWAR_REMINDERS", "24h,48h,72h"),
+        ("HIWAR_REMINDERS", "tomorrow"),
+        ("HIWAR_QUIET_HOURS", "21-25"),
+        ("HIWAR_QUIET_HOURS", "8-8"),
+        ("HIWAR_TIMEZONE", "Amman"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: bad}, env_file=None)
