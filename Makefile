@@ -29,10 +29,11 @@ lint: install
 CATALOG_hiwar := bot/*.py bot/core bot/survey handlers/base handlers/survey.py
 CATALOG_reports := bot/reports handlers/reports.py
 CATALOG_invitations := bot/invitations handlers/invitations.py handlers/outbox.py
+CATALOG_reminders := bot/reminders
 catalogs: install
-	for domain in hiwar reports invitations; do \
+	for domain in hiwar reports invitations reminders; do \
 	  case $$domain in hiwar) src="$(CATALOG_hiwar)";; reports) src="$(CATALOG_reports)";; \
-	    invitations) src="$(CATALOG_invitations)";; esac; \
+	    invitations) src="$(CATALOG_invitations)";; reminders) src="$(CATALOG_reminders)";; esac; \
 	  $(BIN)/pybabel extract -k _n:1,2 -k Message --no-location --sort-output -o locales/$$domain.pot \
 	    $$(ls -d $$src 2>/dev/null) && \
 	  $(BIN)/pybabel update -i locales/$$domain.pot -d locales -D $$domain \

@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -24,6 +25,8 @@ from bot.http import AiohttpRequest, PollingRequest
 from bot.inbox import PRUNE_EVERY, DurableUpdateQueue
 from bot.invitations.service import InvitationService
 from bot.ordering import PerUserOrderedProcessor
+from bot.reminders.schedule import QuietHours, Schedule
+from bot.reminders.service import ReminderService
 from bot.reports.service import ReportService
 from bot.survey.document import document
 from bot.survey.model import Survey
@@ -56,7 +59,8 @@ FEATURES: tuple[Feature, ...] = (
     survey.FEATURE,
 )
 """Every feature: its commands, its error table and its handlers. Handler groups: -20 picks
-the locale, -10 keeps group chats out (handlers/base/middleware.py), -5 is for flows that
+the locale, -10 keeps group chats out (handlers/base/middleware.py), -6 takes STOP before any
+flow could read it as an answer (handlers/invitations.py), -5 is for flows that
 must see typed text before the survey does (they stop the update when they took it), 0
 holds commands, buttons (each kind its own pattern) and messages."""
 
@@ -206,6 +210,12 @@ def keep_publishing(application: Application, reports: ReportService) -> None:
     )
 
 
+def reminder_schedule(settings: Settings) -> Schedule:
+    """When people who did not finish are reminded (HIWAR_REMINDERS, HIWAR_QUIET_HOURS)."""
+    quiet = QuietHours(*settings.quiet_hours) if settings.quiet_hours else None
+    return Schedule(settings.survey_reminders, ZoneInfo(settings.time_zone), quiet)
+
+
 async def start_receiving(application: Application, settings: Settings, poll_timeout: int) -> None:
     """Long polling, or a webhook (whose secret PTB checks on every request) when configured."""
     updater = application.updater
@@ -296,7 +306,11 @@ async def running_bot(
             )
             await start_receiving(application, settings, poll_timeout)
             broadcaster = await start_delivery(
-                application, storage.invitations, settings.broadcast_rate, faults.observe
+                application,
+                storage.invitations,
+                settings.broadcast_rate,
+                faults.observe,
+                ReminderService(storage.reminders, respondents, reminder_schedule(settings)),
             )
             if storage.shared:  # other instances may die: take over what they leave behind
                 updates.start_adopting(application.bot)

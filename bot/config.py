@@ -6,8 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -15,6 +17,9 @@ from bot.survey.loader import DEFAULT_SURVEY_PATH
 from storage.url import BadDatabaseUrl, parse_database_url
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=72))
+DEFAULT_QUIET_HOURS = (time(21), time(8))
+DEFAULT_TIME_ZONE = "Asia/Amman"
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -42,6 +47,12 @@ class Settings:
     """Invitation messages per second at most, all recipients together (Telegram allows ~30)."""
     reminder_hours: int = 24
     """How long before a workshop those who answered attending or maybe are reminded."""
+    survey_reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS
+    """After their last answer, when people who did not finish are reminded (empty: never)."""
+    quiet_hours: tuple[time, time] | None = DEFAULT_QUIET_HOURS
+    """Local times (in `time_zone`) between which no reminder is sent; None: any time."""
+    time_zone: str = DEFAULT_TIME_ZONE
+    """The survey's time zone (IANA name), for quiet hours."""
     concurrent_updates: int = 64
     """Updates processed at once (different users only; one user's are always in order)."""
     webhook_url: str | None = None
@@ -99,6 +110,54 @@ def _parse_switch(name: str, raw: str | None) -> bool:
     if value in ("1", "yes", "true", "on"):
         return True
     raise ConfigError(f"{name} must be 1 or 0 (yes or no), got {raw!r}")
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _parse_reminders(raw: str) -> tuple[timedelta, ...]:
+    """`24h,72h` (minutes m, hours h, days d; at most two, increasing), or `off`."""
+    if raw.lower() in ("off", "0", "no", "none"):
+        return ()
+    delays = []
+    for part in raw.split(","):
+        found = _DURATION.match(part.strip().lower())
+        if not found or int(found[1]) == 0:
+            raise ConfigError(
+                f"HIWAR_REMINDERS must be one or two delays like 24h,72h (or off), got {raw!r}"
+            )
+        delays.append(timedelta(**{_UNITS[found[2]]: int(found[1])}))
+    if len(delays) > 2 or delays != sorted(set(delays)):
+        raise ConfigError(f"HIWAR_REMINDERS: at most two delays, the second longer, got {raw!r}")
+    return tuple(delays)
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+
+
+def _parse_quiet_hours(raw: str) -> tuple[time, time] | None:
+    """`21-08` or `21:30-07:00` (from-to, local time; may span midnight), or `off`."""
+    if raw.lower() in ("off", "0", "no", "none"):
+        return None
+    moments = []
+    for part in raw.split("-"):
+        found = _CLOCK.match(part.strip())
+        if not found or int(found[1]) > 23 or int(found[2] or 0) > 59:
+            moments = []
+            break
+        moments.append(time(int(found[1]), int(found[2] or 0)))
+    if len(moments) != 2 or moments[0] == moments[1]:
+        raise ConfigError(f"HIWAR_QUIET_HOURS must be like 21-08 (from-to), or off, got {raw!r}")
+    return moments[0], moments[1]
+
+
+def _parse_time_zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"HIWAR_TIMEZONE must be a time zone like Asia/Amman, got {raw!r}") from None
+    return raw
 
 
 def _parse_positive_int(name: str, raw: str, least: int = 1) -> int:
@@ -172,6 +231,13 @@ def load_settings(
         else 0,
         broadcast_rate=positive("HIWAR_BROADCAST_RATE", 25),
         reminder_hours=positive("HIWAR_REMINDER_HOURS", 24),
+        survey_reminders=_parse_reminders(reminders)
+        if (reminders := get("HIWAR_REMINDERS"))
+        else DEFAULT_REMINDERS,
+        quiet_hours=_parse_quiet_hours(quiet)
+        if (quiet := get("HIWAR_QUIET_HOURS"))
+        else DEFAULT_QUIET_HOURS,
+        time_zone=_parse_time_zone(get("HIWAR_TIMEZONE") or DEFAULT_TIME_ZONE),
         concurrent_updates=positive("HIWAR_CONCURRENT_UPDATES", 64),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,

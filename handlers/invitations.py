@@ -1,20 +1,22 @@
 """Workshop invitations' handlers: parse the update, call the service, present the views.
 
 Admins: /invite (a wizard whose state is in the database, see
-bot/invitations/invite_flow.mmd), /invitations. Everyone: the RSVP buttons, /unsubscribe.
+bot/invitations/invite_flow.mmd), /invitations. Everyone: the RSVP buttons, /unsubscribe (or
+STOP, إيقاف: read in group -6, before any flow could take it as an answer), /subscribe.
 The wizard's typed steps are read in group -5, before the survey's text handler, and only
 when the admin has a draft; every other message goes on to the survey.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram.ext import Application, ApplicationHandlerStop, filters
 
 from bot.core.errors import HiwarError
-from bot.core.i18n import LANGUAGES, _, current_language, use_language
+from bot.core.i18n import LANGUAGES, current_language, use_language
 from bot.core.views import File, View
 from bot.invitations import clock, views
 from bot.invitations.commands import COMMANDS
@@ -153,17 +155,21 @@ async def rsvp(ui: Ui, services: Services) -> None:
 
 
 async def unsubscribe(ui: Ui, services: Services) -> None:
-    """/unsubscribe: no more invitations or reminders, including any still queued."""
+    """/unsubscribe or STOP: no more invitations or reminders, including any still queued."""
     await services.invitations.unsubscribe(ui.user_id)
-    await ui.show(
-        View(
-            _(
-                "Done: you will not receive any more invitations or reminders. Your survey "
-                "answers are not affected."
-            ),
-            html=False,
-        )
-    )
+    await ui.show(views.unsubscribed())
+
+
+async def subscribe(ui: Ui, services: Services) -> None:
+    """/subscribe, or the button under the opt-out's confirmation: messages again."""
+    changed = await services.invitations.subscribe(ui.user_id)
+    if ui.tapped:
+        await ui.edit_buttons(())
+    await ui.show(views.subscribed(changed))
+
+
+STOP_WORDS = re.compile(r"^\s*(stop|إيقاف|ايقاف)\s*$", re.IGNORECASE)
+"""What a person types to stop every invitation and reminder (also without the hamza)."""
 
 
 def register(application: Application) -> None:
@@ -176,6 +182,11 @@ def register(application: Application) -> None:
     application.add_handler(command("invite", invite))
     application.add_handler(command("invitations", list_invitations))
     application.add_handler(command("unsubscribe", unsubscribe))
+    application.add_handler(command("subscribe", subscribe))
+    application.add_handler(button(views.Subscribe, subscribe))
+    # Before every flow that reads typed text, so that STOP is never taken as an answer.
+    stop_word = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Regex(STOP_WORDS)
+    application.add_handler(message(stop_word, unsubscribe, stop=True), group=-6)
     for kind, call in (
         (views.EditAudience, edit_audience),
         (views.TickAudience, tick_audience),

@@ -1,8 +1,10 @@
 """The invitations' delivery engine on a PTB bot (its `Outbox`), and the background work's
-start and stop."""
+start and stop: invitations, their reminders, and the reminders to finish the survey."""
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -26,7 +28,12 @@ from bot.invitations.delivery import (
 )
 from bot.invitations.model import Delivery, DeliveryFigures, Invitation
 from bot.invitations.ports import BroadcastStore
+from bot.reminders import views as reminder_views
+from bot.reminders.model import Reminder
+from bot.reminders.service import ReminderService
 from handlers.base.present import markup, not_modified
+
+log = logging.getLogger(__name__)
 
 TUNING = Tuning()
 """The engine's timings in production (tests replace it to run faster)."""
@@ -122,6 +129,17 @@ class TelegramOutbox:
             )
         )
 
+    async def survey_reminder(self, row: Reminder) -> int:
+        """A reminder to finish the survey, with the survey's own Continue button."""
+        with use_language(row.language):
+            rendered = reminder_views.reminder(row)
+            keyboard = markup(rendered.rows)
+        return await _call(
+            self._bot.send_message(
+                row.user_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+            )
+        )
+
     async def progress(self, invitation: Invitation, figures: DeliveryFigures, final: bool) -> int:
         """Edit the admin's progress message; send one if there is none (or it is gone)."""
         with use_language(invitation.admin_language):
@@ -150,13 +168,16 @@ async def start_delivery(
     store: BroadcastStore,
     rate: int,
     on_failure: Callable[[BaseException], None],
+    survey_reminders: ReminderService | None = None,
 ) -> Broadcaster:
-    """Resume and run broadcasts in the background; scan reminders now and periodically.
+    """Resume and run broadcasts in the background; scan reminders now and periodically
+    (with `survey_reminders`, also queue and send the reminders to finish the survey).
 
     Stop with `Broadcaster.stop()` before the Application stops (the bot is still needed to
     finish the calls in flight).
     """
-    broadcaster = Broadcaster(store, TelegramOutbox(application.bot), rate, TUNING, on_failure)
+    outbox = TelegramOutbox(application.bot)
+    broadcaster = Broadcaster(store, outbox, rate, TUNING, on_failure)
     await broadcaster.start()
 
     async def send_reminders(_context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,5 +190,29 @@ async def start_delivery(
         interval=TUNING.reminder_scan_every,
         first=TUNING.reminder_first_scan,
         name="invitation-reminders",
+    )
+    if survey_reminders is None or not survey_reminders.schedule.enabled:
+        return broadcaster
+    queue = survey_reminders.store
+    next_look = 0.0
+
+    async def remind(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue: now and then queue the reminders to finish the survey that are due;
+        every time, send those queued (by any instance) and not sent yet."""
+        nonlocal next_look
+        try:
+            if time.monotonic() >= next_look:
+                next_look = time.monotonic() + TUNING.survey_reminders_every
+                await survey_reminders.queue_due()
+            await broadcaster.send_due(queue.claim, outbox.survey_reminder, queue.settle)
+        except Exception as error:
+            on_failure(error)
+            log.exception("survey_reminders_failed")
+
+    application.job_queue.run_repeating(
+        remind,
+        interval=TUNING.reminder_scan_every,
+        first=TUNING.reminder_first_scan,
+        name="survey-reminders",
     )
     return broadcaster

@@ -18,6 +18,7 @@ from storage.inbox import Inbox
 from storage.instances import Instances
 from storage.invitations import Invitations
 from storage.migrations import apply_migrations
+from storage.reminders import Reminders
 from storage.reports import Reports
 from storage.respondents import Respondents
 from storage.surveys import Surveys
@@ -34,6 +35,7 @@ class Storage:
     instances: Instances
     reports: Reports
     invitations: Invitations
+    reminders: Reminders
     cards: LiveCards
     surveys: Surveys
 
@@ -76,6 +78,7 @@ async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) 
         instances=instances,
         reports=Reports(database),
         invitations=Invitations(database, instances, default_language),
+        reminders=Reminders(database, instances, default_language),
         cards=LiveCards(database),
         surveys=Surveys(database),
     )

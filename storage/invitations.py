@@ -42,6 +42,8 @@ _INVITATION_COLUMNS = (
     " description_en, starts_at, time_zone, duration_minutes, place, audience,"
     " remind_before_minutes, status, progress_message_id, created_at"
 )
+OUTBOX_TABLES = ("invitation_deliveries", "invitation_reminders", "survey_reminders")
+"""Every table of messages the delivery engine sends, one row per message."""
 RECLAIM_EVERY = 2.0
 """Seconds between looks, while claiming, for messages left `sending` by a dead instance."""
 
@@ -284,20 +286,29 @@ class Invitations:
 
     async def opt_out(self, user_id: int, reason: OptOut, at: datetime) -> None:
         async with self._db.atomic(savepoint=False) as db:
-            await self._opt_out(db, user_id, reason, at)
+            await self.opt_out_in(db, user_id, reason, at)
 
     @staticmethod
-    async def _opt_out(db: Connection, user_id: int, reason: OptOut, at: datetime) -> None:
+    async def opt_out_in(db: Connection, user_id: int, reason: OptOut, at: datetime) -> None:
+        """In the caller's transaction: opt the person out and cancel what is queued for them
+        (invitations, their reminders, and reminders to finish the survey)."""
         await db.execute(
             "INSERT INTO invitation_optouts (user_id, reason, at)"
             " SELECT user_id, ?, ? FROM users WHERE user_id = ? ON CONFLICT (user_id) DO NOTHING",
             (reason.value, _ts(at), user_id),
         )
-        for table in ("invitation_deliveries", "invitation_reminders"):
+        for table in OUTBOX_TABLES:
             await db.execute(
                 f"UPDATE {table} SET state = 'cancelled', updated_at = ?"
                 " WHERE user_id = ? AND state = 'pending'",
                 (_ts(at), user_id),
+            )
+
+    async def opt_in(self, user_id: int) -> bool:
+        async with self._db.atomic(savepoint=False) as db:
+            return (
+                await db.execute("DELETE FROM invitation_optouts WHERE user_id = ?", (user_id,))
+                > 0
             )
 
     async def summaries(self, limit: int) -> list[InvitationSummary]:
@@ -332,7 +343,7 @@ class Invitations:
     @staticmethod
     async def _requeue_orphans(db: Connection) -> int:
         requeued = 0
-        for table in ("invitation_deliveries", "invitation_reminders"):
+        for table in OUTBOX_TABLES:
             requeued += await db.execute(
                 f"UPDATE {table} SET state = 'pending', claimed_by = NULL"
                 " WHERE state = 'sending' AND (claimed_by IS NULL"
@@ -411,7 +422,7 @@ class Invitations:
             )
             for row, settlement in settled:
                 if settlement.state == SendState.BLOCKED:
-                    await self._opt_out(db, row.user_id, OptOut.BLOCKED, at)
+                    await self.opt_out_in(db, row.user_id, OptOut.BLOCKED, at)
 
     async def claim_reminder(self, now: datetime) -> Delivery | None:
         instance = await self._instances.current()

@@ -449,6 +449,12 @@ class Reports:
                 " AND r.first_snapshot IS NULL ORDER BY r.response_id",
                 (survey_id, *params),
             )
+            reminded = await db.fetchone(
+                f"SELECT COUNT(*) FROM responses r WHERE r.survey_id = ? AND {condition}"
+                " AND EXISTS (SELECT 1 FROM survey_reminders m WHERE m.response_id ="
+                " r.response_id AND m.state = 'sent' AND m.updated_at <= r.completed_at)",
+                (survey_id, *params),
+            )
             pending = await db.fetchall(
                 "SELECT a.question_id, COUNT(*) FROM responses r"
                 " JOIN answers a ON a.response_id = r.response_id"
@@ -465,6 +471,7 @@ class Reports:
             in_progress=tuple(Cohort(c, s, lv, None, n) for c, s, lv, n in waiting),
             pending_comments=dict(pending),
             arrivals=tuple(row[0] for row in arrivals),
+            after_reminder=int(reminded[0]) if reminded else 0,
         )
 
     async def save_snapshot(

@@ -29,10 +29,10 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiolimiter import AsyncLimiter
 
@@ -65,6 +65,16 @@ class PermanentFailure(SendFailure):
     """Telegram refused this message for good (e.g. the chat does not exist)."""
 
 
+class Claimed(Protocol):
+    """A claimed row of any kind of message: all the engine reads of it."""
+
+    @property
+    def attempts(self) -> int: ...
+
+
+R = TypeVar("R", bound=Claimed)
+
+
 class Outbox(Protocol):
     """The Telegram side, as the engine needs it. Each returns the message id."""
 
@@ -93,6 +103,9 @@ class Tuning:
     """How often to look for new work when there is none."""
     reminder_scan_every: float = 5.0
     """Seconds between looks for due reminders (each a single indexed query)."""
+    survey_reminders_every: float = 60.0
+    """Seconds between looks for reminders to finish the survey that have become due (a scan
+    of the unfinished responses; those queued are sent at the next reminder scan)."""
     reminder_first_scan: float = 0.5
     """Seconds after start-up; not 0, which APScheduler would push to the next interval."""
     drain_timeout: float = 15.0
@@ -187,14 +200,27 @@ class Broadcaster:
         expired = await self._store.expire_reminders(now)
         if expired:
             log.info("reminders_expired count=%d", expired)
+
+        async def send(row: Delivery) -> int:
+            return await self._outbox.reminder(await self._invitation(row.invitation_id), row)
+
+        return await self.send_due(self._store.claim_reminder, send, self._store.settle_reminders)
+
+    async def send_due(
+        self,
+        claim: Callable[[datetime], Awaitable[R | None]],
+        send: Callable[[R], Awaitable[int]],
+        settle: Callable[[Sequence[tuple[R, Settlement]], datetime], Awaitable[object]],
+    ) -> int:
+        """Claim, send and settle due rows of one kind, one at a time, within the rate limit
+        shared with everything else this engine sends; returns how many were sent."""
         sent = 0
         while await self._turn():
-            row = await self._store.claim_reminder(clock.now())
+            row = await claim(clock.now())
             if row is None:
                 break
-            invitation = await self._invitation(row.invitation_id)
-            settlement = await self._attempt(row, self._outbox.reminder(invitation, row))
-            await self._store.settle_reminders([(row, settlement)], clock.now())
+            settlement = await self._attempt(row, send(row))
+            await settle([(row, settlement)], clock.now())
             sent += settlement.state == SendState.SENT
         return sent
 
@@ -300,7 +326,7 @@ class Broadcaster:
                     continue
                 del self._unsettled[: len(batch)]
 
-    async def _attempt(self, row: Delivery, call: Awaitable[int]) -> Settlement:
+    async def _attempt(self, row: Claimed, call: Awaitable[int]) -> Settlement:
         """Await one API call and turn its result into the row's new state."""
         result: int | SendFailure
         try:
@@ -308,7 +334,7 @@ class Broadcaster:
         except SendFailure as failure:
             result = failure
         except Exception as error:
-            log.exception("send_failed_unexpectedly invitation=%d", row.invitation_id)
+            log.exception("send_failed_unexpectedly %s", type(row).__name__)
             result = TemporaryFailure(type(error).__name__)
         if isinstance(result, RateLimited):
             self._pause(result.seconds)

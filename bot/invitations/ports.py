@@ -83,6 +83,10 @@ class RsvpStore(Protocol):
         """Never invite or remind this person again; cancels what is still queued for them."""
         ...
 
+    async def opt_in(self, user_id: int) -> bool:
+        """Invitations and reminders again (after an opt-out); False: was not opted out."""
+        ...
+
     async def summaries(self, limit: int) -> list[InvitationSummary]: ...
 
 

@@ -200,8 +200,13 @@ class InvitationService:
         return RsvpSaved(invitation, answer, remind_at if scheduled else None)
 
     async def unsubscribe(self, user_id: int) -> None:
-        """/unsubscribe: no invitation or reminder ever again, including queued ones."""
+        """STOP or /unsubscribe: no invitation or reminder any more, including queued ones
+        (until /subscribe)."""
         await self._store.opt_out(user_id, OptOut.UNSUBSCRIBED, clock.now())
+
+    async def subscribe(self, user_id: int) -> bool:
+        """/subscribe: invitations and reminders again; False if they were not stopped."""
+        return await self._store.opt_in(user_id)
 
     async def overview(self, admin: Actor) -> list[InvitationSummary]:
         """/invitations: the latest invitations with delivery figures and RSVP counts."""

@@ -119,6 +119,13 @@ class DiscardInvitation(CallbackData):
 
 
 @dataclass(frozen=True)
+class Subscribe(CallbackData):
+    """Opt in again, under the confirmation of an opt-out."""
+
+    prefix = "sub"
+
+
+@dataclass(frozen=True)
 class Answer(CallbackData):
     """An RSVP button of one invitation."""
 
@@ -248,6 +255,30 @@ def reminder(invitation: Invitation) -> View:
         _("If your plans have changed, please update your answer:"),
     ]
     return View("\n".join(lines), rsvp_rows(invitation.id))
+
+
+def unsubscribed() -> View:
+    """STOP or /unsubscribe confirmed, with a way back."""
+    return View.of(
+        _(
+            "Done: you will not receive any more invitations or reminders. Your survey "
+            "answers are not affected. If you change your mind, send /subscribe or tap below."
+        ),
+        [[Button(_("Receive them again"), Subscribe())]],
+        html=False,
+    )
+
+
+def subscribed(changed: bool) -> View:
+    if not changed:
+        return View(_("You already receive invitations and reminders."), html=False)
+    return View(
+        _(
+            "Welcome back: you will receive invitations and reminders again. To stop them, "
+            "send STOP."
+        ),
+        html=False,
+    )
 
 
 def rsvp_saved(saved: RsvpSaved) -> str:

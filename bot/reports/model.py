@@ -171,6 +171,8 @@ class Inputs:
     """Per free-text question, answers of counted respondents not released yet."""
     arrivals: tuple[int, ...] = ()
     """The responses the next snapshot counts for the first time (storage's ids)."""
+    after_reminder: int = 0
+    """Counted responses finished after a reminder to finish them had been sent."""
 
     def changes(self, history: History) -> int:
         """Responses completed or deleted since the last snapshot."""

@@ -143,6 +143,10 @@ def publish(
                 survey, plan, tallies, waiting, threshold, only, noise.for_group(key)
             )
             views[key] = replace(summary, published_at=at)
+        reminded = inputs.after_reminder
+        if reminded >= threshold:  # one figure, of everyone: never split into groups
+            shown = noise.for_group(EVERYONE)("after_reminder", reminded)
+            views[EVERYONE] = replace(views[EVERYONE], after_reminder=shown)
     comments = tuple(q for q, n in inputs.pending_comments.items() if n >= threshold)
     return Snapshot(number, at, sum(population.values()), released, dict(atoms), views, comments)
 
@@ -243,6 +247,7 @@ def dump_view(summary: Summary) -> str:
             "formats": [_ranking(r) for r in summary.formats],
             "invitations": [summary.invitations, summary.invitations_extreme],
             "published_at": summary.published_at.isoformat() if summary.published_at else None,
+            "after_reminder": summary.after_reminder,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -284,6 +289,7 @@ def load_view(survey: Survey, stored: str) -> Summary:
         invitations=data["invitations"][0],
         invitations_extreme=_extreme(data["invitations"][1]),
         published_at=datetime.fromisoformat(data["published_at"]) if data["published_at"] else None,
+        after_reminder=data.get("after_reminder"),
     )
 
 

@@ -125,6 +125,8 @@ class Summary:
     invitations_extreme: Extreme | None = None
     published_at: datetime | None = None
     """The snapshot's date (None: live numbers, for trusted local callers only)."""
+    after_reminder: int | None = None
+    """Responses finished after a reminder, in everyone's view only (None: fewer than k)."""
 
     @property
     def gaps(self) -> tuple[BarrierResult, ...]:

@@ -85,6 +85,8 @@ def summary_lines(summary: Summary) -> list[str]:
         if summary.in_progress is not None
         else _("Responses under way: fewer than {threshold}", threshold=threshold),
     ]
+    if summary.after_reminder is not None:
+        lines.append(_("Finished after a reminder: {count}", count=summary.after_reminder))
     if summary.sides is not None:
         local, national = summary.sides
         lines.append(

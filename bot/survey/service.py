@@ -281,6 +281,17 @@ class SurveyService:
         await self._store.set_status(progress.response_id, Status.PAUSED, self._clock())
         return Paused()
 
+    async def where_stopped(self, user_id: int, response_id: int) -> OfferResume | None:
+        """How far the person got in this response, if it is the one they are answering
+        (for a reminder; None: finished, started over, or gone)."""
+        progress = await self._store.get_open_progress(user_id)
+        if progress is None or progress.response_id != response_id:
+            return None
+        survey = await self._survey_of(progress)
+        if not survey.has_question(progress.current or ""):
+            return None
+        return self._resume_offer(progress, survey)
+
     async def current(self, user_id: int) -> AskQuestion:
         progress, survey = await self._active(user_id, allow_paused=True)
         return self._ask(progress, survey)
