@@ -17,6 +17,8 @@ from bot.reports.errors import BadCampaignCommand, BadLinkUses, BadSource, Sourc
 from bot.reports.model import Arrival, Cohort, History, Inputs
 from bot.reports.service import ReportService
 from bot.reports.snapshots import EVERYONE, Noise, dump_view, load_view, publish
+from bot.reports.summary import Summary
+from bot.reports.tables import build_tables
 from bot.reports.text import plain, summary_lines
 from bot.survey.service import AskConsent, AskQuestion, ByInvitationOnly, SurveyService
 from storage import Storage
@@ -51,11 +53,17 @@ def test_campaign_arguments_are_a_slug_and_a_number_of_people():
             parse_campaign_arguments(wrong)
 
 
-def _sources_summary(cohorts: tuple[Cohort, ...]) -> list[str]:
+def snapshot_view(cohorts: tuple[Cohort, ...]) -> Summary:
+    """Everyone's view of a first snapshot of `cohorts`, as stored and read back."""
     inputs = Inputs(cohorts, (), (), {})
     snapshot = publish(SHIPPED_SURVEY, History(), inputs, THRESHOLD, Noise(b"k"), AT)
     stored = load_view(SHIPPED_SURVEY, dump_view(snapshot.views[EVERYONE]))
     assert stored == snapshot.views[EVERYONE]  # the sources are part of the stored snapshot
+    return stored
+
+
+def _sources_summary(cohorts: tuple[Cohort, ...]) -> list[str]:
+    stored = snapshot_view(cohorts)
     with use_language("en"):
         text = plain(summary_lines(stored))
     return text.split("Respondents by source\n")[1].split("\n\n")[0].splitlines()
@@ -76,6 +84,13 @@ def test_sources_are_counted_with_noise_and_small_ones_are_hidden():
         assert abs(count - counts["" if source == "without a link" else source]) <= 2
     assert re.fullmatch(r"• Groups of fewer than 5 each, together: \d", lines[3])
     assert "irbid" not in "\n".join(lines) and "zarqa" not in "\n".join(lines)
+    with use_language("en"):
+        table = build_tables([snapshot_view(cohorts)], THRESHOLD).csv.decode("utf-8-sig")
+    assert re.search(
+        r"^all respondents,all,Respondents by source,amman-plenary,\d+\r$", table, re.M
+    )
+    assert re.search(r"^all respondents,all,Respondents by source,\(hidden\),\d\r$", table, re.M)
+    assert "irbid" not in table
     # only one small source: the next smallest is hidden with it (rule 2's complement)
     lines = _sources_summary(tuple(c for c in cohorts if c.source != "zarqa"))
     assert not any(line.startswith(("• irbid", "• newsletter")) for line in lines)

@@ -98,6 +98,9 @@ async def test_a_campaign_link_is_counted_per_source_and_can_be_closed(
     audit = texts(await hiwar.admin("en").send_command("/audit"))
     assert "campaign link closed" in audit and "campaign link created" in audit
 
+    for attempt in ("/campaign new mine", "/campaign new Mine!! many"):  # roles first
+        refused = texts(await sara.send_command(attempt))
+        assert refused == said(language, "This command is for administrators.")
     await sara.send_command("/delete")
     await sara.tap(said(language, "Yes, erase everything"))
     assert await _ids(hiwar, f"SELECT source FROM responses WHERE user_id = {sara.id}") == []
