@@ -256,7 +256,12 @@ async def running_bot(
             document(survey), settings.survey_path.name, utc_now()
         )
         respondents = SurveyService(
-            storage.respondents, storage.inbox, storage, survey, catalog=storage.surveys
+            storage.respondents,
+            storage.inbox,
+            storage,
+            survey,
+            catalog=storage.surveys,
+            require_link=settings.require_link,
         )
         await respondents.refresh()
         services = Services(
@@ -273,7 +278,7 @@ async def running_bot(
                 access,
                 settings.min_cell_size,
                 snapshot_interval=timedelta(hours=settings.snapshot_hours),
-                invited_only=settings.count_only_invited,
+                invited_only=settings.invited_only,
             ),
             cards=storage.cards,
             features=FEATURES,

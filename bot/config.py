@@ -39,10 +39,13 @@ class Settings:
     survey_path: Path = DEFAULT_SURVEY_PATH
     min_cell_size: int = 5
     snapshot_hours: int = 0
-    count_only_invited: bool = False
-    """Only respondents who came through a survey invitation link (/entrylink) count."""
     """At least this many hours between two report snapshots (0: as soon as k responses
     have been completed or deleted since the last)."""
+    count_only_invited: bool = False
+    """Only responses started through a campaign link (/campaign) count in reports."""
+    require_link: bool = False
+    """Only people who came through a campaign link are asked the survey; implies
+    `count_only_invited` (responses begun before it was set, without a link, leave reports)."""
     broadcast_rate: int = 25
     """Invitation messages per second at most, all recipients together (Telegram allows ~30)."""
     reminder_hours: int = 24
@@ -62,6 +65,11 @@ class Settings:
     webhook_port: int = 8443
     health_port: int | None = None
     """Where GET /healthz answers (bot/health.py); unset: no health endpoint."""
+
+    @property
+    def invited_only(self) -> bool:
+        """Whether reports count only responses started through a campaign link."""
+        return self.count_only_invited or self.require_link
 
     @property
     def database(self) -> str:
@@ -226,6 +234,7 @@ def load_settings(
         count_only_invited=_parse_switch(
             "HIWAR_COUNT_ONLY_INVITED", get("HIWAR_COUNT_ONLY_INVITED")
         ),
+        require_link=_parse_switch("HIWAR_REQUIRE_LINK", get("HIWAR_REQUIRE_LINK")),
         snapshot_hours=_parse_positive_int("HIWAR_SNAPSHOT_HOURS", hours, least=0)
         if (hours := get("HIWAR_SNAPSHOT_HOURS"))
         else 0,

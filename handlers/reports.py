@@ -12,16 +12,16 @@ from bot.core.i18n import DEFAULT_LANGUAGE, current_language, use_language
 from bot.core.views import File
 from bot.reports import views
 from bot.reports.access import (
-    ENTRY_PREFIX,
     GRANT_PREFIX,
-    MAX_ENTRY_USES,
+    LINK_PREFIX,
     AwaitingConfirmation,
     parse_audit_arguments,
+    parse_campaign_arguments,
 )
 from bot.reports.commands import COMMANDS
-from bot.reports.errors import BadEntryUses, NotATelegramId
+from bot.reports.errors import NotATelegramId, ReportError
 from bot.reports.messages import ERRORS
-from bot.reports.model import AuditFilter
+from bot.reports.model import Arrival, AuditFilter
 from bot.reports.views import FLOW
 from handlers.base.context import Services
 from handlers.base.feature import Feature, all_commands
@@ -101,20 +101,41 @@ async def grant(ui: Ui, services: Services) -> None:
         await ui.show(view)
 
 
-async def entrylink(ui: Ui, services: Services) -> None:
-    """/entrylink [uses]: a survey invitation link for that many people (one by default)."""
-    uses = int(ui.argument) if ui.argument.isdecimal() else 1
-    if not 1 <= uses <= MAX_ENTRY_USES or (ui.argument and not ui.argument.isdecimal()):
+async def campaign(ui: Ui, services: Services) -> None:
+    """/campaign: the survey's campaign links; `new SOURCE [USES]` makes one, `close SOURCE`
+    closes one."""
+    try:
+        request = parse_campaign_arguments(ui.args)
+    except ReportError:
         await services.access.check(ui.user_id, Role.ADMIN)  # roles before arguments
-        raise BadEntryUses(MAX_ENTRY_USES)
-    code = await services.reports.access.entry_link(ui.actor, uses)
-    await ui.show(views.entry_link(f"https://t.me/{ui.bot.username}?start={code}", uses))
+        raise
+    links, survey_id = services.reports.access, services.reports.survey.id
+    match request.action:
+        case "new":
+            code = await links.create_link(ui.actor, survey_id, request.source, request.uses)
+            link = f"https://t.me/{ui.bot.username}?start={code}"
+            await ui.show(views.campaign_link(link, request.source, request.uses))
+        case "close":
+            closed = await links.close_link(ui.actor, survey_id, request.source)
+            await ui.show(views.link_closed(closed))
+        case _:
+            found = await links.links(ui.actor, survey_id)
+            await ui.show(views.campaigns(survey_id, found), flow=FLOW)
 
 
-async def admit(ui: Ui, services: Services) -> None:
-    """`/start in-…`: noted before the respondents' /start, which then runs as usual."""
-    if not await services.reports.access.admit(ui.user_id, ui.argument):
-        await ui.show(views.entry_link_refused())
+async def close_link(ui: Ui, services: Services) -> None:
+    """A Close button under /campaign: that link admits nobody from now on."""
+    key, survey_id = ui.data(views.CloseLink).key, services.reports.survey.id
+    source = await services.reports.access.close_link(ui.actor, survey_id, key)
+    await ui.show(views.link_closed(source))
+
+
+async def arrive(ui: Ui, services: Services) -> None:
+    """`/start in-…`: the campaign link is noted before the respondents' /start, which then
+    runs as usual (and, if links are required, lets in only those a link admitted)."""
+    arrival = await services.reports.access.arrive(ui.user_id, ui.argument)
+    if arrival != Arrival.ADMITTED:
+        await ui.show(views.arrival_refused(arrival))
 
 
 async def redeem(ui: Ui, services: Services) -> None:
@@ -226,7 +247,7 @@ def register(application: Application) -> None:
         group=-5,
     )
     application.add_handler(
-        command("start", admit, filters.Regex(rf"^/start(@\w+)?\s+{ENTRY_PREFIX}")),
+        command("start", arrive, filters.Regex(rf"^/start(@\w+)?\s+{LINK_PREFIX}")),
         group=-5,
     )
     for name, handler in {
@@ -238,7 +259,7 @@ def register(application: Application) -> None:
         "reports": reports_help,
         "grant": grant,
         "revoke": revoke,
-        "entrylink": entrylink,
+        "campaign": campaign,
         "roles": roles,
         "audit": audit,
     }.items():
@@ -250,6 +271,7 @@ def register(application: Application) -> None:
     application.add_handler(button(views.ShowAudit, audit_button))
     application.add_handler(button(views.ConfirmGrant, confirm_grant))
     application.add_handler(button(views.CancelGrant, cancel_grant))
+    application.add_handler(button(views.CloseLink, close_link))
 
 
 FEATURE = Feature("reports", COMMANDS, ERRORS, register)

@@ -16,7 +16,9 @@ from typing import Any
 from bot.core.access import AuditEntry, Role, audit_digest
 from bot.reports.model import (
     EVERY_ENTRY,
+    Arrival,
     AuditFilter,
+    CampaignLink,
     Cell,
     CellTally,
     Cohort,
@@ -54,6 +56,8 @@ def _where(only: Filter | None) -> tuple[str, tuple[str, ...]]:
     return f" AND {_COLUMNS[only.dimension]} = ?", (only.option_id,)
 
 
+MAX_LISTED_LINKS = 40
+"""/campaign lists this many links at most (open ones first), each open one with a button."""
 _AUDIT_COLUMNS = "at, actor_id, actor_name, role, action, detail"
 _GRANT_COLUMNS = (
     "code_hash, created_by, created_at, expires_at, used_by, for_user, opened_by,"
@@ -70,15 +74,10 @@ def _grant(row: Sequence[Any]) -> Grant:
 
 def _counted(counted: Counted) -> tuple[str, tuple[int, ...]]:
     """Completed responses whose answers count: never those of coordinators and admins, and
-    if asked only those of people who came through a survey invitation link."""
+    if asked only those started through a campaign link."""
     marks = ", ".join("?" * len(counted.staff))
     admins = f" AND r.user_id NOT IN ({marks})" if counted.staff else ""
-    invited = (
-        " AND EXISTS (SELECT 1 FROM users u WHERE u.user_id = r.user_id"
-        " AND u.admitted_at IS NOT NULL)"
-        if counted.invited_only
-        else ""
-    )
+    invited = " AND r.source IS NOT NULL" if counted.invited_only else ""
     return (
         "r.status = 'completed'" + admins + invited + " AND NOT EXISTS"
         " (SELECT 1 FROM coordinators c WHERE c.user_id = r.user_id)",
@@ -165,42 +164,91 @@ class Reports:
             )
         return opened == 1
 
-    async def add_entry_link(
-        self, code_hash: str, created_by: int, at: datetime, uses: int
-    ) -> None:
-        async with self._db.atomic(savepoint=False) as db:
-            await db.execute(
-                "INSERT INTO entry_links (code_hash, created_by, created_at, uses_left)"
-                " VALUES (?, ?, ?, ?)",
-                (code_hash, created_by, _ts(at), uses),
-            )
+    # -- campaign links ------------------------------------------------------------------
 
-    async def admit(self, user_id: int, code_hash: str, at: datetime) -> bool:
+    async def add_link(self, link: CampaignLink, created_by: int, at: datetime) -> bool:
+        async with self._db.atomic(savepoint=False) as db:
+            taken = await db.fetchone(
+                "SELECT 1 FROM campaign_links WHERE survey_id = ? AND source = ?"
+                " AND closed_at IS NULL",
+                (link.survey_id, link.source),
+            )
+            if taken:
+                return False
+            await db.execute(
+                "INSERT INTO campaign_links (code_hash, survey_id, round_id, source, created_by,"
+                " created_at, uses_left) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    link.code_hash,
+                    link.survey_id,
+                    link.round_id,
+                    link.source,
+                    created_by,
+                    _ts(at),
+                    link.uses_left,
+                ),
+            )
+        return True
+
+    async def links(self, survey_id: str) -> list[CampaignLink]:
+        rows = await self._db.fetchall(
+            "SELECT l.code_hash, l.survey_id, l.source, l.round_id, l.uses_left, l.arrivals,"
+            " (SELECT COUNT(*) FROM responses r WHERE r.source = l.source"
+            " AND r.survey_id = COALESCE(l.survey_id, r.survey_id)"
+            " AND r.status = 'completed'), l.closed_at FROM campaign_links l"
+            " WHERE l.survey_id = ? OR l.survey_id IS NULL"
+            " ORDER BY CASE WHEN l.closed_at IS NULL THEN 0 ELSE 1 END, l.created_at DESC,"
+            f" l.code_hash LIMIT {MAX_LISTED_LINKS}",
+            (survey_id,),
+        )
+        return [CampaignLink(*row[:7], closed=row[7] is not None) for row in rows]
+
+    async def close_link(self, survey_id: str, which: str, at: datetime) -> str | None:
         async with self._db.atomic(savepoint=False) as db:
             row = await db.fetchone(
-                "SELECT admitted_at FROM users WHERE user_id = ?", (user_id,)
+                "SELECT source FROM campaign_links WHERE closed_at IS NULL"
+                " AND (survey_id = ? OR survey_id IS NULL)"
+                " AND (source = ? OR substr(code_hash, 1, 20) = ?)",
+                (survey_id, which, which),
             )
-            known = await db.fetchone(
-                "SELECT uses_left FROM entry_links WHERE code_hash = ?", (code_hash,)
+            if row is None:
+                return None
+            await db.execute(
+                "UPDATE campaign_links SET closed_at = ? WHERE closed_at IS NULL"
+                " AND (survey_id = ? OR survey_id IS NULL)"
+                " AND (source = ? OR substr(code_hash, 1, 20) = ?)",
+                (_ts(at), survey_id, which, which),
             )
-            if known is None:
-                return False
-            if row is not None and row[0] is not None:
-                return True  # came through a link already: nothing to use up
+        return str(row[0])
+
+    async def arrive(self, user_id: int, code_hash: str, at: datetime) -> Arrival:
+        async with self._db.atomic(savepoint=False) as db:
+            link = await db.fetchone(
+                "SELECT closed_at FROM campaign_links WHERE code_hash = ?", (code_hash,)
+            )
+            if link is None:
+                return Arrival.UNKNOWN
+            if link[0] is not None:
+                return Arrival.CLOSED
+            latest = await db.fetchone(
+                "SELECT arrived_via FROM users WHERE user_id = ?", (user_id,)
+            )
+            if latest is not None and latest[0] == code_hash:
+                return Arrival.ADMITTED  # back through the same link: nothing to use up
             used = await db.execute(
-                "UPDATE entry_links SET uses_left = uses_left - 1"
-                " WHERE code_hash = ? AND uses_left > 0",
+                "UPDATE campaign_links SET arrivals = arrivals + 1, uses_left = uses_left - 1"
+                " WHERE code_hash = ? AND (uses_left IS NULL OR uses_left > 0)",
                 (code_hash,),
             )
             if used != 1:
-                return False
+                return Arrival.USED_UP
             await db.execute(
-                "INSERT INTO users (user_id, created_at, updated_at, admitted_at)"
+                "INSERT INTO users (user_id, created_at, updated_at, arrived_via)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
-                " admitted_at = excluded.admitted_at, updated_at = excluded.updated_at",
-                (user_id, _ts(at), _ts(at), _ts(at)),
+                " arrived_via = excluded.arrived_via, updated_at = excluded.updated_at",
+                (user_id, _ts(at), _ts(at), code_hash),
             )
-            return True
+            return Arrival.ADMITTED
 
     async def cancel_grant(self, code_hash: str, at: datetime) -> bool:
         async with self._db.atomic(savepoint=False) as db:
@@ -425,10 +473,11 @@ class Reports:
         condition, params = _counted(counted)
         async with self._db.atomic(savepoint=False) as db:
             cohorts = await db.fetchall(
-                "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*)"
+                "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*),"
+                " COALESCE(r.source, '')"
                 " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
                 f" WHERE r.survey_id = ? AND {condition}"
-                " GROUP BY p.country, p.sector, p.level, r.first_snapshot",
+                " GROUP BY p.country, p.sector, p.level, r.first_snapshot, r.source",
                 (survey_id, *params),
             )
             tallies = await db.fetchall(

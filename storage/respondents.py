@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.core.sent import SentMessage
-from bot.survey.state import AnswerValue, Progress, Respondent, Status
+from bot.survey.state import AnswerValue, Campaign, Progress, Respondent, Status
 from storage.database import Database, Row
 
 _MOVE = (
@@ -47,7 +47,7 @@ _ERASE_ALSO = (
 
 _PROGRESS = (
     "response_id, survey_version, respondent_code, status, current_question, draft,"
-    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id"
+    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, source"
 )
 
 
@@ -135,6 +135,7 @@ class Respondents:
             started_at=_dt(row[6]),
             completed_at=_dt(row[7]),
             paste=None if row[8] is None else SentMessage(row[8], datetime.fromisoformat(row[9])),
+            source=row[11],
         )
 
     async def start_progress(
@@ -144,15 +145,17 @@ class Respondents:
         survey_version: int,
         first_question: str,
         at: datetime,
+        campaign: Campaign | None = None,
     ) -> Progress:
+        # rounds: the response's round is `campaign.round_id`, else the open round
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
             )
             await db.execute(
                 "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
-                " status, current_question, started_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
+                " status, current_question, started_at, updated_at, source)"
+                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?)",
                 (
                     user_id,
                     survey_id,
@@ -161,11 +164,21 @@ class Respondents:
                     first_question,
                     _ts(at),
                     _ts(at),
+                    campaign.source if campaign else None,
                 ),
             )
             progress = await self.get_progress(user_id, survey_id)
         assert progress is not None
         return progress
+
+    async def get_campaign(self, user_id: int, survey_id: str) -> Campaign | None:
+        row = await self._db.fetchone(
+            "SELECT l.source, l.round_id FROM users u"
+            " JOIN campaign_links l ON l.code_hash = u.arrived_via"
+            " WHERE u.user_id = ? AND (l.survey_id = ? OR l.survey_id IS NULL)",
+            (user_id, survey_id),
+        )
+        return Campaign(row[0], row[1]) if row else None
 
     async def save_answer(
         self,

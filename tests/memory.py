@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.core.sent import SentMessage
-from bot.survey.state import AnswerValue, Progress, Respondent, Status
+from bot.survey.state import AnswerValue, Campaign, Progress, Respondent, Status
 
 
 @dataclass
@@ -23,6 +23,8 @@ class _State:
     respondents: dict[int, Respondent] = field(default_factory=dict)
     progress: dict[tuple[int, str], Progress] = field(default_factory=dict)
     message_of: dict[tuple[int, str], int] = field(default_factory=dict)
+    campaigns: dict[int, Campaign] = field(default_factory=dict)
+    """The link each person came through (storage/reports.py notes it when they open it)."""
     processed: set[int] = field(default_factory=set)
 
 
@@ -46,6 +48,7 @@ class MemoryRespondents:
 
     async def delete_respondent(self, user_id: int) -> bool:
         self.state.progress = {k: v for k, v in self.state.progress.items() if k[0] != user_id}
+        self.state.campaigns.pop(user_id, None)
         return self.state.respondents.pop(user_id, None) is not None
 
     async def purge_erased(self) -> None:
@@ -64,14 +67,24 @@ class MemoryRespondents:
         return copy.deepcopy(found[-1]) if found else None
 
     async def start_progress(
-        self, user_id: int, survey_id: str, survey_version: int, first_question: str, at: datetime
+        self,
+        user_id: int,
+        survey_id: str,
+        survey_version: int,
+        first_question: str,
+        at: datetime,
+        campaign: Campaign | None = None,
     ) -> Progress:
         progress = Progress(
             next(self._ids), user_id, survey_id, survey_version, f"R-{user_id}",
             Status.IN_PROGRESS, first_question, started_at=at,
+            source=campaign.source if campaign else None,
         )  # fmt: skip
         self.state.progress[(user_id, survey_id)] = progress
         return copy.deepcopy(progress)
+
+    async def get_campaign(self, user_id: int, survey_id: str) -> Campaign | None:
+        return self.state.campaigns.get(user_id)
 
     def _by_id(self, response_id: int) -> Progress:
         return next(p for p in self.state.progress.values() if p.response_id == response_id)

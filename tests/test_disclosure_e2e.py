@@ -201,16 +201,16 @@ async def test_attack_7_the_audit_names_the_snapshot_and_filters(hiwar: Harness)
 async def test_attack_3_with_invitation_links_only_invited_respondents_count(
     fake_api: FakeBotApi, tmp_path: Path
 ):
-    """HIWAR_COUNT_ONLY_INVITED: the admin hands out survey invitation links; the four
-    puppets, who came without one, are not counted, so the Lebanese group stays too small."""
+    """HIWAR_COUNT_ONLY_INVITED: the admin hands out a campaign link; the four puppets, who
+    came without one, are not counted, so the Lebanese group stays too small."""
     settings = make_settings(fake_api, tmp_path / "invited.sqlite3", count_only_invited=True)
     hiwar = Harness(fake_api, settings, SHIPPED_SURVEY)
     await hiwar.start()
     try:
         nour = await make_coordinator(hiwar)
         admin = hiwar.admin()
-        reply = texts(await admin.send_command("/entrylink 14"))
-        assert "Survey invitation link for 14 people:" in reply
+        reply = texts(await admin.send_command("/campaign new workshop 14"))
+        assert "Campaign link for workshop, for 14 people:" in reply
         code = reply.split("?start=")[1].split()[0]
         invited = {"jordan": range(30_000, 30_006), "iraq": range(30_100, 30_106)}
         invited["lebanon"] = range(30_200, 30_201)
@@ -226,9 +226,9 @@ async def test_attack_3_with_invitation_links_only_invited_respondents_count(
         for _attempt in range(2):  # the fourteenth use, then one too many
             replies = texts(await late.send_command(f"/start {code}"))
             late = hiwar.user(late.id + 1, "Late", "en")
-        assert "This invitation link is not valid" in replies
+        assert "Everyone this invitation link was for has used it." in replies
         assert "Please choose your language." in replies  # taking part is still possible
-        refused = texts(await admin.send_command("/entrylink many"))
+        refused = texts(await admin.send_command("/campaign new workshop many"))
         assert "Please give how many people the link is for" in refused
     finally:
         await hiwar.stop()

@@ -11,7 +11,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from bot.core.access import Access, Actor
+from bot.core.access import Access
 from bot.reports.model import Cohort, History, Inputs
 from bot.reports.service import ReportService
 from bot.reports.snapshots import EVERYONE, NOISE, Noise, in_group, publish
@@ -211,25 +211,3 @@ async def test_staff_answers_never_count(reports, survey, storage):
         await complete(survey, user_id, answers())
     snapshot = await reports.publish_if_due()
     assert snapshot is not None and snapshot.population == 5
-
-
-async def test_only_invited_respondents_count_when_asked(storage, survey, clock):
-    """HIWAR_COUNT_ONLY_INVITED, on both databases: a link's uses run out, a second visit
-    uses none, and only those who came through a link count."""
-    access = Access(storage.reports, storage.reports, {900001})
-    reports = await ReportService.start(
-        storage.reports, SHIPPED_SURVEY, access, THRESHOLD, clock, invited_only=True
-    )
-    code = await reports.access.entry_link(ADMIN, 5)
-    for user_id in range(200, 205):
-        assert await reports.access.admit(user_id, code)
-    assert await reports.access.admit(200, code)  # already invited: uses nothing
-    assert not await reports.access.admit(205, code)  # used up
-    assert not await reports.access.admit(206, "in-made-up")
-    for user_id in range(200, 208):
-        await complete(survey, user_id, answers())
-    snapshot = await reports.publish_if_due()
-    assert snapshot is not None and snapshot.population == 5
-
-
-ADMIN = Actor(900001, "Admin")

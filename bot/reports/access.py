@@ -21,9 +21,11 @@ from bot.core.access import ACTIONS, Access, Actor, AuditEntry, Role, first_brok
 from bot.core.clock import Clock
 from bot.reports.actions import (
     AUDIT,
+    CAMPAIGN_LINK,
+    CAMPAIGNS,
     CANCEL_GRANT,
+    CLOSE_LINK,
     CONFIRM,
-    ENTRY_LINK,
     GRANT,
     JOINED,
     REFUSE,
@@ -33,19 +35,27 @@ from bot.reports.actions import (
 from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
+    BadCampaignCommand,
+    BadLinkUses,
+    BadSource,
     GrantExpired,
     GrantUnknown,
     GrantUsed,
+    SourceTaken,
+    UnknownCampaign,
     UnknownCoordinator,
 )
-from bot.reports.model import EVERY_ENTRY, AuditFilter, Coordinator, Grant
+from bot.reports.model import EVERY_ENTRY, Arrival, AuditFilter, CampaignLink, Coordinator, Grant
 from bot.reports.ports import AccessStore
 
 GRANT_LIFETIME = timedelta(hours=24)
-ENTRY_PREFIX = "in-"
-"""Survey invitation links: t.me/<bot>?start=in-… (bot/reports/snapshots.py counts, with
-HIWAR_COUNT_ONLY_INVITED, only respondents who came through one)."""
-MAX_ENTRY_USES = 10_000
+LINK_PREFIX = "in-"
+"""Campaign links: t.me/<bot>?start=in-… (the survey service stores their source with the
+response; with HIWAR_COUNT_ONLY_INVITED or HIWAR_REQUIRE_LINK only those responses count)."""
+LINK_CODE = re.compile(rf"^{LINK_PREFIX}[A-Za-z0-9_-]{{16,48}}$")
+MAX_LINK_USES = 10_000
+SOURCE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SOURCE = 40
 GRANT_PREFIX = "grant-"
 GRANT_CODE = re.compile(rf"^{GRANT_PREFIX}[A-Za-z0-9_-]{{16,48}}$")
 """A grant code as it appears in a /start payload (deep-link payloads allow A-Z a-z 0-9 _ -)."""
@@ -99,6 +109,33 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignRequest:
+    """What /campaign asks for: the list (`action` ""), a new link or closing one."""
+
+    action: str = ""
+    source: str = ""
+    uses: int | None = None
+    """How many people a new link is for (None: no limit)."""
+
+
+def parse_campaign_arguments(args: Sequence[str]) -> CampaignRequest:
+    """`/campaign`, `/campaign new SOURCE [USES]` or `/campaign close SOURCE`."""
+    if not args:
+        return CampaignRequest()
+    action, *rest = (a.strip() for a in args)
+    if action not in ("new", "close") or not 1 <= len(rest) <= (2 if action == "new" else 1):
+        raise BadCampaignCommand
+    source = rest[0].lower()
+    if len(source) > MAX_SOURCE or not SOURCE.match(source):
+        raise BadSource(MAX_SOURCE)
+    if len(rest) == 1:
+        return CampaignRequest(action, source)
+    if not rest[1].isdecimal() or not 1 <= int(rest[1]) <= MAX_LINK_USES:
+        raise BadLinkUses(MAX_LINK_USES)
+    return CampaignRequest(action, source, int(rest[1]))
+
+
 def parse_audit_arguments(args: Sequence[str]) -> tuple[int, AuditFilter]:
     """`/audit [page] [who=ID] [action=KEY]`, in any order."""
     page, who, action = 1, None, None
@@ -134,16 +171,39 @@ class AccessControl:
         )
         return issued
 
-    async def entry_link(self, actor: Actor, uses: int) -> str:
-        """/entrylink [uses]: a new survey invitation link code, for `uses` people."""
-        await self._access.authorize(actor, Role.ADMIN, ENTRY_LINK, f"{uses} uses")
-        code = ENTRY_PREFIX + secrets.token_urlsafe(12)
-        await self._store.add_entry_link(_hash(code), actor.user_id, self._clock(), uses)
+    async def create_link(
+        self, actor: Actor, survey_id: str, source: str, uses: int | None = None
+    ) -> str:
+        """/campaign new SOURCE [USES]: the code of a new link to `survey_id` for `source`
+        (128 random bits), for `uses` people or without limit."""
+        limit = f"{uses} uses" if uses is not None else "no limit"
+        await self._access.authorize(actor, Role.ADMIN, CAMPAIGN_LINK, f"{source}, {limit}")
+        code = LINK_PREFIX + secrets.token_urlsafe(16)
+        link = CampaignLink(_hash(code), survey_id, source, None, uses, 0, 0, closed=False)
+        if not await self._store.add_link(link, actor.user_id, self._clock()):
+            raise SourceTaken(source)
         return code
 
-    async def admit(self, user_id: int, code: str) -> bool:
-        """A respondent opened a survey invitation link: whether it was valid."""
-        return await self._store.admit(user_id, _hash(code.strip()), self._clock())
+    async def links(self, actor: Actor, survey_id: str) -> list[CampaignLink]:
+        """/campaign: the survey's links, open ones first, newest first."""
+        await self._access.authorize(actor, Role.ADMIN, CAMPAIGNS)
+        return await self._store.links(survey_id)
+
+    async def close_link(self, actor: Actor, survey_id: str, which: str) -> str:
+        """/campaign close SOURCE, or a Close button (`which` is then the link's key): the
+        open link stops admitting anyone; its source."""
+        await self._access.authorize(actor, Role.ADMIN, CLOSE_LINK, which)
+        source = await self._store.close_link(survey_id, which, self._clock())
+        if source is None:
+            raise UnknownCampaign
+        return source
+
+    async def arrive(self, user_id: int, code: str) -> Arrival:
+        """A respondent opened a campaign link: whether it let them in, and if not why."""
+        code = code.strip()
+        if not LINK_CODE.match(code):
+            return Arrival.UNKNOWN
+        return await self._store.arrive(user_id, _hash(code), self._clock())
 
     async def redeem(
         self, actor: Actor, code: str, language: str = ""

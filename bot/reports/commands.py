@@ -16,8 +16,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("grant", N_("Create a one-time link that makes someone a coordinator"), Role.ADMIN),
     Command("revoke", N_("Remove a coordinator"), Role.ADMIN),
     Command(
-        "entrylink",
-        N_("Create a survey invitation link (for HIWAR_COUNT_ONLY_INVITED): /entrylink 20"),
+        "campaign",
+        N_(
+            "Campaign links: /campaign lists them, /campaign new amman-plenary 60 makes one, "
+            "/campaign close amman-plenary closes it"
+        ),
         Role.ADMIN,
     ),
     Command("roles", N_("See the admins, the coordinators and unused links"), Role.ADMIN),

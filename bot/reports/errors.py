@@ -25,12 +25,36 @@ class AlreadyStaff(ReportError):
     """An invitation link opened by someone who is already an admin or a coordinator."""
 
 
-class BadEntryUses(ReportError):
-    """/entrylink with something other than a number of people from 1 to the most."""
+class BadCampaignCommand(ReportError):
+    """/campaign with something other than `new SOURCE [USES]` or `close SOURCE`."""
+
+
+class BadSource(ReportError):
+    """A campaign source that is not a short slug (lowercase letters, digits, dashes)."""
 
     def __init__(self, most: int) -> None:
         super().__init__(most)
         self.most = most
+
+
+class BadLinkUses(ReportError):
+    """/campaign new with something other than a number of people from 1 to the most."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(most)
+        self.most = most
+
+
+class SourceTaken(ReportError):
+    """/campaign new for a source that has an open link already."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.source = source
+
+
+class UnknownCampaign(ReportError):
+    """/campaign close for a source without an open link (or a stale Close button)."""
 
 
 class BadAuditFilter(ReportError):

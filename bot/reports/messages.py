@@ -7,14 +7,18 @@ from bot.core.i18n import _
 from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
-    BadEntryUses,
+    BadCampaignCommand,
+    BadLinkUses,
+    BadSource,
     FilterSuppressed,
     GrantExpired,
     GrantUnknown,
     GrantUsed,
     NotATelegramId,
+    SourceTaken,
     TooFewComments,
     TooFewResponses,
+    UnknownCampaign,
     UnknownCoordinator,
     UnknownFilter,
     UnknownQuestion,
@@ -90,12 +94,36 @@ ERRORS: ErrorTable = {
             "/audit action=summary."
         )
     ),
-    BadEntryUses: Explanation(
+    BadCampaignCommand: Explanation(
+        lambda _e: _(
+            "Please write /campaign alone to list the campaign links, /campaign new and a "
+            "source (and, if you like, for how many people) to make one, or /campaign close "
+            "and a source: for example /campaign new amman-plenary 60."
+        )
+    ),
+    BadSource: Explanation(
         lambda error: _(
-            "Please give how many people the link is for, from 1 to {most}: for example "
-            "/entrylink 20.",
+            "Please name the source with lowercase Latin letters, digits and dashes, at most "
+            "{most} characters, for example amman-plenary or city-network-newsletter.",
             most=error.most,
         )
+    ),
+    BadLinkUses: Explanation(
+        lambda error: _(
+            "Please give how many people the link is for, from 1 to {most}, or leave it out "
+            "for no limit: for example /campaign new amman-plenary 60.",
+            most=error.most,
+        )
+    ),
+    SourceTaken: Explanation(
+        lambda error: _(
+            "There is already an open link for {source}. Close it with /campaign close "
+            "{source} first, or choose another name.",
+            source=error.source,
+        )
+    ),
+    UnknownCampaign: Explanation(
+        lambda _e: _("No open campaign link has that source. Send /campaign to see them.")
     ),
     UnknownCoordinator: Explanation(
         lambda _e: _("That person is not a coordinator. See who is with /roles.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from bot.survey.model import ReportRole
 
@@ -44,6 +45,37 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignLink:
+    """A survey link for one source (/campaign), as listed (only its code's hash is kept)."""
+
+    code_hash: str
+    survey_id: str | None
+    """None: any survey (a survey invitation link made before campaign links)."""
+    source: str
+    round_id: int | None
+    """None: the round open when the person starts."""
+    uses_left: int | None
+    """None: no limit."""
+    arrivals: int
+    completions: int
+    closed: bool
+
+    @property
+    def key(self) -> str:
+        """A short handle for buttons (the hash's first 20 hex digits: 80 bits)."""
+        return self.code_hash[:20]
+
+
+class Arrival(StrEnum):
+    """What opening a campaign link did."""
+
+    ADMITTED = "admitted"
+    CLOSED = "closed"
+    USED_UP = "used_up"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
 class AuditFilter:
     """Which audit entries to list: one person's, one action's, or (by default) all."""
 
@@ -65,7 +97,8 @@ class Counted:
     staff: tuple[int, ...]
     """The admins' ids: never counted (coordinators, known to storage, never are either)."""
     invited_only: bool = False
-    """Only people who came through a survey invitation link (HIWAR_COUNT_ONLY_INVITED)."""
+    """Only responses started through a campaign link (HIWAR_COUNT_ONLY_INVITED, or
+    HIWAR_REQUIRE_LINK)."""
 
 
 DIMENSIONS: tuple[ReportRole, ...] = (ReportRole.COUNTRY, ReportRole.SECTOR, ReportRole.LEVEL)
@@ -123,6 +156,8 @@ class Cohort:
     arrived: int | None
     """The snapshot that first counted them; None: not counted yet (they enter the next)."""
     respondents: int
+    source: str = ""
+    """The campaign link they started through ('' none); not part of the profile `cell`."""
 
     @property
     def cell(self) -> tuple[str, str, str]:

@@ -9,7 +9,9 @@ from typing import Protocol
 from bot.core.access import AuditEntry
 from bot.reports.model import (
     EVERY_ENTRY,
+    Arrival,
     AuditFilter,
+    CampaignLink,
     Cell,
     Coordinator,
     Counted,
@@ -38,13 +40,23 @@ class RoleStore(Protocol):
         """Note who opened an unbound link; False when someone else did first."""
         ...
 
-    async def add_entry_link(
-        self, code_hash: str, created_by: int, at: datetime, uses: int
-    ) -> None: ...
-    async def admit(self, user_id: int, code_hash: str, at: datetime) -> bool:
-        """Note that the person came through a survey invitation link, using one of its
-        uses (none if they had come through one already); False if the link is unknown or
-        used up."""
+    async def add_link(self, link: CampaignLink, created_by: int, at: datetime) -> bool:
+        """Store a new open campaign link; False if its survey has an open one for its
+        source already."""
+        ...
+
+    async def links(self, survey_id: str) -> list[CampaignLink]:
+        """The survey's campaign links (and those for any survey), open ones first."""
+        ...
+
+    async def close_link(self, survey_id: str, which: str, at: datetime) -> str | None:
+        """Close the survey's open links of source `which`, or the one whose key it is; the
+        source, or None if none was open."""
+        ...
+
+    async def arrive(self, user_id: int, code_hash: str, at: datetime) -> Arrival:
+        """Note the link as the person's latest arrival, using one of its uses (none if it
+        is their latest already), unless it is unknown, closed or used up."""
         ...
 
     async def cancel_grant(self, code_hash: str, at: datetime) -> bool:

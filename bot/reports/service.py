@@ -86,8 +86,8 @@ class ReportService:
         snapshot_interval: timedelta = timedelta(0),
         invited_only: bool = False,
     ) -> None:
-        """`invited_only`: only respondents who came through a survey invitation link count
-        (HIWAR_COUNT_ONLY_INVITED)."""
+        """`invited_only`: only responses started through a campaign link count
+        (HIWAR_COUNT_ONLY_INVITED, HIWAR_REQUIRE_LINK)."""
         self._store = store
         self.survey = survey
         self.threshold = threshold

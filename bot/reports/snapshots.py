@@ -42,6 +42,7 @@ from bot.reports.summary import (
     Perturb,
     Ranking,
     ReleasePlan,
+    Sources,
     Summary,
     build_summary,
     level_sides,
@@ -133,6 +134,9 @@ def publish(
     atoms = Counter[int]()
     for signature, respondents in zip(disclosure.signatures, members, strict=True):
         atoms[signature] += respondents
+    sources = Counter[str]()
+    for cohort in inputs.cohorts:
+        sources[cohort.source] += cohort.respondents
     views: dict[str, Summary] = {}
     if plan.everyone:
         for only in (None, *plan.offered()):
@@ -140,7 +144,7 @@ def publish(
             tallies = _group_tallies(inputs.tallies, only)
             waiting = sum(c.respondents for c in inputs.in_progress if _matches(c, only))
             summary = build_summary(
-                survey, plan, tallies, waiting, threshold, only, noise.for_group(key)
+                survey, plan, tallies, waiting, threshold, only, noise.for_group(key), sources
             )
             views[key] = replace(summary, published_at=at)
         reminded = inputs.after_reminder
@@ -248,6 +252,9 @@ def dump_view(summary: Summary) -> str:
             "invitations": [summary.invitations, summary.invitations_extreme],
             "published_at": summary.published_at.isoformat() if summary.published_at else None,
             "after_reminder": summary.after_reminder,
+            "sources": [list(map(list, summary.sources.rows)), summary.sources.hidden]
+            if summary.sources
+            else None,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -290,6 +297,9 @@ def load_view(survey: Survey, stored: str) -> Summary:
         invitations_extreme=_extreme(data["invitations"][1]),
         published_at=datetime.fromisoformat(data["published_at"]) if data["published_at"] else None,
         after_reminder=data.get("after_reminder"),
+        sources=Sources(tuple((s, n) for s, n in sources[0]), sources[1])
+        if (sources := data.get("sources"))
+        else None,
     )
 
 

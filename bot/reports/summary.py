@@ -9,7 +9,7 @@ perturbed by a `Perturb` (bot/reports/snapshots.py: the cell-key noise of a snap
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from threading import RLock
@@ -90,6 +90,15 @@ class Breakdown:
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """Completed responses per campaign link source ('': without a link); like a
+    `Breakdown`, sources of fewer than k are left out and counted together in `hidden`."""
+
+    rows: tuple[tuple[str, int], ...]
+    hidden: int
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
     option: Option
     respondents: int
@@ -127,6 +136,8 @@ class Summary:
     """The snapshot's date (None: live numbers, for trusted local callers only)."""
     after_reminder: int | None = None
     """Responses finished after a reminder, in everyone's view only (None: fewer than k)."""
+    sources: Sources | None = None
+    """Everyone's summary only, when some respondents came through a campaign link."""
 
     @property
     def gaps(self) -> tuple[BarrierResult, ...]:
@@ -215,8 +226,10 @@ def build_summary(
     threshold: int,
     only: Filter | None = None,
     perturb: Perturb = exact,
+    sources: Mapping[str, int] | None = None,
 ) -> Summary:
-    """The summary of everyone (`only` None) or of one filter's group, within the rules.
+    """The summary of everyone (`only` None) or of one filter's group, within the rules;
+    `sources`: everyone's completed responses per campaign link source.
 
     The numbers shown go through `perturb`, each named within the group ("n", "n/local",
     "barrier_trust/local/4"…); the decisions use the true counts."""
@@ -286,6 +299,7 @@ def build_summary(
         ),
         invitations=perturb("invitations", invited) if invited is not None else None,
         invitations_extreme=extreme(invited, respondents) if invited is not None else None,
+        sources=_sources(sources, threshold, perturb) if sources and only is None else None,
     )
 
 
@@ -377,6 +391,23 @@ def _breakdown(
     hidden_total = sum(counts[key] for key in hidden)
     return Breakdown(
         question, tuple(rows), perturb(f"{question.id}/hidden", hidden_total) if hidden else 0
+    )
+
+
+def _sources(counts: Mapping[str, int], threshold: int, perturb: Perturb) -> Sources | None:
+    """The sources table (rule 2 of bot/reports/privacy.py, as for a `Breakdown`); None
+    when nobody came through a campaign link."""
+    if not any(source for source, n in counts.items() if n):
+        return None
+    hidden = hidden_cells(counts, threshold)
+    rows = sorted(
+        ((source, perturb(f"source/{source}", n)) for source, n in counts.items() if n),
+        key=lambda row: (-row[1], row[0]),
+    )
+    hidden_total = sum(counts[source] for source in hidden)
+    return Sources(
+        tuple(row for row in rows if row[0] not in hidden),
+        perturb("source/hidden", hidden_total) if hidden else 0,
     )
 
 

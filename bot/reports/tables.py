@@ -84,6 +84,14 @@ def _rows(view: Summary) -> list[list[Cell]]:
         ]
         if breakdown.hidden:
             rows.append([group, everyone, label, _("(hidden)"), breakdown.hidden])
+    if view.sources is not None:
+        label = _("Respondents by source")
+        rows += [
+            [group, everyone, label, source or _("without a link"), n]
+            for source, n in view.sources.rows
+        ]
+        if view.sources.hidden:
+            rows.append([group, everyone, label, _("(hidden)"), view.sources.hidden])
     for barrier in view.barriers:
         label = _label(barrier.question)
         for side, result in (

@@ -20,7 +20,7 @@ from bot.core.text import one_line
 from bot.reports.access import AuditPage, Roles
 from bot.reports.change import ChangeView, Shift
 from bot.reports.filters import group_name
-from bot.reports.model import Coordinator
+from bot.reports.model import CampaignLink, Coordinator
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import (
     Agreement,
@@ -28,6 +28,7 @@ from bot.reports.summary import (
     Breakdown,
     Extreme,
     Ranking,
+    Sources,
     Summary,
     coarse_mean,
     in_words,
@@ -98,6 +99,8 @@ def summary_lines(summary: Summary) -> list[str]:
         )
     for breakdown in summary.breakdowns:
         lines += ["", *_breakdown_lines(breakdown, threshold)]
+    if summary.sources is not None:
+        lines += ["", *_sources_lines(summary.sources, threshold)]
     lines += [
         "",
         bold(_("Barriers: how many agree")),
@@ -184,16 +187,28 @@ def _breakdown_lines(breakdown: Breakdown, threshold: int) -> list[str]:
     for row in breakdown.rows:
         label = row.option.label.get(language) if row.option else _("no answer")
         lines.append(item(label, number(row.respondents)))
-    if breakdown.hidden:
-        lines.append(
-            BULLET
-            + _(
-                "Groups of fewer than {threshold} each, together: {count}",
-                threshold=threshold,
-                count=breakdown.hidden,
-            )
+    return lines + _hidden_lines(breakdown.hidden, threshold)
+
+
+def _sources_lines(sources: Sources, threshold: int) -> list[str]:
+    """Completed responses per campaign link (/campaign): the source names as admins gave."""
+    lines = [bold(_("Respondents by source"))]
+    for source, count in sources.rows:
+        lines.append(item(source or _("without a link"), number(count)))
+    return lines + _hidden_lines(sources.hidden, threshold)
+
+
+def _hidden_lines(hidden: int, threshold: int) -> list[str]:
+    if not hidden:
+        return []
+    return [
+        BULLET
+        + _(
+            "Groups of fewer than {threshold} each, together: {count}",
+            threshold=threshold,
+            count=hidden,
         )
-    return lines
+    ]
 
 
 def _label(question: Question) -> str:
@@ -326,6 +341,25 @@ def roles_lines(roles: Roles) -> list[str]:
         lines.append(
             _("The next one expires at {time} UTC.", time=_when(roles.pending[0].expires_at))
         )
+    return lines
+
+
+def campaign_lines(survey_id: str, links: Sequence[CampaignLink]) -> list[str]:
+    """/campaign: each link of the survey with its counts (exact: admins only see them)."""
+    lines = [bold(_("Campaign links of the survey {survey}", survey=html.escape(survey_id)))]
+    for link in links:
+        figures = _(
+            "arrived: {arrivals}, completed: {completed}, uses left: {left}, {state}",
+            arrivals=link.arrivals,
+            completed=link.completions,
+            left=number(link.uses_left) if link.uses_left is not None else _("no limit"),
+            state=_("closed") if link.closed else _("open"),
+        )
+        if link.survey_id is None:
+            figures += " " + _("(any survey)")
+        lines.append(item(link.source, figures))
+    if not links:
+        lines.append(_("No campaign links yet. Make one with /campaign new amman-plenary."))
     return lines
 
 

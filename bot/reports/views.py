@@ -15,7 +15,7 @@ from bot.core.views import Button, View, pair_up
 from bot.reports import text
 from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
 from bot.reports.filters import DIMENSION_NAMES, dimension_question, option_label
-from bot.reports.model import DIMENSIONS, Coordinator, Filter
+from bot.reports.model import DIMENSIONS, Arrival, CampaignLink, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import Summary
 from bot.survey.model import ReportRole, Survey
@@ -59,6 +59,14 @@ class ConfirmGrant(CallbackData):
 @dataclass(frozen=True)
 class CancelGrant(CallbackData):
     prefix = "Kx"
+    key: str
+
+
+@dataclass(frozen=True)
+class CloseLink(CallbackData):
+    """Close one campaign link, by its key, under /campaign."""
+
+    prefix = "Kl"
     key: str
 
 
@@ -213,32 +221,61 @@ def grant_cancelled() -> View:
     return View(_("The invitation link was cancelled: it no longer works."), html=False)
 
 
-def entry_link(link: str, uses: int) -> View:
-    return View(
+def campaign_link(link: str, source: str, uses: int | None) -> View:
+    made = (
         _n(
-            "Survey invitation link for {count} person: {link}",
-            "Survey invitation link for {count} people: {link}",
+            "Campaign link for {source}, for {count} person: {link}",
+            "Campaign link for {source}, for {count} people: {link}",
             uses,
+            source=source,
             link=link,
         )
+        if uses is not None
+        else _("Campaign link for {source}, without a limit: {link}", source=source, link=link)
+    )
+    return View(
+        made
         + "\n"
         + _(
-            "Whoever opens it is noted as invited; with HIWAR_COUNT_ONLY_INVITED set, only "
-            "invited respondents count in the reports. Only a fingerprint of the link is "
-            "stored, so keep this message."
+            "Whoever starts the survey through it is counted under {source} in the summaries. "
+            "Only a fingerprint of the link is stored, so keep this message. Close it with "
+            "/campaign close {source}.",
+            source=source,
         ),
         html=False,
     )
 
 
-def entry_link_refused() -> View:
+def campaigns(survey_id: str, links: Sequence[CampaignLink]) -> View:
+    rows = [
+        [Button(_("Close {source}", source=link.source), CloseLink(link.key))]
+        for link in links
+        if not link.closed
+    ]
+    return lines_view(text.campaign_lines(survey_id, links), rows)
+
+
+def link_closed(source: str) -> View:
     return View(
         _(
-            "This invitation link is not valid, or everyone it was for has used it. You can "
-            "still take part; please ask whoever sent it for a new one."
+            "The link for {source} is closed: whoever opens it now is told so. Those who "
+            "came through it keep their place.",
+            source=source,
         ),
         html=False,
     )
+
+
+def arrival_refused(arrival: Arrival) -> View:
+    """Opening a campaign link that let nobody in (the survey's /start then runs as usual)."""
+    match arrival:
+        case Arrival.CLOSED:
+            said = _("This invitation link has been closed.")
+        case Arrival.USED_UP:
+            said = _("Everyone this invitation link was for has used it.")
+        case _:
+            said = _("This invitation link is not valid: it may have been copied incompletely.")
+    return View(said + " " + _("Please ask whoever sent it for a new one."), html=False)
 
 
 def welcome_coordinator() -> View:

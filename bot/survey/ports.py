@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.sent import SentMessage
-from bot.survey.state import AnswerValue, Progress, Respondent, Status
+from bot.survey.state import AnswerValue, Campaign, Progress, Respondent, Status
 
 
 class RespondentStore(Protocol):
@@ -39,8 +39,15 @@ class ProgressStore(Protocol):
         survey_version: int,
         first_question: str,
         at: datetime,
+        campaign: Campaign | None = None,
     ) -> Progress:
-        """Create (or reset to empty) the user's response to this survey."""
+        """Create (or reset to empty) the user's response to this survey, with the source
+        of the campaign link it starts through."""
+        ...
+
+    async def get_campaign(self, user_id: int, survey_id: str) -> Campaign | None:
+        """The link the person last came through (storage/reports.py `arrive`), if it was
+        for this survey (or any); None if they came through none."""
         ...
 
     async def save_answer(

@@ -44,6 +44,11 @@ class AskConsent:
 
 
 @dataclass(frozen=True, slots=True)
+class ByInvitationOnly:
+    """Links are required (HIWAR_REQUIRE_LINK) and the person came through none."""
+
+
+@dataclass(frozen=True, slots=True)
 class Declined:
     pass
 
@@ -118,6 +123,7 @@ class MyData:
 Screen = (
     ChooseLanguage
     | AskConsent
+    | ByInvitationOnly
     | Declined
     | StillTakingPart
     | AskQuestion
@@ -154,16 +160,20 @@ class SurveyService:
         survey: Survey,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         catalog: SurveyCatalog | None = None,
+        require_link: bool = False,
     ) -> None:
         """A use case writing more than once does it in one `transactions.atomic()` block,
         so that a crash half-way leaves nothing half-done. `survey` is the one new
-        respondents get; with a `catalog`, people who started another version finish it."""
+        respondents get; with a `catalog`, people who started another version finish it.
+        `require_link` (HIWAR_REQUIRE_LINK): only people who came through a campaign link
+        for the survey may start it."""
         self._store = store
         self._updates = updates
         self._transactions = transactions
         self.survey = survey
         self._clock = clock
         self._catalog = catalog
+        self._require_link = require_link
         self._versions: dict[tuple[str, int], Survey] = {(survey.id, survey.version): survey}
 
     # -- versions ----------------------------------------------------------------------
@@ -228,11 +238,9 @@ class SurveyService:
         return await self._after_language(respondent, reshow=True)
 
     async def _after_language(self, respondent: Respondent, reshow: bool = False) -> Screen:
-        if respondent.consented_at is None:
-            return AskConsent(self.survey)
         progress = await self._progress_of(respondent.user_id)
-        if progress is None:
-            return AskConsent(self.survey)
+        if respondent.consented_at is None or progress is None:
+            return await self._ask_consent(respondent.user_id)
         if progress.status == Status.COMPLETED:
             return AlreadyCompleted()
         survey = await self._survey_of(progress)
@@ -251,12 +259,21 @@ class SurveyService:
             # a second tap on "I agree": carry on, do not restart
             return self._ask(progress, await self._survey_of(progress))
         survey, now = self.survey, self._clock()
+        campaign = await self._store.get_campaign(user_id, survey.id)
+        if campaign is None and self._require_link:
+            return ByInvitationOnly()
         async with self._transactions.atomic():
             await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
-                user_id, survey.id, survey.version, engine.first_question(survey).id, now
+                user_id, survey.id, survey.version, engine.first_question(survey).id, now, campaign
             )
         return self._ask(progress, survey)
+
+    async def _ask_consent(self, user_id: int) -> AskConsent | ByInvitationOnly:
+        """The consent card, unless links are required and the person came through none."""
+        if self._require_link and await self._store.get_campaign(user_id, self.survey.id) is None:
+            return ByInvitationOnly()
+        return AskConsent(self.survey)
 
     async def resume(self, user_id: int, start_over: bool) -> Screen:
         """Continue, or start the same version over (a new version is for new people)."""
@@ -269,6 +286,7 @@ class SurveyService:
                     survey.version,
                     engine.first_question(survey).id,
                     self._clock(),
+                    await self._store.get_campaign(user_id, survey.id),
                 )
             elif progress.status == Status.PAUSED:
                 await self._store.set_status(

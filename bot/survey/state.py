@@ -42,3 +42,14 @@ class Progress:
     completed_at: datetime | None = None
     paste: SentMessage | None = None
     """The last part of a paste refused as too long (Telegram splits long pastes)."""
+    source: str | None = None
+    """The source of the campaign link the response was started through, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """The campaign link a person last came through, as it applies to one survey."""
+
+    source: str
+    round_id: int | None
+    """The link's round (None: the round open when the response starts)."""

@@ -22,6 +22,7 @@ from bot.survey.service import (
     AnswerUpdated,
     AskConsent,
     AskQuestion,
+    ByInvitationOnly,
     ChooseLanguage,
     Completed,
     Declined,
@@ -161,7 +162,8 @@ CONSENT_PROMISES = (
     ),
     N_(
         "• We store your answers, your language, when you answered and, if you came through "
-        "an invitation link, that you did. We never store your name or username."
+        "an invitation link, which one and the name of its campaign (a workshop or a "
+        "newsletter, say). We never store your name or username."
     ),
     N_(
         "• Coordinators see only totals and percentages, and groups too small to hide anyone "
@@ -435,6 +437,8 @@ def my_data(data: MyData) -> View:
             Status.COMPLETED: _("completed"),
         }[data.progress.status]
         lines.append(_("Survey: {status}", status=status))
+        if data.progress.source:
+            lines.append(_("Came through the link of: {source}", source=data.progress.source))
         lines.append(_n("{count} answer stored:", "{count} answers stored:", len(data.answers)))
         lines.extend(_answer_lines(data.answers))
     lines += ["", _("To erase all of it, send /delete.")]
@@ -452,6 +456,17 @@ def resume_offer(screen: OfferResume) -> View:
             total=screen.total,
         ),
         [[Button(_("Continue"), Resume(False)), Button(_("Start over"), Resume(True))]],
+    )
+
+
+def by_invitation_only() -> View:
+    return View(
+        _(
+            "Thank you for your interest. This survey is by invitation: please open the link "
+            "you were sent. If you have none, or it no longer works, please ask whoever told "
+            "you about the survey."
+        ),
+        html=False,
     )
 
 
@@ -528,6 +543,7 @@ def unsupported() -> View:
 def screen(
     shown: ChooseLanguage
     | AskConsent
+    | ByInvitationOnly
     | Declined
     | AskQuestion
     | OfferResume
@@ -540,6 +556,8 @@ def screen(
             return language_choice(suggested)
         case AskConsent(survey=survey):
             return consent(survey.title.get(current_language()), survey.minutes)
+        case ByInvitationOnly():
+            return by_invitation_only()
         case Declined():
             return declined()
         case StillTakingPart():
