@@ -20,6 +20,7 @@ from storage.invitations import Invitations
 from storage.migrations import apply_migrations
 from storage.reports import Reports
 from storage.respondents import Respondents
+from storage.rounds import Rounds
 from storage.surveys import Surveys
 from storage.url import DatabaseUrl
 
@@ -36,6 +37,7 @@ class Storage:
     invitations: Invitations
     cards: LiveCards
     surveys: Surveys
+    rounds: Rounds
 
     @property
     def shared(self) -> bool:
@@ -78,6 +80,7 @@ async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) 
         invitations=Invitations(database, instances, default_language),
         cards=LiveCards(database),
         surveys=Surveys(database),
+        rounds=Rounds(database),
     )
 
 

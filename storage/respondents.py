@@ -47,7 +47,7 @@ _ERASE_ALSO = (
 
 _PROGRESS = (
     "response_id, survey_version, respondent_code, status, current_question, draft,"
-    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id"
+    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, round_id"
 )
 
 
@@ -103,12 +103,31 @@ class Respondents:
 
     # -- progress ----------------------------------------------------------------------
 
-    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
+    async def get_progress(
+        self, user_id: int, survey_id: str, round_id: int | None = None
+    ) -> Progress | None:
+        in_round, params = ("", ()) if round_id is None else (" AND round_id = ?", (round_id,))
         row = await self._db.fetchone(
-            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?",
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?{in_round}"
+            " ORDER BY round_id DESC LIMIT 1",
+            (user_id, survey_id, *params),
+        )
+        return None if row is None else await self._progress(user_id, row)
+
+    async def get_last_completed(self, user_id: int, survey_id: str) -> Progress | None:
+        row = await self._db.fetchone(
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?"
+            " AND status = 'completed' ORDER BY completed_at DESC, response_id DESC LIMIT 1",
             (user_id, survey_id),
         )
         return None if row is None else await self._progress(user_id, row)
+
+    async def get_responses(self, user_id: int) -> list[Progress]:
+        rows = await self._db.fetchall(
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? ORDER BY response_id",
+            (user_id,),
+        )
+        return [await self._progress(user_id, row) for row in rows]
 
     async def get_open_progress(self, user_id: int) -> Progress | None:
         row = await self._db.fetchone(
@@ -135,6 +154,7 @@ class Respondents:
             started_at=_dt(row[6]),
             completed_at=_dt(row[7]),
             paste=None if row[8] is None else SentMessage(row[8], datetime.fromisoformat(row[9])),
+            round_id=row[11],
         )
 
     async def start_progress(
@@ -144,15 +164,18 @@ class Respondents:
         survey_version: int,
         first_question: str,
         at: datetime,
+        round_id: int = 0,
+        answers_from: int | None = None,
     ) -> Progress:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
-                "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
+                "DELETE FROM responses WHERE user_id = ? AND survey_id = ? AND round_id = ?",
+                (user_id, survey_id, round_id),
             )
-            await db.execute(
+            row = await db.fetchone(
                 "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
-                " status, current_question, started_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?)",
+                " status, current_question, started_at, updated_at, round_id)"
+                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) RETURNING response_id",
                 (
                     user_id,
                     survey_id,
@@ -161,9 +184,20 @@ class Respondents:
                     first_question,
                     _ts(at),
                     _ts(at),
+                    round_id,
                 ),
             )
-            progress = await self.get_progress(user_id, survey_id)
+            assert row is not None
+            if answers_from is not None:
+                # Only the answers; which message gave each stays with the earlier response.
+                await db.execute(
+                    "INSERT INTO answers (response_id, question_id, value, answered_at)"
+                    " SELECT CAST(? AS BIGINT), a.question_id, a.value, a.answered_at FROM answers a"
+                    " JOIN responses r ON r.response_id = a.response_id"
+                    " WHERE a.response_id = ? AND r.user_id = ?",
+                    (row[0], answers_from, user_id),
+                )
+            progress = await self.get_progress(user_id, survey_id, round_id)
         assert progress is not None
         return progress
 

@@ -123,6 +123,8 @@ class Cohort:
     arrived: int | None
     """The snapshot that first counted them; None: not counted yet (they enter the next)."""
     respondents: int
+    round_id: int = 0
+    """The round their responses were started in (0: none was open)."""
 
     @property
     def cell(self) -> tuple[str, str, str]:

@@ -127,3 +127,29 @@ class VersionTaken(HiwarError):
             f"version {self.version} of survey {self.survey_id!r} is already published: "
             "give the file a higher version"
         )
+
+
+class RoundClosed(HiwarError):
+    """A new response in a round that is not open (closed meanwhile, or none is open)."""
+
+
+class RoundAlreadyOpen(HiwarError):
+    """/rounds open while another round of the survey is open: it must be closed first."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self.title = title
+
+
+class NoOpenRound(HiwarError):
+    """/rounds close (or a Close button) when no round of the survey is open."""
+
+
+class RoundTitleMissing(HiwarError):
+    """/rounds open without a title."""
+
+
+class RoundTitleTooLong(HiwarError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit

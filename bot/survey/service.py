@@ -23,12 +23,13 @@ from bot.survey.errors import (
     NotOptional,
     PasteContinued,
     PasteTooLong,
+    RoundClosed,
     StaleQuestion,
     SurveyAlreadyCompleted,
     TextTooLong,
 )
 from bot.survey.model import ANSWERED_TYPES, Option, Question, QuestionType, Survey
-from bot.survey.ports import SurveyCatalog, SurveyStore
+from bot.survey.ports import Round, RoundStore, SurveyCatalog, SurveyStore
 from bot.survey.schema import validate
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
@@ -69,6 +70,12 @@ class AskQuestion:
     page: int = 0
     """Which page of options is shown, when there are too many for one keyboard."""
 
+    @property
+    def can_keep(self) -> bool:
+        """Whether the earlier answer can be given again with one tap ("Keep"): a multiple
+        choice shows it ticked (Done keeps it), a note or an acknowledgement has one button."""
+        return self.answered_before and self.question.type in KEEPABLE
+
 
 @dataclass(frozen=True, slots=True)
 class Completed:
@@ -99,6 +106,16 @@ class OfferResume:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferRound:
+    """A new round is open and the person answered an earlier one: their previous answers as
+    the starting point, or a fresh start."""
+
+    round: Round
+    previous: int
+    """How many answers the previous response holds."""
+
+
+@dataclass(frozen=True, slots=True)
 class Paused:
     pass
 
@@ -109,10 +126,18 @@ class AlreadyCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredResponse:
+    progress: Progress
+    round: Round | None
+    """The round it was started in (None: none was open)."""
+    answers: tuple[tuple[Question, AnswerValue], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
 class MyData:
     respondent: Respondent | None
-    progress: Progress | None
-    answers: tuple[tuple[Question, AnswerValue], ...] = field(default=())
+    responses: tuple[StoredResponse, ...] = ()
+    """Every response of the person, in every round, the oldest first."""
 
 
 Screen = (
@@ -123,11 +148,17 @@ Screen = (
     | AskQuestion
     | Recorded
     | OfferResume
+    | OfferRound
     | Paused
     | AlreadyCompleted
     | Completed
 )
 
+
+KEEPABLE = frozenset(
+    {QuestionType.SINGLE_CHOICE, QuestionType.AGREEMENT_SCALE, *engine.TYPED}
+)
+"""Question types whose earlier answer has a "Keep" button."""
 
 SPLIT_PASTE = 3900
 """A refused text this long may be the first part of a paste that Telegram split into
@@ -154,16 +185,19 @@ class SurveyService:
         survey: Survey,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         catalog: SurveyCatalog | None = None,
+        rounds: RoundStore | None = None,
     ) -> None:
         """A use case writing more than once does it in one `transactions.atomic()` block,
         so that a crash half-way leaves nothing half-done. `survey` is the one new
-        respondents get; with a `catalog`, people who started another version finish it."""
+        respondents get; with a `catalog`, people who started another version finish it;
+        with `rounds`, a new response starts in the round open at that moment."""
         self._store = store
         self._updates = updates
         self._transactions = transactions
         self.survey = survey
         self._clock = clock
         self._catalog = catalog
+        self._rounds = rounds
         self._versions: dict[tuple[str, int], Survey] = {(survey.id, survey.version): survey}
 
     # -- versions ----------------------------------------------------------------------
@@ -197,11 +231,29 @@ class SurveyService:
                 self._versions[key] = survey
         return self._versions.get(key, self.survey)
 
+    async def open_round(self) -> Round | None:
+        """The round of the active survey open now (None: none, new responses are round 0)."""
+        return await self._rounds.open_round(self.survey.id) if self._rounds else None
+
     async def _progress_of(self, user_id: int) -> Progress | None:
-        """The response the person is answering, to whichever survey; else theirs to the
-        active survey (completed, or None)."""
+        """The response the person is answering, to whichever survey and round (someone
+        mid-survey when a round closes finishes it in that round); else theirs to the active
+        survey in the round open now (None: they have not started it), or, with no round
+        open, in the latest round they answered."""
         progress = await self._store.get_open_progress(user_id)
-        return progress or await self._store.get_progress(user_id, self.survey.id)
+        if progress is not None:
+            return progress
+        current = await self.open_round()
+        round_id = current.round_id if current is not None else None
+        return await self._store.get_progress(user_id, self.survey.id, round_id)
+
+    async def _round_offer(self, user_id: int) -> OfferRound | None:
+        """The invitation into the open round, for someone who completed an earlier one."""
+        current = await self.open_round()
+        previous = await self._store.get_last_completed(user_id, self.survey.id)
+        if current is None or previous is None or previous.round_id == current.round_id:
+            return None
+        return OfferRound(current, len(previous.answers))
 
     # -- entering ----------------------------------------------------------------------
 
@@ -232,7 +284,7 @@ class SurveyService:
             return AskConsent(self.survey)
         progress = await self._progress_of(respondent.user_id)
         if progress is None:
-            return AskConsent(self.survey)
+            return await self._round_offer(respondent.user_id) or AskConsent(self.survey)
         if progress.status == Status.COMPLETED:
             return AlreadyCompleted()
         survey = await self._survey_of(progress)
@@ -250,13 +302,61 @@ class SurveyService:
                 return AlreadyCompleted()
             # a second tap on "I agree": carry on, do not restart
             return self._ask(progress, await self._survey_of(progress))
+        if offer := await self._round_offer(user_id):
+            return offer  # an old consent card, tapped by someone who answered before
+        current = await self.open_round()
         survey, now = self.survey, self._clock()
         async with self._transactions.atomic():
             await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
-                user_id, survey.id, survey.version, engine.first_question(survey).id, now
+                user_id,
+                survey.id,
+                survey.version,
+                engine.first_question(survey).id,
+                now,
+                round_id=current.round_id if current is not None else 0,
             )
         return self._ask(progress, survey)
+
+    async def join_round(
+        self, user_id: int, reuse_previous: bool, round_id: int | None = None
+    ) -> Screen:
+        """Start a response of the active survey in round `round_id` (None: the one open
+        now), after consent; `reuse_previous`: with the answers of the person's latest
+        completed response as the starting point (each question shows its earlier answer,
+        kept with one tap or changed). A response already begun in that round goes on."""
+        respondent = await self._store.get_respondent(user_id)
+        if respondent is None or respondent.consented_at is None:
+            return AskConsent(self.survey)
+        joined = await self._joinable(round_id)
+        survey = self.survey
+        async with self._transactions.atomic():
+            progress = await self._store.get_progress(user_id, survey.id, joined.round_id)
+            if progress is not None and progress.status == Status.COMPLETED:
+                raise SurveyAlreadyCompleted
+            if progress is not None:
+                return self._ask(progress, await self._survey_of(progress))
+            previous = await self._store.get_last_completed(user_id, survey.id)
+            progress = await self._store.start_progress(
+                user_id,
+                survey.id,
+                survey.version,
+                engine.first_question(survey).id,
+                self._clock(),
+                round_id=joined.round_id,
+                answers_from=previous.response_id if reuse_previous and previous else None,
+            )
+        return self._ask(progress, survey)
+
+    async def _joinable(self, round_id: int | None) -> Round:
+        """The open round of the active survey that `round_id` names (None: the open one)."""
+        if round_id is None:
+            joined = await self.open_round()
+        else:
+            joined = await self._rounds.get_round(round_id) if self._rounds else None
+        if joined is None or joined.closed_at is not None or joined.survey_id != self.survey.id:
+            raise RoundClosed
+        return joined
 
     async def resume(self, user_id: int, start_over: bool) -> Screen:
         """Continue, or start the same version over (a new version is for new people)."""
@@ -269,6 +369,7 @@ class SurveyService:
                     survey.version,
                     engine.first_question(survey).id,
                     self._clock(),
+                    round_id=progress.round_id,
                 )
             elif progress.status == Status.PAUSED:
                 await self._store.set_status(
@@ -314,6 +415,24 @@ class SurveyService:
             value = None
         else:
             raise StaleQuestion
+        engine.check_constraint(survey, progress.answers, question, value)
+        return await self._record(progress, survey, question, value, update_id)
+
+    async def keep_answer(
+        self, user_id: int, question_id: str, update_id: int | None
+    ) -> Recorded:
+        """"Keep" under a question answered before (in an earlier round, or before /back):
+        the earlier answer, checked again against the survey, is the answer."""
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(progress, survey, question_id)
+        if question.type not in KEEPABLE or question_id not in progress.answers:
+            raise StaleQuestion
+        value = progress.answers[question_id]
+        if value is None and not question.optional:
+            raise StaleQuestion
+        if question.type == QuestionType.SINGLE_CHOICE and value is not None:
+            shown = engine.options_shown(survey, progress.answers, question)
+            value = engine.parse_option(question, str(value), shown)
         engine.check_constraint(survey, progress.answers, question, value)
         return await self._record(progress, survey, question, value, update_id)
 
@@ -428,12 +547,20 @@ class SurveyService:
     # -- the respondent's own data -----------------------------------------------------
 
     async def my_data(self, user_id: int) -> MyData:
+        """Everything stored about the person: each of their responses, in every round."""
         respondent = await self._store.get_respondent(user_id)
-        progress = await self._progress_of(user_id)
-        if progress is None:
-            return MyData(respondent, None)
-        survey = await self._survey_of(progress)
-        return MyData(respondent, progress, _ordered(survey, progress.answers))
+        responses = []
+        for progress in await self._store.get_responses(user_id):
+            survey = await self._survey_of(progress)
+            started_in = (
+                await self._rounds.get_round(progress.round_id)
+                if self._rounds and progress.round_id
+                else None
+            )
+            responses.append(
+                StoredResponse(progress, started_in, _ordered(survey, progress.answers))
+            )
+        return MyData(respondent, tuple(responses))
 
     async def delete_everything(self, user_id: int) -> bool:
         """/delete, confirmed: every row about the person, then the database's copies."""

@@ -42,3 +42,5 @@ class Progress:
     completed_at: datetime | None = None
     paste: SentMessage | None = None
     """The last part of a paste refused as too long (Telegram splits long pastes)."""
+    round_id: int = 0
+    """The round it was started in (0: none was open)."""

@@ -1,0 +1,71 @@
+"""What an admin sees of the survey's rounds (bot/survey/rounds.py): /rounds and its answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from bot.core.callbacks import CallbackData
+from bot.core.i18n import _
+from bot.core.views import Button, View
+from bot.survey.ports import Round
+from bot.survey.rounds import RoundsOverview
+
+
+@dataclass(frozen=True)
+class CloseRound(CallbackData):
+    """Close the open round (stale once it is closed)."""
+
+    prefix = "RC"
+    round: int
+
+
+def _counts(started: int, completed: int) -> str:
+    return _("{started} started, {completed} completed", started=started, completed=completed)
+
+
+def overview(result: RoundsOverview) -> View:
+    lines = ["<b>" + _("Rounds of the survey {id}", id=result.survey_id) + "</b>"]
+    if result.outside is not None:
+        counts = _counts(result.outside.started, result.outside.completed)
+        lines.append("• " + escape(_("Outside any round: {counts}", counts=counts)))
+    for number, line in enumerate(result.rounds, start=1):
+        counts = _counts(line.started, line.completed)
+        opened = line.round.opened_at.date().isoformat()
+        if line.round.closed_at is None:
+            when = _("open since {date}", date=opened)
+        else:
+            closed = line.round.closed_at.date().isoformat()
+            when = _("{opened} to {closed}", opened=opened, closed=closed)
+        lines.append(f"• {number}. <b>{escape(line.round.title)}</b> ({escape(when)}): {counts}")
+    if not result.rounds:
+        lines.append(_("No round has been opened yet."))
+    current = result.open
+    if current is None:
+        lines += ["", _("To open a round: /rounds open followed by its title.")]
+        return View.of("\n".join(lines))
+    lines += ["", _("New responses go into the open round. To close it: /rounds close.")]
+    close = Button(_("Close “{title}”", title=current.title), CloseRound(current.round_id))
+    return View.of("\n".join(lines), [[close]])
+
+
+def opened(round_: Round) -> View:
+    return View(
+        _(
+            "Round “{title}” is open: everyone who starts the survey from now on answers it, "
+            "and people who answered an earlier round are invited to answer again.",
+            title=round_.title,
+        ),
+        html=False,
+    )
+
+
+def closed(round_: Round) -> View:
+    return View(
+        _(
+            "Round “{title}” is closed. People answering it now can finish; new responses "
+            "belong to no round until you open the next one.",
+            title=round_.title,
+        ),
+        html=False,
+    )
