@@ -47,7 +47,8 @@ _ERASE_ALSO = (
 
 _PROGRESS = (
     "response_id, survey_version, respondent_code, status, current_question, draft,"
-    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, round_id"
+    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, round_id,"
+    " previous_response"
 )
 
 
@@ -137,10 +138,13 @@ class Respondents:
         )
         return None if row is None else await self._progress(user_id, row)
 
-    async def _progress(self, user_id: int, row: Row) -> Progress:
-        answers = await self._db.fetchall(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
+    async def _answers(self, response_id: int | None) -> dict[str, AnswerValue]:
+        rows = await self._db.fetchall(
+            "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
         )
+        return {q: None if v is None else json.loads(v) for q, v in rows}
+
+    async def _progress(self, user_id: int, row: Row) -> Progress:
         return Progress(
             response_id=row[0],
             user_id=user_id,
@@ -150,11 +154,12 @@ class Respondents:
             status=Status(row[3]),
             current=row[4],
             draft=None if row[5] is None else tuple(json.loads(row[5])),
-            answers={q: None if v is None else json.loads(v) for q, v in answers},
+            answers=await self._answers(row[0]),
             started_at=_dt(row[6]),
             completed_at=_dt(row[7]),
             paste=None if row[8] is None else SentMessage(row[8], datetime.fromisoformat(row[9])),
             round_id=row[11],
+            earlier=await self._answers(row[12]) if row[12] is not None else {},
         )
 
     async def start_progress(
@@ -172,10 +177,12 @@ class Respondents:
                 "DELETE FROM responses WHERE user_id = ? AND survey_id = ? AND round_id = ?",
                 (user_id, survey_id, round_id),
             )
-            row = await db.fetchone(
+            # Only an earlier response of the same person.
+            await db.execute(
                 "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
-                " status, current_question, started_at, updated_at, round_id)"
-                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) RETURNING response_id",
+                " status, current_question, started_at, updated_at, round_id, previous_response)"
+                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?,"
+                " (SELECT response_id FROM responses WHERE response_id = ? AND user_id = ?))",
                 (
                     user_id,
                     survey_id,
@@ -185,18 +192,10 @@ class Respondents:
                     _ts(at),
                     _ts(at),
                     round_id,
+                    answers_from,
+                    user_id,
                 ),
             )
-            assert row is not None
-            if answers_from is not None:
-                # Only the answers; which message gave each stays with the earlier response.
-                await db.execute(
-                    "INSERT INTO answers (response_id, question_id, value, answered_at)"
-                    " SELECT CAST(? AS BIGINT), a.question_id, a.value, a.answered_at FROM answers a"
-                    " JOIN responses r ON r.response_id = a.response_id"
-                    " WHERE a.response_id = ? AND r.user_id = ?",
-                    (row[0], answers_from, user_id),
-                )
             progress = await self.get_progress(user_id, survey_id, round_id)
         assert progress is not None
         return progress

@@ -94,8 +94,8 @@ class MemoryRespondents:
         earlier = dict(self._by_id(answers_from).answers) if answers_from is not None else {}
         progress = Progress(
             next(self._ids), user_id, survey_id, survey_version, f"R-{user_id}",
-            Status.IN_PROGRESS, first_question, answers=earlier, started_at=at,
-            round_id=round_id,
+            Status.IN_PROGRESS, first_question, started_at=at, round_id=round_id,
+            earlier=earlier,
         )  # fmt: skip
         self.state.progress[(user_id, survey_id, round_id)] = progress
         return copy.deepcopy(progress)

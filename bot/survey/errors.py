@@ -133,14 +133,6 @@ class RoundClosed(HiwarError):
     """A new response in a round that is not open (closed meanwhile, or none is open)."""
 
 
-class RoundAlreadyOpen(HiwarError):
-    """/rounds open while another round of the survey is open: it must be closed first."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__(title)
-        self.title = title
-
-
 class NoOpenRound(HiwarError):
     """/rounds close (or a Close button) when no round of the survey is open."""
 

@@ -22,7 +22,6 @@ from bot.survey.errors import (
     NotOptional,
     PasteContinued,
     PasteTooLong,
-    RoundAlreadyOpen,
     RoundClosed,
     RoundTitleMissing,
     RoundTitleTooLong,
@@ -166,13 +165,6 @@ PUBLISHING_ERRORS: ErrorTable = {
 }
 
 ROUNDS_ERRORS: ErrorTable = {
-    RoundAlreadyOpen: Explanation(
-        lambda e: _(
-            "The round “{title}” is still open, so no new round was opened. Close it first "
-            "(/rounds close), then open the new one.",
-            title=e.title,
-        )
-    ),
     NoOpenRound: Explanation(lambda _e: _("No round is open, so nothing was closed.")),
     RoundTitleMissing: Explanation(
         lambda _e: _(

@@ -14,7 +14,7 @@ from bot.core.access import Access, Action, Actor, Role
 from bot.core.clock import Clock, utc_now
 from bot.core.i18n import N_
 from bot.core.ports import Transactions
-from bot.survey.errors import NoOpenRound, RoundAlreadyOpen, RoundTitleMissing, RoundTitleTooLong
+from bot.survey.errors import NoOpenRound, RoundTitleMissing, RoundTitleTooLong
 from bot.survey.ports import Round, RoundCount, RoundStore
 from bot.survey.service import SurveyService
 
@@ -43,6 +43,13 @@ class RoundsOverview:
     @property
     def open(self) -> Round | None:
         return next((line.round for line in self.rounds if line.round.closed_at is None), None)
+
+
+@dataclass(frozen=True, slots=True)
+class StillOpen:
+    """/rounds open refused: this round is open, and must be closed first."""
+
+    round: Round
 
 
 class Rounds:
@@ -75,8 +82,9 @@ class Rounds:
         )
         return RoundsOverview(survey_id, lines, counts.get(0))
 
-    async def open(self, actor: Actor, title: str) -> Round:
-        """/rounds open <title>: refused while another round is open (close it first)."""
+    async def open(self, actor: Actor, title: str) -> Round | StillOpen:
+        """/rounds open <title>: the round opened, or, while another round is open, that one
+        (nothing is opened; it must be closed first)."""
         await self._access.check(actor.user_id, Role.ADMIN)
         title = " ".join(title.split())
         if not title:
@@ -86,7 +94,7 @@ class Rounds:
         survey_id = self._service.survey.id
         async with self._transactions.atomic():
             if (current := await self._store.open_round(survey_id)) is not None:
-                raise RoundAlreadyOpen(current.title)
+                return StillOpen(current)
             opened = await self._store.add_round(survey_id, title, actor.user_id, self._clock())
             detail = f"{survey_id} round {opened.round_id}: {title}"
             await self._access.record(actor, Role.ADMIN, OPEN, detail)

@@ -9,7 +9,7 @@ from bot.core.callbacks import CallbackData
 from bot.core.i18n import _
 from bot.core.views import Button, View
 from bot.survey.ports import Round
-from bot.survey.rounds import RoundsOverview
+from bot.survey.rounds import RoundsOverview, StillOpen
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,22 @@ def overview(result: RoundsOverview) -> View:
         lines += ["", _("To open a round: /rounds open followed by its title.")]
         return View.of("\n".join(lines))
     lines += ["", _("New responses go into the open round. To close it: /rounds close.")]
-    close = Button(_("Close “{title}”", title=current.title), CloseRound(current.round_id))
-    return View.of("\n".join(lines), [[close]])
+    return View.of("\n".join(lines), [[_close_button(current)]])
 
 
-def opened(round_: Round) -> View:
+def _close_button(round_: Round) -> Button:
+    return Button(_("Close “{title}”", title=round_.title), CloseRound(round_.round_id))
+
+
+def opened(result: Round | StillOpen) -> View:
+    if isinstance(result, StillOpen):
+        text = _(
+            "The round “{title}” is still open, so no new round was opened. Close it first, "
+            "then open the new one.",
+            title=result.round.title,
+        )
+        return View.of(escape(text), [[_close_button(result.round)]])
+    round_ = result
     return View(
         _(
             "Round “{title}” is open: everyone who starts the survey from now on answers it, "

@@ -59,7 +59,8 @@ class AskQuestion:
     question: Question
     position: engine.Position
     previous: AnswerValue = None
-    """The answer given before, when the question is asked again (after /back)."""
+    """The answer given before, when the question is asked again (after /back, or in a round
+    started from the answers of an earlier one)."""
     answered_before: bool = False
     draft: tuple[str, ...] = ()
     can_go_back: bool = False
@@ -111,8 +112,6 @@ class OfferRound:
     the starting point, or a fresh start."""
 
     round: Round
-    previous: int
-    """How many answers the previous response holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +252,7 @@ class SurveyService:
         previous = await self._store.get_last_completed(user_id, self.survey.id)
         if current is None or previous is None or previous.round_id == current.round_id:
             return None
-        return OfferRound(current, len(previous.answers))
+        return OfferRound(current)
 
     # -- entering ----------------------------------------------------------------------
 
@@ -425,9 +424,10 @@ class SurveyService:
         the earlier answer, checked again against the survey, is the answer."""
         progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
         question = self._current_question(progress, survey, question_id)
-        if question.type not in KEEPABLE or question_id not in progress.answers:
+        asked = self._ask(progress, survey)
+        if not asked.can_keep:
             raise StaleQuestion
-        value = progress.answers[question_id]
+        value = asked.previous
         if value is None and not question.optional:
             raise StaleQuestion
         if question.type == QuestionType.SINGLE_CHOICE and value is not None:
@@ -657,8 +657,9 @@ class SurveyService:
     def _ask(self, progress: Progress, survey: Survey) -> AskQuestion:
         question = survey.question(progress.current or "")
         pos = engine.position(survey, progress.answers, question.id)
-        answered_before = question.id in progress.answers
-        previous = progress.answers.get(question.id)
+        answers = progress.answers if question.id in progress.answers else progress.earlier
+        answered_before = question.id in answers
+        previous = answers.get(question.id)
         options = engine.options_shown(survey, progress.answers, question)
         draft = progress.draft
         if draft is None:

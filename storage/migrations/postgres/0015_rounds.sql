@@ -13,6 +13,7 @@ CREATE TABLE rounds (
 CREATE UNIQUE INDEX rounds_open ON rounds (survey_id) WHERE closed_at IS NULL;
 
 ALTER TABLE responses ADD COLUMN round_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE responses ADD COLUMN previous_response BIGINT;
 ALTER TABLE responses DROP CONSTRAINT responses_user_id_survey_id_key;
 ALTER TABLE responses ADD CONSTRAINT responses_user_id_survey_id_round_id_key
     UNIQUE (user_id, survey_id, round_id);

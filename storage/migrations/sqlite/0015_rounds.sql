@@ -2,7 +2,9 @@
 -- Rounds of a survey (bot/rounds/): an admin opens one, later closes it, and opens the next;
 -- each respondent answers each round once. `responses.round_id` is the round a response was
 -- started in; 0 means no round (responses from before any round was opened, and those
--- started while none is open). The unique key of responses becomes (user_id, survey_id,
+-- started while none is open). `previous_response`: the same person's earlier response
+-- whose answers a new one starts from (each is shown, to be kept or changed; only what is
+-- confirmed is stored with the new one). The unique key of responses becomes (user_id, survey_id,
 -- round_id), which SQLite can only do by rebuilding the table
 -- (https://www.sqlite.org/lang_altertable.html#otheralter): the first line above makes the
 -- runner (storage/migrations.py) apply this file with foreign keys off and check them before
@@ -40,6 +42,7 @@ CREATE TABLE new_responses (
     paste_sent_at    TEXT,
     first_snapshot   INTEGER,
     round_id         INTEGER NOT NULL DEFAULT 0,
+    previous_response INTEGER,
     UNIQUE (user_id, survey_id, round_id)
 );
 
