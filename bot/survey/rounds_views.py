@@ -29,7 +29,7 @@ def overview(result: RoundsOverview) -> View:
     if result.outside is not None:
         counts = _counts(result.outside.started, result.outside.completed)
         lines.append("• " + escape(_("Outside any round: {counts}", counts=counts)))
-    for number, line in enumerate(result.rounds, start=1):
+    for line in result.rounds:
         counts = _counts(line.started, line.completed)
         opened = line.round.opened_at.date().isoformat()
         if line.round.closed_at is None:
@@ -37,7 +37,8 @@ def overview(result: RoundsOverview) -> View:
         else:
             closed = line.round.closed_at.date().isoformat()
             when = _("{opened} to {closed}", opened=opened, closed=closed)
-        lines.append(f"• {number}. <b>{escape(line.round.title)}</b> ({escape(when)}): {counts}")
+        title = escape(line.round.title)
+        lines.append(f"• {line.round.round_id}. <b>{title}</b> ({escape(when)}): {counts}")
     if not result.rounds:
         lines.append(_("No round has been opened yet."))
     current = result.open
