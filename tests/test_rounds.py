@@ -20,6 +20,7 @@ from bot.survey.service import (
     Completed,
     OfferResume,
     OfferRound,
+    StillTakingPart,
     SurveyService,
 )
 from storage import Storage
@@ -254,6 +255,9 @@ async def test_a_respondent_starts_round_two_from_previous_answers_keeps_some_ch
     first = await rounds.open(ADMIN, "Before the Amman workshop")
     offer = await service.begin(AMAL, "en")
     assert offer == OfferRound(first)
+    # An old consent card: "No, thank you" must not claim that nothing is stored.
+    assert isinstance(await service.consent(AMAL, agreed=False), StillTakingPart)
+    assert await service.consent(AMAL, agreed=True) == offer
 
     asked = await service.join_round(AMAL, reuse_previous=True, round_id=first.round_id)
     assert isinstance(asked, AskQuestion)
@@ -313,6 +317,8 @@ async def test_a_fresh_start_and_a_round_closing_mid_survey(
         await service.join_round(AMAL, reuse_previous=True, round_id=first.round_id)
     await service.answer_button(KARIM, "no_trust", "1", None)
     assert await _responses(storage, KARIM) == [(first.round_id, "in_progress")]
+    with pytest.raises(RoundClosed):  # a campaign link to the closed round
+        await service.consent(LINA, agreed=True, round_id=first.round_id)
     # Lina starts while no round is open: round 0.
     await service.choose_language(LINA, "en")
     await service.consent(LINA, agreed=True)

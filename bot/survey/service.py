@@ -291,11 +291,15 @@ class SurveyService:
             return self._ask(progress, survey)
         return self._resume_offer(progress, survey)
 
-    async def consent(self, user_id: int, agreed: bool) -> Screen:
+    async def consent(self, user_id: int, agreed: bool, round_id: int | None = None) -> Screen:
+        """The consent card's answer; "I agree" starts a response in round `round_id` (None:
+        the round open now, if any)."""
         progress = await self._progress_of(user_id)
         if not agreed:
-            # "No, thank you" on an old consent card must not claim that nothing is stored.
-            return Declined() if progress is None else StillTakingPart()
+            # "No, thank you" on an old consent card must not claim that nothing is stored
+            # (in this round or an earlier one).
+            stored = progress is not None or await self._store.get_responses(user_id)
+            return StillTakingPart() if stored else Declined()
         if progress is not None:
             if progress.status == Status.COMPLETED:
                 return AlreadyCompleted()
@@ -303,7 +307,7 @@ class SurveyService:
             return self._ask(progress, await self._survey_of(progress))
         if offer := await self._round_offer(user_id):
             return offer  # an old consent card, tapped by someone who answered before
-        current = await self.open_round()
+        current = await (self.open_round() if round_id is None else self._joinable(round_id))
         survey, now = self.survey, self._clock()
         async with self._transactions.atomic():
             await self._store.save_consent(user_id, now)
@@ -323,14 +327,16 @@ class SurveyService:
         """Start a response of the active survey in round `round_id` (None: the one open
         now), after consent; `reuse_previous`: with the answers of the person's latest
         completed response as the starting point (each question shows its earlier answer,
-        kept with one tap or changed). A response already begun in that round goes on."""
+        kept with one tap or changed). A response being answered (in any round) goes on."""
         respondent = await self._store.get_respondent(user_id)
         if respondent is None or respondent.consented_at is None:
             return AskConsent(self.survey)
         joined = await self._joinable(round_id)
         survey = self.survey
         async with self._transactions.atomic():
-            progress = await self._store.get_progress(user_id, survey.id, joined.round_id)
+            progress = await self._store.get_open_progress(user_id)
+            if progress is None:
+                progress = await self._store.get_progress(user_id, survey.id, joined.round_id)
             if progress is not None and progress.status == Status.COMPLETED:
                 raise SurveyAlreadyCompleted
             if progress is not None:
