@@ -12,6 +12,8 @@ import pytest
 
 from bot.core.access import Access, Actor
 from bot.core.errors import NotAnAdmin
+from bot.core.i18n import _, use_language
+from bot.reports import export
 from bot.survey.errors import NoOpenRound, RoundClosed, RoundTitleMissing
 from bot.survey.rounds import Rounds, StillOpen
 from bot.survey.service import (
@@ -326,3 +328,20 @@ async def test_a_fresh_start_and_a_round_closing_mid_survey(
     # Amal finishes her fresh round-1 response after the round closed, like Karim.
     assert isinstance(await service.begin(AMAL, "en"), OfferResume)
     assert await _responses(storage, AMAL) == [(0, "completed"), (first.round_id, "in_progress")]
+
+
+def test_the_export_says_each_rows_round_and_protects_profiles_within_each_round():
+    """Three police officers: shared by three in the whole export, but one of them alone in
+    round 0, where the Round column would single them out."""
+    survey = mini_survey()
+    given = {"level": "police", "no_trust": 2, "priorities": ["inclusion"], "invite": "no"}
+    with use_language("en"):
+        header = [column.header for column in export.columns(survey)]
+        table = export.rows(survey, [("X-1", 0, given), ("X-2", 4, given), ("X-3", 4, given)], 2)
+        hidden = _("(hidden)")
+    assert header[-1] == "Round"
+    assert [(row[-1], row[header.index("Your level?")]) for row in table] == [
+        (0, hidden),
+        (4, "Police"),
+        (4, "Police"),
+    ]
