@@ -298,7 +298,7 @@ class SurveyService:
         if not agreed:
             # "No, thank you" on an old consent card must not claim that nothing is stored
             # (in this round or an earlier one).
-            stored = progress is not None or await self._store.get_responses(user_id)
+            stored = progress is not None or bool(await self._store.get_responses(user_id))
             return StillTakingPart() if stored else Declined()
         if progress is not None:
             if progress.status == Status.COMPLETED:
