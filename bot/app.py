@@ -31,8 +31,9 @@ from bot.reports.service import ReportService
 from bot.survey.document import document
 from bot.survey.model import Survey
 from bot.survey.publishing import Publishing
+from bot.survey.rounds import Rounds
 from bot.survey.service import SurveyService
-from handlers import invitations, publishing, reports, survey
+from handlers import invitations, publishing, reports, rounds, survey
 from handlers.base import middleware
 from handlers.base.context import SERVICES_KEY, Services
 from handlers.base.errors import error_table, on_error
@@ -56,6 +57,7 @@ FEATURES: tuple[Feature, ...] = (
     reports.FEATURE,
     invitations.FEATURE,
     publishing.FEATURE,
+    rounds.FEATURE,
     survey.FEATURE,
 )
 """Every feature: its commands, its error table and its handlers. Handler groups: -20 picks
@@ -262,6 +264,7 @@ async def running_bot(
             survey,
             catalog=storage.surveys,
             require_link=settings.require_link,
+            rounds=storage.rounds,
         )
         await respondents.refresh()
         services = Services(
@@ -269,6 +272,7 @@ async def running_bot(
             access=access,
             survey=respondents,
             publishing=Publishing(storage.surveys, access, respondents, storage),
+            rounds=Rounds(storage.rounds, access, respondents, storage),
             invitations=InvitationService(
                 storage.invitations, survey, access, timedelta(hours=settings.reminder_hours)
             ),

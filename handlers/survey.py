@@ -190,6 +190,21 @@ async def use_default(ui: Ui, services: Services) -> None:
     )
 
 
+async def keep(ui: Ui, services: Services) -> None:
+    """Keep under a question answered before: that answer again."""
+    question = ui.data(views.Keep).question
+    await present(
+        ui, await services.survey.keep_answer(ui.user_id, question, ui.update.update_id)
+    )
+
+
+async def join_round(ui: Ui, services: Services) -> None:
+    """The new-round card: start from the previous answers, or afresh."""
+    data = ui.data(views.JoinRound)
+    screen = await services.survey.join_round(ui.user_id, data.reuse, data.round)
+    await ui.show(views.screen(screen), edit=True, flow=FLOW)
+
+
 async def resume(ui: Ui, services: Services) -> None:
     """The welcome-back card: Continue, or Start over, which asks first."""
     if ui.data(views.Resume).start_over:
@@ -237,10 +252,12 @@ def register(application: Application) -> None:
         (views.Back, back_button),
         (views.Page, page),
         (views.UseDefault, use_default),
+        (views.Keep, keep),
         (views.Resume, resume),
         (views.ConfirmStartOver, confirm_start_over),
     ):
         application.add_handler(button(kind, handler, refresh=show_current))
+    application.add_handler(button(views.JoinRound, join_round))
     application.add_handler(button(views.Erase, erase))
     typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     application.add_handler(message(typed, text, refresh=show_current))

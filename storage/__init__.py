@@ -21,6 +21,7 @@ from storage.migrations import apply_migrations
 from storage.reminders import Reminders
 from storage.reports import Reports
 from storage.respondents import Respondents
+from storage.rounds import Rounds
 from storage.surveys import Surveys
 from storage.url import DatabaseUrl
 
@@ -38,6 +39,7 @@ class Storage:
     reminders: Reminders
     cards: LiveCards
     surveys: Surveys
+    rounds: Rounds
 
     @property
     def shared(self) -> bool:
@@ -81,6 +83,7 @@ async def open_storage(url: str | Path | DatabaseUrl, *, default_language: str) 
         reminders=Reminders(database, instances, default_language),
         cards=LiveCards(database),
         surveys=Surveys(database),
+        rounds=Rounds(database),
     )
 
 

@@ -173,6 +173,12 @@ class Database(ABC):
                 raise
             await block.connection.execute(f"RELEASE SAVEPOINT {name}")
 
+    def rebuilding_tables(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction that may drop and remake tables others reference (see
+        storage/migrations.py): their foreign keys are checked when it ends, not acted on.
+        Where constraints can be dropped and added inside a transaction, a plain one."""
+        return self.atomic()
+
     @contextmanager
     def _entered(self, block: _Block) -> Iterator[None]:
         """`block` is this task's innermost one until it ends (rolled back if doomed)."""

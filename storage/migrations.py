@@ -5,6 +5,12 @@ the row that records it.
 the same, spelled for each backend (types, triggers, views). Every instance runs them at
 start-up; on PostgreSQL a transaction-scoped advisory lock lets one instance at a time apply
 them, and the others then find them recorded.
+
+A migration whose first line is `-- hiwar: rebuilds tables` changes a table the only way
+SQLite can (https://www.sqlite.org/lang_altertable.html#otheralter): it makes a new table,
+copies the rows, drops the old one and renames the new one. It runs in
+`Database.rebuilding_tables()`, where the foreign keys are not acted on (dropping the old
+table would otherwise cascade) and are checked before the commit.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from storage.database import MIGRATION_LOCK, Connection, Database, StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+REBUILDS_TABLES = "-- hiwar: rebuilds tables"
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
     name: str
     statements: tuple[str, ...]
+    rebuilds_tables: bool = False
 
 
 def migration_files(dialect: str, directory: Path = MIGRATIONS_DIR) -> list[Path]:
@@ -31,10 +39,13 @@ def migration_files(dialect: str, directory: Path = MIGRATIONS_DIR) -> list[Path
 
 
 def load_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    return [
-        Migration(p.stem, db.script(p.read_text("utf-8")))
-        for p in migration_files(db.dialect.name, directory)
-    ]
+    migrations = []
+    for path in migration_files(db.dialect.name, directory):
+        text = path.read_text("utf-8")
+        migrations.append(
+            Migration(path.stem, db.script(text), text.startswith(REBUILDS_TABLES + "\n"))
+        )
+    return migrations
 
 
 async def _recorded(db: Connection) -> set[str]:
@@ -60,7 +71,8 @@ async def apply_migrations(db: Database, directory: Path = MIGRATIONS_DIR) -> li
     for migration in load_migrations(db, directory):
         if migration.name in done:
             continue
-        async with db.atomic() as tx:
+        transaction = db.rebuilding_tables() if migration.rebuilds_tables else db.atomic()
+        async with transaction as tx:
             if migration.name in await _recorded(tx):
                 continue  # another instance applied it meanwhile
             for statement in migration.statements:

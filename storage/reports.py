@@ -412,18 +412,20 @@ class Reports:
         )
         return row[0] if row else 0
 
-    async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
+    async def completed_answers(
+        self, survey_id: str
+    ) -> list[tuple[str, int, dict[str, AnswerValue]]]:
         rows = await self._db.fetchall(
-            "SELECT r.respondent_code, a.question_id, a.value FROM responses r"
+            "SELECT r.respondent_code, r.round_id, a.question_id, a.value FROM responses r"
             " JOIN answers a ON a.response_id = r.response_id"
             " WHERE r.survey_id = ? AND r.status = 'completed' ORDER BY r.respondent_code",
             (survey_id,),
         )
-        respondents: dict[str, dict[str, AnswerValue]] = {}
-        for code, question_id, value in rows:
-            answers = respondents.setdefault(code, {})
+        respondents: dict[str, tuple[str, int, dict[str, AnswerValue]]] = {}
+        for code, round_id, question_id, value in rows:
+            answers = respondents.setdefault(code, (code, round_id, {}))[2]
             answers[question_id] = None if value is None else json.loads(value)
-        return list(respondents.items())
+        return list(respondents.values())
 
     async def raw_aggregates(self, survey_id: str, only: Filter | None) -> list[Tally]:
         """The tallies computed from the answers themselves (what the triggers spare us)."""
@@ -474,10 +476,10 @@ class Reports:
         async with self._db.atomic(savepoint=False) as db:
             cohorts = await db.fetchall(
                 "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*),"
-                " COALESCE(r.source, '')"
+                " COALESCE(r.source, ''), p.round_id"
                 " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
                 f" WHERE r.survey_id = ? AND {condition}"
-                " GROUP BY p.country, p.sector, p.level, r.first_snapshot, r.source",
+                " GROUP BY p.country, p.sector, p.level, r.first_snapshot, r.source, p.round_id",
                 (survey_id, *params),
             )
             tallies = await db.fetchall(

@@ -47,7 +47,8 @@ _ERASE_ALSO = (
 
 _PROGRESS = (
     "response_id, survey_version, respondent_code, status, current_question, draft,"
-    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, source"
+    " started_at, completed_at, paste_message_id, paste_sent_at, survey_id, round_id,"
+    " previous_response, source"
 )
 
 
@@ -103,12 +104,31 @@ class Respondents:
 
     # -- progress ----------------------------------------------------------------------
 
-    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
+    async def get_progress(
+        self, user_id: int, survey_id: str, round_id: int | None = None
+    ) -> Progress | None:
+        in_round, params = ("", ()) if round_id is None else (" AND round_id = ?", (round_id,))
         row = await self._db.fetchone(
-            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?",
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?{in_round}"
+            " ORDER BY round_id DESC LIMIT 1",
+            (user_id, survey_id, *params),
+        )
+        return None if row is None else await self._progress(user_id, row)
+
+    async def get_last_completed(self, user_id: int, survey_id: str) -> Progress | None:
+        row = await self._db.fetchone(
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? AND survey_id = ?"
+            " AND status = 'completed' ORDER BY completed_at DESC, response_id DESC LIMIT 1",
             (user_id, survey_id),
         )
         return None if row is None else await self._progress(user_id, row)
+
+    async def get_responses(self, user_id: int) -> list[Progress]:
+        rows = await self._db.fetchall(
+            f"SELECT {_PROGRESS} FROM responses WHERE user_id = ? ORDER BY response_id",
+            (user_id,),
+        )
+        return [await self._progress(user_id, row) for row in rows]
 
     async def get_open_progress(self, user_id: int) -> Progress | None:
         row = await self._db.fetchone(
@@ -118,10 +138,13 @@ class Respondents:
         )
         return None if row is None else await self._progress(user_id, row)
 
-    async def _progress(self, user_id: int, row: Row) -> Progress:
-        answers = await self._db.fetchall(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (row[0],)
+    async def _answers(self, response_id: int | None) -> dict[str, AnswerValue]:
+        rows = await self._db.fetchall(
+            "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
         )
+        return {q: None if v is None else json.loads(v) for q, v in rows}
+
+    async def _progress(self, user_id: int, row: Row) -> Progress:
         return Progress(
             response_id=row[0],
             user_id=user_id,
@@ -131,11 +154,13 @@ class Respondents:
             status=Status(row[3]),
             current=row[4],
             draft=None if row[5] is None else tuple(json.loads(row[5])),
-            answers={q: None if v is None else json.loads(v) for q, v in answers},
+            answers=await self._answers(row[0]),
             started_at=_dt(row[6]),
             completed_at=_dt(row[7]),
             paste=None if row[8] is None else SentMessage(row[8], datetime.fromisoformat(row[9])),
-            source=row[11],
+            round_id=row[11],
+            earlier=await self._answers(row[12]) if row[12] is not None else {},
+            source=row[13],
         )
 
     async def start_progress(
@@ -145,17 +170,22 @@ class Respondents:
         survey_version: int,
         first_question: str,
         at: datetime,
-        campaign: Campaign | None = None,
+        round_id: int = 0,
+        answers_from: int | None = None,
+        source: str | None = None,
     ) -> Progress:
-        # rounds: the response's round is `campaign.round_id`, else the open round
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
-                "DELETE FROM responses WHERE user_id = ? AND survey_id = ?", (user_id, survey_id)
+                "DELETE FROM responses WHERE user_id = ? AND survey_id = ? AND round_id = ?",
+                (user_id, survey_id, round_id),
             )
+            # Only an earlier response of the same person.
             await db.execute(
                 "INSERT INTO responses (user_id, survey_id, survey_version, respondent_code,"
-                " status, current_question, started_at, updated_at, source)"
-                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?)",
+                " status, current_question, started_at, updated_at, round_id, previous_response,"
+                " source)"
+                " VALUES (?, ?, ?, ?, 'in_progress', ?, ?, ?, ?,"
+                " (SELECT response_id FROM responses WHERE response_id = ? AND user_id = ?), ?)",
                 (
                     user_id,
                     survey_id,
@@ -164,10 +194,13 @@ class Respondents:
                     first_question,
                     _ts(at),
                     _ts(at),
-                    campaign.source if campaign else None,
+                    round_id,
+                    answers_from,
+                    user_id,
+                    source,
                 ),
             )
-            progress = await self.get_progress(user_id, survey_id)
+            progress = await self.get_progress(user_id, survey_id, round_id)
         assert progress is not None
         return progress
 

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.database import SQLITE, Database, Failure, Params, Row, StorageError
+from storage.database import (
+    SQLITE,
+    Connection,
+    Database,
+    Failure,
+    Params,
+    Row,
+    StorageError,
+)
 
 
 def split_statements(script: str) -> tuple[str, ...]:
@@ -138,6 +146,23 @@ class SqliteDatabase(Database):
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def rebuilding_tables(self) -> AsyncIterator[Connection]:
+        """Foreign keys off around the transaction (the pragma is a no-op inside one), and
+        checked before it commits: a dangling reference rolls it all back."""
+        await self._foreign_keys("OFF")
+        try:
+            async with self.atomic() as db:
+                yield db
+                if dangling := await db.fetchall("PRAGMA foreign_key_check"):
+                    raise StorageError(f"rebuilding tables left dangling references: {dangling}")
+        finally:
+            await self._foreign_keys("ON")
+
+    async def _foreign_keys(self, state: str) -> None:
+        async with self._lock:
+            await self._db.execute(f"PRAGMA foreign_keys={state}")
 
     async def _fetchall(self, sql: str, params: Params) -> list[Row]:
         async with self._lock, self._db.execute(sql, tuple(params)) as cursor:

@@ -21,7 +21,7 @@ from bot.survey.state import AnswerValue, Campaign, Progress, Respondent, Status
 @dataclass
 class _State:
     respondents: dict[int, Respondent] = field(default_factory=dict)
-    progress: dict[tuple[int, str], Progress] = field(default_factory=dict)
+    progress: dict[tuple[int, str, int], Progress] = field(default_factory=dict)
     message_of: dict[tuple[int, str], int] = field(default_factory=dict)
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     """The link each person came through (storage/reports.py notes it when they open it)."""
@@ -54,14 +54,32 @@ class MemoryRespondents:
     async def purge_erased(self) -> None:
         """Nothing is kept beyond the rows themselves."""
 
-    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None:
-        found = self.state.progress.get((user_id, survey_id))
-        return copy.deepcopy(found)
+    async def get_progress(
+        self, user_id: int, survey_id: str, round_id: int | None = None
+    ) -> Progress | None:
+        found = [
+            progress
+            for (owner, survey, round_), progress in sorted(self.state.progress.items())
+            if (owner, survey) == (user_id, survey_id) and round_id in (None, round_)
+        ]
+        return copy.deepcopy(found[-1]) if found else None
+
+    async def get_last_completed(self, user_id: int, survey_id: str) -> Progress | None:
+        found = [
+            progress
+            for progress in await self.get_responses(user_id)
+            if progress.survey_id == survey_id and progress.status == Status.COMPLETED
+        ]
+        return found[-1] if found else None
+
+    async def get_responses(self, user_id: int) -> list[Progress]:
+        found = [p for (owner, *_key), p in self.state.progress.items() if owner == user_id]
+        return copy.deepcopy(sorted(found, key=lambda progress: progress.response_id))
 
     async def get_open_progress(self, user_id: int) -> Progress | None:
         found = [
             progress
-            for (owner, _survey), progress in self.state.progress.items()
+            for (owner, *_key), progress in self.state.progress.items()
             if owner == user_id and progress.status != Status.COMPLETED
         ]
         return copy.deepcopy(found[-1]) if found else None
@@ -73,14 +91,17 @@ class MemoryRespondents:
         survey_version: int,
         first_question: str,
         at: datetime,
-        campaign: Campaign | None = None,
+        round_id: int = 0,
+        answers_from: int | None = None,
+        source: str | None = None,
     ) -> Progress:
+        earlier = dict(self._by_id(answers_from).answers) if answers_from is not None else {}
         progress = Progress(
             next(self._ids), user_id, survey_id, survey_version, f"R-{user_id}",
-            Status.IN_PROGRESS, first_question, started_at=at,
-            source=campaign.source if campaign else None,
+            Status.IN_PROGRESS, first_question, started_at=at, round_id=round_id,
+            earlier=earlier, source=source,
         )  # fmt: skip
-        self.state.progress[(user_id, survey_id)] = progress
+        self.state.progress[(user_id, survey_id, round_id)] = progress
         return copy.deepcopy(progress)
 
     async def get_campaign(self, user_id: int, survey_id: str) -> Campaign | None:

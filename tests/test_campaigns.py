@@ -179,10 +179,10 @@ async def test_the_response_keeps_the_source_of_the_latest_arrival(reports, surv
     await reports.access.arrive(300, amman)
     await reports.access.arrive(300, news)
     await complete(survey, 300, answers())
-    assert (await survey.my_data(300)).progress.source == "newsletter"
+    assert (await survey.my_data(300)).responses[-1].progress.source == "newsletter"
     await reports.access.close_link(ADMIN, SURVEY, "newsletter")  # closed after: still counts
     await complete(survey, 301, answers())  # no link
-    assert (await survey.my_data(301)).progress.source is None
+    assert (await survey.my_data(301)).responses[-1].progress.source is None
     assert await survey.delete_everything(300)
     rows = await storage.database.fetchall(
         "SELECT COUNT(*) FROM responses WHERE source IS NOT NULL"
@@ -212,7 +212,7 @@ async def test_required_links_ask_only_those_who_came_through_one(reports, stora
     )
     assert isinstance(await required.choose_language(400, "en"), ByInvitationOnly)
     assert isinstance(await required.consent(400, agreed=True), ByInvitationOnly)
-    assert (await required.my_data(400)).progress is None
+    assert (await required.my_data(400)).responses == ()
     other = await reports.access.create_link(ADMIN, "another_survey", "amman-plenary")
     await reports.access.arrive(400, other)
     assert isinstance(await required.begin(400, "en"), ByInvitationOnly)

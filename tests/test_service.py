@@ -263,9 +263,9 @@ class Noted:
     def __getattr__(self, name: str) -> Callable[..., Awaitable[object]]:
         method = getattr(self._store, name)
 
-        async def noted(*args: object) -> object:
+        async def noted(*args: object, **named: object) -> object:
             self._calls.append((name, self._transactions.depth))
-            return await method(*args)
+            return await method(*args, **named)
 
         return noted
 
@@ -332,11 +332,11 @@ class CrashAtWrite:
         if name not in WRITES:
             return method
 
-        async def write(*args: object) -> object:
+        async def write(*args: object, **named: object) -> object:
             self._counter[0] += 1
             if self._counter[0] == self._n:
                 raise Crash
-            return await method(*args)
+            return await method(*args, **named)
 
         return write
 

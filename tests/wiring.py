@@ -19,4 +19,6 @@ async def open_test_storage(url: str | Path) -> Storage:
 def survey_service(
     storage: Storage, survey: Survey, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> SurveyService:
-    return SurveyService(storage.respondents, storage.inbox, storage, survey, clock)
+    return SurveyService(
+        storage.respondents, storage.inbox, storage, survey, clock, rounds=storage.rounds
+    )

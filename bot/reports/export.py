@@ -8,8 +8,10 @@ current language. Privacy measures beyond the summaries' rules:
   profile);
 - numbers (years of experience) are given as bands, not exactly;
 - the bands, then country, sector, level, gender and age group are hidden in the rows whose
-  combination of all of them is shared by fewer than `threshold` respondents (k-anonymity),
-  so a rare profile cannot be picked out.
+  combination of all of them is shared by fewer than `threshold` respondents of the same
+  round (k-anonymity, within each round), so a rare profile cannot be picked out.
+The last column is the round each response was started in (0: none was open; the numbers are
+those of /rounds). A person who answered two rounds has two rows, under unrelated codes.
 Scale answers are scored as in every report (bot/reports/scoring.py): reversed statements
 turned round, "don't know" written as text; the codebook says so for each column.
 """
@@ -33,6 +35,8 @@ from bot.survey.model import Option, Question, QuestionType, ReportRole, ScaleLa
 from bot.survey.state import AnswerValue
 
 Cell = str | int | float | None
+Respondent = tuple[str, int, dict[str, AnswerValue]]
+"""A completed response: its code, its round (0: none) and its answers."""
 PROTECTED = (*DIMENSIONS, ReportRole.PROFILE)
 """The answers that together could single someone out, hidden in rare combinations."""
 
@@ -55,7 +59,7 @@ class ExportFiles:
 class Column:
     header: str
     question: Question | None
-    """None: the respondent code."""
+    """None: the respondent code, or the round."""
     option: Option | None = None
     """Set on the one-column-per-option columns of a multiple-choice question."""
 
@@ -74,21 +78,23 @@ def columns(survey: Survey) -> list[Column]:
             ]
         else:
             found.append(Column(name, question))
-    return found
+    return [*found, Column(_("Round"), None)]
 
 
-def rows(
-    survey: Survey,
-    respondents: Sequence[tuple[str, dict[str, AnswerValue]]],
-    threshold: int,
-) -> list[list[Cell]]:
+def rows(survey: Survey, respondents: Sequence[Respondent], threshold: int) -> list[list[Cell]]:
     """The table under `columns(survey)`, profiles protected as described above."""
-    protected = _protect(survey, [dict(answers) for _code, answers in respondents], threshold)
-    answer_columns = columns(survey)[1:]
-    return [
-        [code, *(_cell(column, answers) for column in answer_columns)]
-        for (code, _answers), answers in zip(respondents, protected, strict=True)
-    ]
+    rounds: dict[int, list[dict[str, AnswerValue | _Hidden]]] = {}
+    for _code, round_id, answers in respondents:
+        rounds.setdefault(round_id, []).append(dict(answers))
+    protected = {
+        round_id: iter(_protect(survey, group, threshold)) for round_id, group in rounds.items()
+    }
+    answer_columns = columns(survey)[1:-1]
+    table: list[list[Cell]] = []
+    for code, round_id, _answers in respondents:
+        answers = next(protected[round_id])  # in the same order as they were grouped
+        table.append([code, *(_cell(column, answers) for column in answer_columns), round_id])
+    return table
 
 
 BANDS = (0, 5, 10, 20, 30)
@@ -110,14 +116,17 @@ def fresh_codes(count: int) -> list[str]:
     return sorted(codes)
 
 
-def build(
-    survey: Survey, respondents: Sequence[tuple[str, dict[str, AnswerValue]]], threshold: int
-) -> ExportFiles:
+def build(survey: Survey, respondents: Sequence[Respondent], threshold: int) -> ExportFiles:
     """The files of one export: every respondent under a new random code (the stored codes
     never leave the database)."""
     shuffled = list(respondents)
     random.SystemRandom().shuffle(shuffled)
-    coded = list(zip(fresh_codes(len(shuffled)), (a for _c, a in shuffled), strict=True))
+    coded = [
+        (code, round_id, answers)
+        for code, (_stored, round_id, answers) in zip(
+            fresh_codes(len(shuffled)), shuffled, strict=True
+        )
+    ]
     header = [column.header for column in columns(survey)]
     table = rows(survey, coded, threshold)
     return ExportFiles(csv_bytes(header, table), _xlsx(survey, header, table), len(table))
@@ -247,6 +256,14 @@ def _scale_coding(question: Question) -> list[str]:
 
 def _describe(column: Column) -> tuple[str, str]:
     question = column.question
+    if question is None and column.header == _("Round"):
+        return (
+            "",
+            _(
+                "The round the response was started in, numbered as in /rounds; 0 = no round "
+                "was open. Someone who answered two rounds has two rows, with unrelated codes."
+            ),
+        )
     if question is None:
         return (
             "",

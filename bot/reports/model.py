@@ -158,6 +158,8 @@ class Cohort:
     respondents: int
     source: str = ""
     """The campaign link they started through ('' none); not part of the profile `cell`."""
+    round_id: int = 0
+    """The round their responses were started in (0: none was open)."""
 
     @property
     def cell(self) -> tuple[str, str, str]:

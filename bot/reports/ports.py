@@ -92,8 +92,10 @@ class ReportReader(Protocol):
         """Responses not completed yet, whose answers so far match `only`."""
         ...
 
-    async def completed_answers(self, survey_id: str) -> list[tuple[str, dict[str, AnswerValue]]]:
-        """(respondent code, answers) of every completed response, ordered by code."""
+    async def completed_answers(
+        self, survey_id: str
+    ) -> list[tuple[str, int, dict[str, AnswerValue]]]:
+        """(respondent code, round, answers) of every completed response, ordered by code."""
         ...
 
 

@@ -24,3 +24,11 @@ PUBLISHING_COMMANDS: tuple[Command, ...] = (
         Role.ADMIN,
     ),
 )
+
+ROUNDS_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "rounds",
+        N_("Rounds of the survey: list them, open one (/rounds open and a title), close it"),
+        Role.ADMIN,
+    ),
+)

@@ -120,3 +120,21 @@ class VersionTaken(HiwarError):
         super().__init__(survey_id, version)
         self.survey_id = survey_id
         self.version = version
+
+
+class RoundClosed(HiwarError):
+    """A new response in a round that is not open (closed meanwhile, or none is open)."""
+
+
+class NoOpenRound(HiwarError):
+    """/rounds close (or a Close button) when no round of the survey is open."""
+
+
+class RoundTitleMissing(HiwarError):
+    """/rounds open without a title."""
+
+
+class RoundTitleTooLong(HiwarError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit

@@ -14,6 +14,7 @@ from bot.survey.errors import (
     EditNotAnAnswer,
     EmptyAnswer,
     NoActiveSurvey,
+    NoOpenRound,
     NotADate,
     NotANumber,
     NothingChosen,
@@ -21,6 +22,9 @@ from bot.survey.errors import (
     NotOptional,
     PasteContinued,
     PasteTooLong,
+    RoundClosed,
+    RoundTitleMissing,
+    RoundTitleTooLong,
     StaleQuestion,
     SurveyAlreadyCompleted,
     TextTooLong,
@@ -141,6 +145,9 @@ ERRORS: ErrorTable = {
     NoActiveSurvey: Explanation(
         lambda _e: _("You are not answering the survey right now. Send /start to begin.")
     ),
+    RoundClosed: Explanation(
+        lambda _e: _("That round of the survey has closed. Send /start to see what is open.")
+    ),
 }
 
 PUBLISHING_ERRORS: ErrorTable = {
@@ -153,6 +160,22 @@ PUBLISHING_ERRORS: ErrorTable = {
             "Give the file a higher version and send it again.",
             version=e.version,
             id=e.survey_id,
+        )
+    ),
+}
+
+ROUNDS_ERRORS: ErrorTable = {
+    NoOpenRound: Explanation(lambda _e: _("No round is open, so nothing was closed.")),
+    RoundTitleMissing: Explanation(
+        lambda _e: _(
+            "Please give the round a title, for example: /rounds open Before the workshop"
+        )
+    ),
+    RoundTitleTooLong: Explanation(
+        lambda e: _n(
+            "A round’s title can be at most {count} character long.",
+            "A round’s title can be at most {count} characters long.",
+            e.limit,
         )
     ),
 }

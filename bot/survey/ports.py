@@ -26,7 +26,20 @@ class RespondentStore(Protocol):
 
 
 class ProgressStore(Protocol):
-    async def get_progress(self, user_id: int, survey_id: str) -> Progress | None: ...
+    async def get_progress(
+        self, user_id: int, survey_id: str, round_id: int | None = None
+    ) -> Progress | None:
+        """The user's response to this survey in this round (None: in the latest round they
+        answered)."""
+        ...
+
+    async def get_last_completed(self, user_id: int, survey_id: str) -> Progress | None:
+        """The user's latest completed response to this survey, in whichever round."""
+        ...
+
+    async def get_responses(self, user_id: int) -> list[Progress]:
+        """Every response of the user, to every survey and round, the oldest first."""
+        ...
 
     async def get_open_progress(self, user_id: int) -> Progress | None:
         """The user's response not completed yet, to whichever survey (the latest)."""
@@ -39,10 +52,13 @@ class ProgressStore(Protocol):
         survey_version: int,
         first_question: str,
         at: datetime,
-        campaign: Campaign | None = None,
+        round_id: int = 0,
+        answers_from: int | None = None,
+        source: str | None = None,
     ) -> Progress:
-        """Create (or reset to empty) the user's response to this survey, with the source
-        of the campaign link it starts through."""
+        """Create (or reset to empty) the user's response to this survey in this round;
+        `answers_from`: a response whose answers the new one starts with; `source`: the
+        campaign link it starts through."""
         ...
 
     async def get_campaign(self, user_id: int, survey_id: str) -> Campaign | None:
@@ -80,6 +96,53 @@ class ProgressStore(Protocol):
     async def set_status(self, response_id: int, status: Status, at: datetime) -> None: ...
     async def complete(self, response_id: int, keep: Collection[str], at: datetime) -> None:
         """Mark completed, dropping answers to questions no longer on the respondent's path."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """A round of a survey: responses started while it is open belong to it."""
+
+    round_id: int
+    survey_id: str
+    title: str
+    opened_by: int
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCount:
+    round_id: int
+    """0: responses started while no round was open."""
+    started: int
+    """Responses begun in the round (completed ones included)."""
+    completed: int
+
+
+class RoundStore(Protocol):
+    """The rounds of each survey (storage/rounds.py)."""
+
+    async def open_round(self, survey_id: str) -> Round | None:
+        """The round of the survey open now, if one is."""
+        ...
+
+    async def get_round(self, round_id: int) -> Round | None: ...
+
+    async def rounds(self, survey_id: str) -> list[Round]:
+        """Every round of the survey, the first opened first."""
+        ...
+
+    async def round_counts(self, survey_id: str) -> list[RoundCount]:
+        """Responses started and completed per round (round 0 included, when it has any)."""
+        ...
+
+    async def add_round(self, survey_id: str, title: str, by: int, at: datetime) -> Round:
+        """Open a new round (the survey must have none open)."""
+        ...
+
+    async def close_round(self, round_id: int, at: datetime) -> bool:
+        """False when it was closed already."""
         ...
 
 

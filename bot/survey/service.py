@@ -23,12 +23,13 @@ from bot.survey.errors import (
     NotOptional,
     PasteContinued,
     PasteTooLong,
+    RoundClosed,
     StaleQuestion,
     SurveyAlreadyCompleted,
     TextTooLong,
 )
 from bot.survey.model import ANSWERED_TYPES, Option, Question, QuestionType, Survey
-from bot.survey.ports import SurveyCatalog, SurveyStore
+from bot.survey.ports import Round, RoundStore, SurveyCatalog, SurveyStore
 from bot.survey.schema import validate
 from bot.survey.state import AnswerValue, Progress, Respondent, Status
 
@@ -63,7 +64,8 @@ class AskQuestion:
     question: Question
     position: engine.Position
     previous: AnswerValue = None
-    """The answer given before, when the question is asked again (after /back)."""
+    """The answer given before, when the question is asked again (after /back, or in a round
+    started from the answers of an earlier one)."""
     answered_before: bool = False
     draft: tuple[str, ...] = ()
     can_go_back: bool = False
@@ -73,6 +75,12 @@ class AskQuestion:
     """The options offered: those the question's choice filter lets through."""
     page: int = 0
     """Which page of options is shown, when there are too many for one keyboard."""
+
+    @property
+    def can_keep(self) -> bool:
+        """Whether the earlier answer can be given again with one tap ("Keep"): a multiple
+        choice shows it ticked (Done keeps it), a note or an acknowledgement has one button."""
+        return self.answered_before and self.question.type in KEEPABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,14 @@ class OfferResume:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferRound:
+    """A new round is open and the person answered an earlier one: their previous answers as
+    the starting point, or a fresh start."""
+
+    round: Round
+
+
+@dataclass(frozen=True, slots=True)
 class Paused:
     pass
 
@@ -114,10 +130,18 @@ class AlreadyCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredResponse:
+    progress: Progress
+    round: Round | None
+    """The round it was started in (None: none was open)."""
+    answers: tuple[tuple[Question, AnswerValue], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
 class MyData:
     respondent: Respondent | None
-    progress: Progress | None
-    answers: tuple[tuple[Question, AnswerValue], ...] = field(default=())
+    responses: tuple[StoredResponse, ...] = ()
+    """Every response of the person, in every round, the oldest first."""
 
 
 Screen = (
@@ -129,11 +153,17 @@ Screen = (
     | AskQuestion
     | Recorded
     | OfferResume
+    | OfferRound
     | Paused
     | AlreadyCompleted
     | Completed
 )
 
+
+KEEPABLE = frozenset(
+    {QuestionType.SINGLE_CHOICE, QuestionType.AGREEMENT_SCALE, *engine.TYPED}
+)
+"""Question types whose earlier answer has a "Keep" button."""
 
 SPLIT_PASTE = 3900
 """A refused text this long may be the first part of a paste that Telegram split into
@@ -161,10 +191,12 @@ class SurveyService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         catalog: SurveyCatalog | None = None,
         require_link: bool = False,
+        rounds: RoundStore | None = None,
     ) -> None:
         """A use case writing more than once does it in one `transactions.atomic()` block,
         so that a crash half-way leaves nothing half-done. `survey` is the one new
-        respondents get; with a `catalog`, people who started another version finish it.
+        respondents get; with a `catalog`, people who started another version finish it;
+        with `rounds`, a new response starts in the round open at that moment.
         `require_link` (HIWAR_REQUIRE_LINK): only people who came through a campaign link
         for the survey may start it."""
         self._store = store
@@ -174,6 +206,7 @@ class SurveyService:
         self._clock = clock
         self._catalog = catalog
         self._require_link = require_link
+        self._rounds = rounds
         self._versions: dict[tuple[str, int], Survey] = {(survey.id, survey.version): survey}
 
     # -- versions ----------------------------------------------------------------------
@@ -207,11 +240,29 @@ class SurveyService:
                 self._versions[key] = survey
         return self._versions.get(key, self.survey)
 
+    async def open_round(self) -> Round | None:
+        """The round of the active survey open now (None: none, new responses are round 0)."""
+        return await self._rounds.open_round(self.survey.id) if self._rounds else None
+
     async def _progress_of(self, user_id: int) -> Progress | None:
-        """The response the person is answering, to whichever survey; else theirs to the
-        active survey (completed, or None)."""
+        """The response the person is answering, to whichever survey and round (someone
+        mid-survey when a round closes finishes it in that round); else theirs to the active
+        survey in the round open now (None: they have not started it), or, with no round
+        open, in the latest round they answered."""
         progress = await self._store.get_open_progress(user_id)
-        return progress or await self._store.get_progress(user_id, self.survey.id)
+        if progress is not None:
+            return progress
+        current = await self.open_round()
+        round_id = current.round_id if current is not None else None
+        return await self._store.get_progress(user_id, self.survey.id, round_id)
+
+    async def _round_offer(self, user_id: int) -> OfferRound | None:
+        """The invitation into the open round, for someone who completed an earlier one."""
+        current = await self.open_round()
+        previous = await self._store.get_last_completed(user_id, self.survey.id)
+        if current is None or previous is None or previous.round_id == current.round_id:
+            return None
+        return OfferRound(current)
 
     # -- entering ----------------------------------------------------------------------
 
@@ -239,8 +290,9 @@ class SurveyService:
 
     async def _after_language(self, respondent: Respondent, reshow: bool = False) -> Screen:
         progress = await self._progress_of(respondent.user_id)
-        if respondent.consented_at is None or progress is None:
-            return await self._ask_consent(respondent.user_id)
+        if progress is None:
+            offer = await self._round_offer(respondent.user_id)
+            return offer or await self._ask_consent(respondent.user_id)
         if progress.status == Status.COMPLETED:
             return AlreadyCompleted()
         survey = await self._survey_of(progress)
@@ -248,24 +300,39 @@ class SurveyService:
             return self._ask(progress, survey)
         return self._resume_offer(progress, survey)
 
-    async def consent(self, user_id: int, agreed: bool) -> Screen:
+    async def consent(self, user_id: int, agreed: bool, round_id: int | None = None) -> Screen:
+        """The consent card's answer; "I agree" starts a response in round `round_id` (None:
+        the round open now, if any)."""
         progress = await self._progress_of(user_id)
         if not agreed:
-            # "No, thank you" on an old consent card must not claim that nothing is stored.
-            return Declined() if progress is None else StillTakingPart()
+            # "No, thank you" on an old consent card must not claim that nothing is stored
+            # (in this round or an earlier one).
+            stored = progress is not None or bool(await self._store.get_responses(user_id))
+            return StillTakingPart() if stored else Declined()
         if progress is not None:
             if progress.status == Status.COMPLETED:
                 return AlreadyCompleted()
             # a second tap on "I agree": carry on, do not restart
             return self._ask(progress, await self._survey_of(progress))
+        if offer := await self._round_offer(user_id):
+            return offer  # an old consent card, tapped by someone who answered before
         survey, now = self.survey, self._clock()
         campaign = await self._store.get_campaign(user_id, survey.id)
         if campaign is None and self._require_link:
             return ByInvitationOnly()
+        if round_id is None and campaign is not None:
+            round_id = campaign.round_id  # a link made for one round lands in it
+        current = await (self.open_round() if round_id is None else self._joinable(round_id))
         async with self._transactions.atomic():
             await self._store.save_consent(user_id, now)
             progress = await self._store.start_progress(
-                user_id, survey.id, survey.version, engine.first_question(survey).id, now, campaign
+                user_id,
+                survey.id,
+                survey.version,
+                engine.first_question(survey).id,
+                now,
+                round_id=current.round_id if current is not None else 0,
+                source=campaign.source if campaign else None,
             )
         return self._ask(progress, survey)
 
@@ -274,6 +341,54 @@ class SurveyService:
         if self._require_link and await self._store.get_campaign(user_id, self.survey.id) is None:
             return ByInvitationOnly()
         return AskConsent(self.survey)
+
+    async def _source(self, user_id: int) -> str | None:
+        """The source of the campaign link the person last came through, if any."""
+        campaign = await self._store.get_campaign(user_id, self.survey.id)
+        return campaign.source if campaign else None
+
+    async def join_round(
+        self, user_id: int, reuse_previous: bool, round_id: int | None = None
+    ) -> Screen:
+        """Start a response of the active survey in round `round_id` (None: the one open
+        now), after consent; `reuse_previous`: with the answers of the person's latest
+        completed response as the starting point (each question shows its earlier answer,
+        kept with one tap or changed). A response being answered (in any round) goes on."""
+        respondent = await self._store.get_respondent(user_id)
+        if respondent is None or respondent.consented_at is None:
+            return AskConsent(self.survey)
+        joined = await self._joinable(round_id)
+        survey = self.survey
+        async with self._transactions.atomic():
+            progress = await self._store.get_open_progress(user_id)
+            if progress is None:
+                progress = await self._store.get_progress(user_id, survey.id, joined.round_id)
+            if progress is not None and progress.status == Status.COMPLETED:
+                raise SurveyAlreadyCompleted
+            if progress is not None:
+                return self._ask(progress, await self._survey_of(progress))
+            previous = await self._store.get_last_completed(user_id, survey.id)
+            progress = await self._store.start_progress(
+                user_id,
+                survey.id,
+                survey.version,
+                engine.first_question(survey).id,
+                self._clock(),
+                round_id=joined.round_id,
+                answers_from=previous.response_id if reuse_previous and previous else None,
+                source=await self._source(user_id),
+            )
+        return self._ask(progress, survey)
+
+    async def _joinable(self, round_id: int | None) -> Round:
+        """The open round of the active survey that `round_id` names (None: the open one)."""
+        if round_id is None:
+            joined = await self.open_round()
+        else:
+            joined = await self._rounds.get_round(round_id) if self._rounds else None
+        if joined is None or joined.closed_at is not None or joined.survey_id != self.survey.id:
+            raise RoundClosed
+        return joined
 
     async def resume(self, user_id: int, start_over: bool) -> Screen:
         """Continue, or start the same version over (a new version is for new people)."""
@@ -286,7 +401,8 @@ class SurveyService:
                     survey.version,
                     engine.first_question(survey).id,
                     self._clock(),
-                    await self._store.get_campaign(user_id, survey.id),
+                    round_id=progress.round_id,
+                    source=await self._source(user_id),
                 )
             elif progress.status == Status.PAUSED:
                 await self._store.set_status(
@@ -343,6 +459,25 @@ class SurveyService:
             value = None
         else:
             raise StaleQuestion
+        engine.check_constraint(survey, progress.answers, question, value)
+        return await self._record(progress, survey, question, value, update_id)
+
+    async def keep_answer(
+        self, user_id: int, question_id: str, update_id: int | None
+    ) -> Recorded:
+        """"Keep" under a question answered before (in an earlier round, or before /back):
+        the earlier answer, checked again against the survey, is the answer."""
+        progress, survey = await self._active(user_id, allow_paused=True, update_id=update_id)
+        question = self._current_question(progress, survey, question_id)
+        asked = self._ask(progress, survey)
+        if not asked.can_keep:
+            raise StaleQuestion
+        value = asked.previous
+        if value is None and not question.optional:
+            raise StaleQuestion
+        if question.type == QuestionType.SINGLE_CHOICE and value is not None:
+            shown = engine.options_shown(survey, progress.answers, question)
+            value = engine.parse_option(question, str(value), shown)
         engine.check_constraint(survey, progress.answers, question, value)
         return await self._record(progress, survey, question, value, update_id)
 
@@ -457,12 +592,20 @@ class SurveyService:
     # -- the respondent's own data -----------------------------------------------------
 
     async def my_data(self, user_id: int) -> MyData:
+        """Everything stored about the person: each of their responses, in every round."""
         respondent = await self._store.get_respondent(user_id)
-        progress = await self._progress_of(user_id)
-        if progress is None:
-            return MyData(respondent, None)
-        survey = await self._survey_of(progress)
-        return MyData(respondent, progress, _ordered(survey, progress.answers))
+        responses = []
+        for progress in await self._store.get_responses(user_id):
+            survey = await self._survey_of(progress)
+            started_in = (
+                await self._rounds.get_round(progress.round_id)
+                if self._rounds and progress.round_id
+                else None
+            )
+            responses.append(
+                StoredResponse(progress, started_in, _ordered(survey, progress.answers))
+            )
+        return MyData(respondent, tuple(responses))
 
     async def delete_everything(self, user_id: int) -> bool:
         """/delete, confirmed: every row about the person, then the database's copies."""
@@ -559,8 +702,9 @@ class SurveyService:
     def _ask(self, progress: Progress, survey: Survey) -> AskQuestion:
         question = survey.question(progress.current or "")
         pos = engine.position(survey, progress.answers, question.id)
-        answered_before = question.id in progress.answers
-        previous = progress.answers.get(question.id)
+        answers = progress.answers if question.id in progress.answers else progress.earlier
+        answered_before = question.id in answers
+        previous = answers.get(question.id)
         options = engine.options_shown(survey, progress.answers, question)
         draft = progress.draft
         if draft is None:

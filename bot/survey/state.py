@@ -44,6 +44,11 @@ class Progress:
     """The last part of a paste refused as too long (Telegram splits long pastes)."""
     source: str | None = None
     """The source of the campaign link the response was started through, if any."""
+    round_id: int = 0
+    """The round it was started in (0: none was open)."""
+    earlier: dict[str, AnswerValue] = field(default_factory=dict)
+    """The answers of the earlier response it starts from: each is shown with its question,
+    to be kept with one tap or changed (only what is confirmed goes into `answers`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from bot.survey.service import (
     Declined,
     MyData,
     OfferResume,
+    OfferRound,
     Paused,
     StillTakingPart,
 )
@@ -98,6 +99,23 @@ class UseDefault(CallbackData):
 
     prefix = "U"
     question: str
+
+
+@dataclass(frozen=True)
+class Keep(CallbackData):
+    """The earlier answer to a question, given again (a new round, or after /back)."""
+
+    prefix = "K"
+    question: str
+
+
+@dataclass(frozen=True)
+class JoinRound(CallbackData):
+    """Into a new round: with the previous answers as the starting point, or fresh."""
+
+    prefix = "J"
+    round: int
+    reuse: bool
 
 
 @dataclass(frozen=True)
@@ -334,6 +352,8 @@ def _question_buttons(screen: AskQuestion) -> list[list[Button]]:
         rows = [[Button(suggested, UseDefault(q.id))]]
     else:
         rows = []
+    if screen.can_keep:  # the earlier answer itself is in the text above
+        rows.insert(0, [Button(_("Keep my earlier answer"), Keep(q.id))])
     rows += _page_buttons(screen)
     if q.type == QuestionType.MULTIPLE_CHOICE:
         rows.append([Button(_("Done"), DoneChoosing(q.id))])
@@ -428,19 +448,23 @@ def my_data(data: MyData) -> View:
         lines.append(
             _("Consent given: {date}", date=data.respondent.consented_at.date().isoformat())
         )
-    if data.progress is None:
+    if not data.responses:
         lines.append(_("No answers are stored."))
-    else:
+    for stored in data.responses:
         status = {
             Status.IN_PROGRESS: _("in progress"),
             Status.PAUSED: _("paused"),
             Status.COMPLETED: _("completed"),
-        }[data.progress.status]
+        }[stored.progress.status]
+        if stored.round is not None:
+            lines += ["", "<b>" + escape(stored.round.title) + "</b>"]
         lines.append(_("Survey: {status}", status=status))
-        if data.progress.source:
-            lines.append(_("Came through the link of: {source}", source=data.progress.source))
-        lines.append(_n("{count} answer stored:", "{count} answers stored:", len(data.answers)))
-        lines.extend(_answer_lines(data.answers))
+        if stored.progress.source:
+            lines.append(_("Came through the link of: {source}", source=stored.progress.source))
+        lines.append(
+            _n("{count} answer stored:", "{count} answers stored:", len(stored.answers))
+        )
+        lines.extend(_answer_lines(stored.answers))
     lines += ["", _("To erase all of it, send /delete.")]
     return View("\n".join(lines))
 
@@ -467,6 +491,24 @@ def by_invitation_only() -> View:
             "you about the survey."
         ),
         html=False,
+    )
+
+
+def round_offer(screen: OfferRound) -> View:
+    """The invitation into a new round, for someone who answered an earlier one."""
+    round_id = screen.round.round_id
+    return View.of(
+        _(
+            "A new round of the survey has begun: “{title}”. Your answers to the earlier "
+            "round stay as they are. You can start from your previous answers: each "
+            "question shows yours, and you keep it with one tap or change it. Or you can "
+            "start afresh.",
+            title=escape(screen.round.title),
+        ),
+        [
+            [Button(_("Start from my previous answers"), JoinRound(round_id, True))],
+            [Button(_("Start afresh"), JoinRound(round_id, False))],
+        ],
     )
 
 
@@ -547,6 +589,7 @@ def screen(
     | Declined
     | AskQuestion
     | OfferResume
+    | OfferRound
     | Paused
     | AlreadyCompleted,
 ) -> View:
@@ -566,6 +609,8 @@ def screen(
             return ask(shown)
         case OfferResume():
             return resume_offer(shown)
+        case OfferRound():
+            return round_offer(shown)
         case Paused():
             return paused()
         case AlreadyCompleted():

@@ -12,6 +12,7 @@ from bot.core.errors import ErrorTable
 from bot.invitations.service import InvitationService
 from bot.reports.service import ReportService
 from bot.survey.publishing import Publishing
+from bot.survey.rounds import Rounds
 from bot.survey.service import SurveyService
 from handlers.base.feature import Feature
 from handlers.base.present import LiveCards
@@ -25,6 +26,7 @@ class Services:
     access: Access
     survey: SurveyService
     publishing: Publishing
+    rounds: Rounds
     reports: ReportService
     invitations: InvitationService
     cards: LiveCards
