@@ -42,6 +42,12 @@ async def _summary(ui: Ui, services: Services, wanted: str) -> None:
     await ui.show(views.summary(result), flow=FLOW)
 
 
+async def change(ui: Ui, services: Services) -> None:
+    """/change [A B] [group]: each barrier's share who agree in two rounds, and the change."""
+    result = await services.reports.change(ui.actor, ui.argument)
+    await ui.show(views.change(result), flow=FLOW)
+
+
 async def chart(ui: Ui, services: Services) -> None:
     """/chart [group]: barrier agreement local vs national, and the priorities, as images."""
     for image in await services.reports.charts(ui.actor, ui.argument):
@@ -253,6 +259,7 @@ def register(application: Application) -> None:
     for name, handler in {
         "summary": summary,
         "chart": chart,
+        "change": change,
         "comments": comments,
         "export": export,
         "tables": tables,

@@ -28,6 +28,7 @@ from bot.reports.model import (
     Grant,
     History,
     Inputs,
+    ReportRound,
     Tally,
 )
 from bot.survey.model import ReportRole
@@ -72,16 +73,16 @@ def _grant(row: Sequence[Any]) -> Grant:
     )  # fmt: skip
 
 
-def _counted(counted: Counted) -> tuple[str, tuple[int, ...]]:
-    """Completed responses whose answers count: never those of coordinators and admins, and
-    if asked only those started through a campaign link."""
+def _counted(counted: Counted, round_id: int) -> tuple[str, tuple[int, ...]]:
+    """Completed responses of one round whose answers count: never those of coordinators and
+    admins, and if asked only those started through a campaign link."""
     marks = ", ".join("?" * len(counted.staff))
     admins = f" AND r.user_id NOT IN ({marks})" if counted.staff else ""
     invited = " AND r.source IS NOT NULL" if counted.invited_only else ""
     return (
-        "r.status = 'completed'" + admins + invited + " AND NOT EXISTS"
+        "r.round_id = ? AND r.status = 'completed'" + admins + invited + " AND NOT EXISTS"
         " (SELECT 1 FROM coordinators c WHERE c.user_id = r.user_id)",
-        counted.staff,
+        (round_id, *counted.staff),
     )
 
 
@@ -441,11 +442,11 @@ class Reports:
 
     # -- snapshots ---------------------------------------------------------------------
 
-    async def snapshot_history(self, survey_id: str) -> History:
+    async def snapshot_history(self, survey_id: str, round_id: int) -> History:
         rows = await self._db.fetchall(
             "SELECT number, published_at, population, released, atoms FROM report_snapshots"
-            " WHERE survey_id = ? ORDER BY number",
-            (survey_id,),
+            " WHERE survey_id = ? AND round_id = ? ORDER BY number",
+            (survey_id, round_id),
         )
         if not rows:
             return History()
@@ -457,10 +458,12 @@ class Reports:
             published_at=_dt(last[1]),
         )
 
-    async def snapshot_changes(self, survey_id: str, counted: Counted) -> tuple[int, int]:
+    async def snapshot_changes(
+        self, survey_id: str, round_id: int, counted: Counted
+    ) -> tuple[int, int]:
         """(counted responses no snapshot has counted yet, counted ones a snapshot has):
         the quick test of whether a new snapshot is due."""
-        condition, params = _counted(counted)
+        condition, params = _counted(counted, round_id)
         row = await self._db.fetchone(
             "SELECT COUNT(*) - COUNT(r.first_snapshot), COUNT(r.first_snapshot)"
             f" FROM responses r WHERE r.survey_id = ? AND {condition}",
@@ -469,17 +472,17 @@ class Reports:
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def snapshot_inputs(
-        self, survey_id: str, counted: Counted, comment_questions: Sequence[str]
+        self, survey_id: str, round_id: int, counted: Counted, comment_questions: Sequence[str]
     ) -> Inputs:
-        """What a new snapshot is made of, read together (one transaction)."""
-        condition, params = _counted(counted)
+        """What a new snapshot of one round is made of, read together (one transaction)."""
+        condition, params = _counted(counted, round_id)
         async with self._db.atomic(savepoint=False) as db:
             cohorts = await db.fetchall(
                 "SELECT p.country, p.sector, p.level, r.first_snapshot, COUNT(*),"
-                " COALESCE(r.source, ''), p.round_id"
+                " COALESCE(r.source, '')"
                 " FROM responses r JOIN report_profiles p ON p.response_id = r.response_id"
                 f" WHERE r.survey_id = ? AND {condition}"
-                " GROUP BY p.country, p.sector, p.level, r.first_snapshot, r.source, p.round_id",
+                " GROUP BY p.country, p.sector, p.level, r.first_snapshot, r.source",
                 (survey_id, *params),
             )
             tallies = await db.fetchall(
@@ -492,8 +495,9 @@ class Reports:
             )
             waiting = await db.fetchall(
                 "SELECT country, sector, level, COUNT(*) FROM report_profiles"
-                " WHERE survey_id = ? AND status <> 'completed' GROUP BY country, sector, level",
-                (survey_id,),
+                " WHERE survey_id = ? AND round_id = ? AND status <> 'completed'"
+                " GROUP BY country, sector, level",
+                (survey_id, round_id),
             )
             arrivals = await db.fetchall(
                 f"SELECT r.response_id FROM responses r WHERE r.survey_id = ? AND {condition}"
@@ -528,6 +532,7 @@ class Reports:
     async def save_snapshot(
         self,
         survey_id: str,
+        round_id: int,
         number: int,
         published_at: datetime,
         population: int,
@@ -543,8 +548,9 @@ class Reports:
         async with self._db.atomic(savepoint=False) as db:
             await db.lock(*SNAPSHOT_LOCK)
             row = await db.fetchone(
-                "SELECT COALESCE(MAX(number), 0) FROM report_snapshots WHERE survey_id = ?",
-                (survey_id,),
+                "SELECT COALESCE(MAX(number), 0) FROM report_snapshots"
+                " WHERE survey_id = ? AND round_id = ?",
+                (survey_id, round_id),
             )
             if (row[0] if row else 0) != number - 1:
                 return False
@@ -552,31 +558,32 @@ class Reports:
                 "UPDATE responses SET first_snapshot = ? WHERE response_id = ?",
                 [(number, response_id) for response_id in arrivals],
             )
-            condition, params = _counted(counted)
+            condition, params = _counted(counted, round_id)
             await db.execute(
                 "UPDATE responses SET first_snapshot = NULL WHERE response_id IN"
                 " (SELECT r.response_id FROM responses r WHERE r.survey_id = ?"
-                f" AND r.first_snapshot IS NOT NULL AND NOT ({condition}))",
-                (survey_id, *params),
+                f" AND r.round_id = ? AND r.first_snapshot IS NOT NULL AND NOT ({condition}))",
+                (survey_id, round_id, *params),
             )
             if comment_questions:
                 await db.execute(
                     "INSERT INTO released_comments (response_id, question_id, snapshot)"
                     " SELECT a.response_id, a.question_id, ? FROM responses r"
                     " JOIN answers a ON a.response_id = r.response_id"
-                    " WHERE r.survey_id = ? AND r.first_snapshot IS NOT NULL"
+                    " WHERE r.survey_id = ? AND r.round_id = ? AND r.first_snapshot IS NOT NULL"
                     " AND a.value IS NOT NULL"
                     f" AND a.question_id IN ({', '.join('?' * len(comment_questions))})"
                     " AND NOT EXISTS (SELECT 1 FROM released_comments c"
                     " WHERE c.response_id = a.response_id AND c.question_id = a.question_id)",
-                    (number, survey_id, *comment_questions),
+                    (number, survey_id, round_id, *comment_questions),
                 )
             await db.execute(
                 "INSERT INTO report_snapshots"
-                " (survey_id, number, published_at, population, released, atoms, views)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " (survey_id, round_id, number, published_at, population, released, atoms, views)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     survey_id,
+                    round_id,
                     number,
                     _ts(published_at),
                     population,
@@ -587,25 +594,44 @@ class Reports:
             )
         return True
 
-    async def snapshot_views(self, survey_id: str) -> tuple[int, dict[str, str]] | None:
-        """The latest snapshot's number and stored views (None: nothing published yet)."""
+    async def snapshot_views(
+        self, survey_id: str, round_id: int
+    ) -> tuple[int, datetime, dict[str, str]] | None:
+        """A round's latest snapshot: its number, date and stored views (None: none yet)."""
         row = await self._db.fetchone(
-            "SELECT number, views FROM report_snapshots WHERE survey_id = ?"
-            " ORDER BY number DESC LIMIT 1",
-            (survey_id,),
+            "SELECT number, published_at, views FROM report_snapshots"
+            " WHERE survey_id = ? AND round_id = ? ORDER BY number DESC LIMIT 1",
+            (survey_id, round_id),
         )
-        return (row[0], json.loads(row[1])) if row else None
+        return (row[0], _dt(row[1]), json.loads(row[2])) if row else None
 
-    async def released_comments(self, survey_id: str, question_id: str) -> list[str]:
-        """The free-text answers released so far to one question (those deleted are gone)."""
+    async def released_comments(
+        self, survey_id: str, round_id: int, question_id: str
+    ) -> list[str]:
+        """The free-text answers of one round released so far to one question (those
+        deleted are gone)."""
         rows = await self._db.fetchall(
             f"SELECT {self._db.dialect.json_text('a.value')} FROM released_comments c"
             " JOIN answers a ON a.response_id = c.response_id AND a.question_id = c.question_id"
             " JOIN responses r ON r.response_id = c.response_id"
-            " WHERE r.survey_id = ? AND c.question_id = ?",
-            (survey_id, question_id),
+            " WHERE r.survey_id = ? AND r.round_id = ? AND c.question_id = ?",
+            (survey_id, round_id, question_id),
         )
         return [str(row[0]) for row in rows]
+
+    async def report_rounds(self, survey_id: str) -> list[ReportRound]:
+        rows = await self._db.fetchall(
+            "SELECT round_id, title, opened_at, closed_at FROM rounds WHERE survey_id = ?"
+            " ORDER BY round_id",
+            (survey_id,),
+        )
+        outside = await self._db.fetchone(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM responses WHERE survey_id = ? AND round_id = 0)"
+            " OR EXISTS (SELECT 1 FROM report_snapshots WHERE survey_id = ? AND round_id = 0)",
+            (survey_id, survey_id),
+        )
+        rounds = [ReportRound(r[0], r[1], _dt(r[2]), _dt(r[3]) if r[3] else None) for r in rows]
+        return ([ReportRound(0)] if outside else []) + rounds
 
     async def noise_key(self, survey_id: str, fresh: str) -> str:
         """The survey's noise key, stored as `fresh` if it has none yet."""

@@ -316,7 +316,7 @@ async def test_responses_finished_after_a_sent_reminder_are_counted(
     clock.now += timedelta(hours=1)
     for user in (AMAL, 1003):
         await finish(respondents, user)
-    inputs = await storage.reports.snapshot_inputs("mini", Counted(()), ())
+    inputs = await storage.reports.snapshot_inputs("mini", 0, Counted(()), ())
     assert inputs.after_reminder == 1  # Amal; Karim has not finished, 1003 was not reminded
 
 

@@ -8,6 +8,7 @@ from bot.core.i18n import N_
 SUMMARY = Action("summary", N_("summary"))
 FILTERS = Action("filters", N_("list of groups"))
 CHART = Action("chart", N_("charts"))
+CHANGE = Action("change", N_("change between rounds"))
 COMMENTS = Action("comments", N_("free-text answers"))
 EXPORT = Action("export", N_("export"))
 TABLES = Action("tables", N_("tables"))

@@ -9,6 +9,11 @@ from bot.core.i18n import N_
 COMMANDS: tuple[Command, ...] = (
     Command("summary", N_("The results so far; for one group: /summary country=jordan"), Role.COORDINATOR),
     Command("chart", N_("The results as charts"), Role.COORDINATOR),
+    Command(
+        "change",
+        N_("How views changed between two rounds: /change, or /change 1 2 country=jordan"),
+        Role.COORDINATOR,
+    ),
     Command("comments", N_("Read the free-text answers"), Role.COORDINATOR),
     Command("tables", N_("Download the results as tables (CSV and Excel)"), Role.COORDINATOR),
     Command("export", N_("Download the answers as CSV and Excel files"), Role.ADMIN),

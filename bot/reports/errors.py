@@ -103,3 +103,20 @@ class TooFewComments(ReportError):
 
 class NotATelegramId(ReportError):
     """/grant followed by something that is not a Telegram user id."""
+
+
+class UnknownRound(ReportError):
+    """`round=N` or /change naming a round the survey does not have (None: one number
+    where /change needs two)."""
+
+    def __init__(self, number: int | None) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class NothingToCompare(ReportError):
+    """/change before two rounds each have a snapshot."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(threshold)
+        self.threshold = threshold

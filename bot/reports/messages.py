@@ -15,6 +15,7 @@ from bot.reports.errors import (
     GrantUnknown,
     GrantUsed,
     NotATelegramId,
+    NothingToCompare,
     SourceTaken,
     TooFewComments,
     TooFewResponses,
@@ -22,6 +23,7 @@ from bot.reports.errors import (
     UnknownCoordinator,
     UnknownFilter,
     UnknownQuestion,
+    UnknownRound,
 )
 
 
@@ -135,4 +137,17 @@ ERRORS: ErrorTable = {
         lambda _e: _("That question has no free-text answers. Send /comments to choose one.")
     ),
     TooFewComments: Explanation(_too_few_comments),
+    UnknownRound: Explanation(
+        lambda _e: _(
+            "The survey has no round with that number. The rounds and their numbers are "
+            "listed by /rounds; write for example /summary round=2, or /change 1 2."
+        )
+    ),
+    NothingToCompare: Explanation(
+        lambda error: _(
+            "There is nothing to compare yet: a change is shown once two rounds each have "
+            "at least {threshold} completed responses.",
+            threshold=error.threshold,
+        )
+    ),
 }

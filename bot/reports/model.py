@@ -158,8 +158,6 @@ class Cohort:
     respondents: int
     source: str = ""
     """The campaign link they started through ('' none); not part of the profile `cell`."""
-    round_id: int = 0
-    """The round their responses were started in (0: none was open)."""
 
     @property
     def cell(self) -> tuple[str, str, str]:
@@ -176,6 +174,22 @@ class CellTally:
     sector: str
     level: str
     answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRound:
+    """A round of the survey as reports name it (bot/survey/rounds.py opens and closes
+    them); each has its own snapshots. Round 0 holds the responses started while no round
+    was open."""
+
+    round_id: int
+    title: str = ""
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None and self.closed_at is None
 
 
 @dataclass(frozen=True, slots=True)

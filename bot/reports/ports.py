@@ -19,6 +19,7 @@ from bot.reports.model import (
     Grant,
     History,
     Inputs,
+    ReportRound,
     Tally,
 )
 from bot.survey.state import AnswerValue
@@ -103,17 +104,20 @@ class SnapshotStore(Protocol):
     """The snapshots of bot/reports/snapshots.py (storage/reports.py); `counted` says whose
     completed responses count."""
 
-    async def snapshot_history(self, survey_id: str) -> History: ...
-    async def snapshot_changes(self, survey_id: str, counted: Counted) -> tuple[int, int]:
+    async def snapshot_history(self, survey_id: str, round_id: int) -> History: ...
+    async def snapshot_changes(
+        self, survey_id: str, round_id: int, counted: Counted
+    ) -> tuple[int, int]:
         """(counted responses not in any snapshot yet, those already in one)."""
         ...
 
     async def snapshot_inputs(
-        self, survey_id: str, counted: Counted, comment_questions: Sequence[str]
+        self, survey_id: str, round_id: int, counted: Counted, comment_questions: Sequence[str]
     ) -> Inputs: ...
     async def save_snapshot(
         self,
         survey_id: str,
+        round_id: int,
         number: int,
         published_at: datetime,
         population: int,
@@ -127,8 +131,16 @@ class SnapshotStore(Protocol):
         """False when another instance published that number first."""
         ...
 
-    async def snapshot_views(self, survey_id: str) -> tuple[int, dict[str, str]] | None: ...
-    async def released_comments(self, survey_id: str, question_id: str) -> list[str]: ...
+    async def snapshot_views(
+        self, survey_id: str, round_id: int
+    ) -> tuple[int, datetime, dict[str, str]] | None: ...
+    async def released_comments(
+        self, survey_id: str, round_id: int, question_id: str
+    ) -> list[str]: ...
+    async def report_rounds(self, survey_id: str) -> list[ReportRound]:
+        """The survey's rounds, the first opened first, and round 0 (responses started while
+        none was open) if it has any."""
+        ...
     async def noise_key(self, survey_id: str, fresh: str) -> str: ...
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.access import Access, Action, Actor, Role
@@ -17,15 +18,27 @@ from bot.core.clock import Clock, utc_now
 from bot.core.text import one_line
 from bot.reports import charts, export
 from bot.reports.access import AccessControl
-from bot.reports.actions import CHART, COMMENTS, EXPORT, FILTERS, HELP, SUMMARY, TABLES
+from bot.reports.actions import (
+    CHANGE,
+    CHART,
+    COMMENTS,
+    EXPORT,
+    FILTERS,
+    HELP,
+    SUMMARY,
+    TABLES,
+)
+from bot.reports.change import ChangeView, Round, compare
 from bot.reports.errors import (
     FilterSuppressed,
+    NothingToCompare,
     TooFewComments,
     TooFewResponses,
     UnknownQuestion,
+    UnknownRound,
 )
 from bot.reports.filters import all_filters, filter_option, parse_filter
-from bot.reports.model import Counted, Filter
+from bot.reports.model import Counted, Filter, ReportRound
 from bot.reports.ports import ReportStore
 from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_view, publish
 from bot.reports.summary import ReleasePlan, Summary, build_summary
@@ -99,8 +112,8 @@ class ReportService:
         self._counted = Counted(tuple(sorted(access.admins)), invited_only)
         """At least this long between two snapshots (0: as soon as k responses changed)."""
         self._plan: ReleasePlan | None = None
-        self._views: tuple[int, dict[str, Summary]] | None = None
-        """The latest snapshot read back: its number and its views."""
+        self._views: dict[int, tuple[int, dict[str, Summary]]] = {}
+        """Per round, the latest snapshot read back: its number and its views."""
         self._publishing: asyncio.Task[Snapshot | None] | None = None
         """This instance's publication under way, if any (the database decides the rest)."""
 
@@ -122,17 +135,31 @@ class ReportService:
     # -- snapshots ---------------------------------------------------------------------
 
     async def publish_if_due(self) -> Snapshot | None:
-        """Publish the next snapshot if at least k responses were completed or deleted since
-        the last one (and the interval is up); None if not due, or another instance did."""
-        history = await self._store.snapshot_history(self.survey.id)
+        """Publish the next snapshot of each round where at least k responses were completed
+        or deleted since its last one (and the interval is up); the last one published, or
+        None if none was due (or another instance published them).
+
+        Each round is a population of its own: a person who answered two rounds is two
+        responses, never counted twice in one view, and views of different rounds cover
+        different responses, so no combination of them can isolate fewer than k."""
+        published = None
+        for round_ in await self._store.report_rounds(self.survey.id):
+            published = await self._publish_round(round_.round_id) or published
+        return published
+
+    async def _publish_round(self, round_id: int) -> Snapshot | None:
+        survey_id = self.survey.id
+        history = await self._store.snapshot_history(survey_id, round_id)
         now = self._clock()
         if history.published_at is not None and now - history.published_at < self._interval:
             return None
-        fresh, stayed = await self._store.snapshot_changes(self.survey.id, self._counted)
+        fresh, stayed = await self._store.snapshot_changes(survey_id, round_id, self._counted)
         if fresh + max(history.population - stayed, 0) < self.threshold:
             return None
         comment_questions = [q.id for q in self.survey.with_role(ReportRole.COMMENT)]
-        inputs = await self._store.snapshot_inputs(self.survey.id, self._counted, comment_questions)
+        inputs = await self._store.snapshot_inputs(
+            survey_id, round_id, self._counted, comment_questions
+        )
         if inputs.changes(history) < self.threshold:
             return None
         key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
@@ -140,7 +167,8 @@ class ReportService:
             publish, self.survey, history, inputs, self.threshold, Noise(bytes.fromhex(key)), now
         )
         saved = await self._store.save_snapshot(
-            self.survey.id,
+            survey_id,
+            round_id,
             snapshot.number,
             snapshot.published_at,
             snapshot.population,
@@ -163,17 +191,36 @@ class ReportService:
         if publishing.done():
             publishing.result()  # a fault while publishing is this look's fault too
 
-    async def _snapshot(self) -> tuple[int, dict[str, Summary]]:
-        """The latest snapshot's views (publishing one first if due); (0, {}) before any."""
-        await self._publish_briefly()
-        stored = await self._store.snapshot_views(self.survey.id)
+    async def _snapshot(self, round_: ReportRound) -> tuple[int, dict[str, Summary]]:
+        """A round's latest snapshot and its views, naming the round; (0, {}) before any.
+        Call `_publish_briefly` first."""
+        stored = await self._store.snapshot_views(self.survey.id, round_.round_id)
         if stored is None:
             return 0, {}
-        number, views = stored
-        if self._views is None or self._views[0] != number:
-            loaded = {key: load_view(self.survey, view) for key, view in views.items()}
-            self._views = (number, loaded)
-        return self._views
+        number, _published_at, views = stored
+        cached = self._views.get(round_.round_id)
+        if cached is None or cached[0] != number:
+            loaded = {
+                key: replace(load_view(self.survey, view), round=round_)
+                for key, view in views.items()
+            }
+            cached = self._views[round_.round_id] = (number, loaded)
+        return cached
+
+    async def _looked_at(
+        self, wanted: int | None = None
+    ) -> tuple[ReportRound, int, dict[str, Summary]]:
+        """The round looked at (`wanted`, by its number; else the current one: the open
+        round, else the last one opened) and its latest snapshot, published first if due."""
+        await self._publish_briefly()
+        rounds = await self._store.report_rounds(self.survey.id)
+        if wanted is not None:
+            found = next((r for r in rounds if r.round_id == wanted), None)
+            if found is None:
+                raise UnknownRound(wanted)
+            return (found, *await self._snapshot(found))
+        current = next((r for r in rounds if r.is_open), rounds[-1] if rounds else ReportRound(0))
+        return (current, *await self._snapshot(current))
 
     def _pick(self, views: dict[str, Summary], filter_text: str) -> Summary:
         """One released group's view, or why there is none."""
@@ -187,11 +234,15 @@ class ReportService:
             raise FilterSuppressed(self.threshold)
         return view
 
-    async def _seen(self, actor: Actor, action: Action, number: int, detail: str = "") -> None:
-        """The audit entry of a look at snapshot `number` (0: none published yet), written
-        whether or not the look then finds something to show."""
+    async def _seen(
+        self, actor: Actor, action: Action, number: int, detail: str = "", round_id: int = 0
+    ) -> None:
+        """The audit entry of a look at snapshot `number` of a round (0: none published
+        yet), written whether or not the look then finds something to show."""
         role = await self._access.check(actor.user_id, Role.COORDINATOR)
         seen = f"snapshot {number}" if number else ""
+        if round_id:
+            seen = f"round {round_id} {seen}".strip()
         await self._access.record(actor, role, action, "; ".join(filter(None, (detail, seen))))
 
     async def coordinator_ids(self) -> list[int]:
@@ -211,8 +262,8 @@ class ReportService:
     async def filters(self, actor: Actor, dimension: ReportRole) -> list[Filter]:
         """The filters of one dimension the latest snapshot released."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        number, views = await self._snapshot()
-        await self._seen(actor, FILTERS, number, dimension.value)
+        round_, number, views = await self._looked_at()
+        await self._seen(actor, FILTERS, number, dimension.value, round_.round_id)
         return [f for f in all_filters(self.survey) if f.dimension == dimension and str(f) in views]
 
     async def charts(self, actor: Actor, filter_text: str = "") -> list[charts.Chart]:
@@ -220,12 +271,44 @@ class ReportService:
         summary = await self.summary_for(actor, CHART, filter_text)
         return await asyncio.to_thread(charts.render, summary)
 
-    async def summary_for(self, actor: Actor, action: Action, filter_text: str) -> Summary:
-        """A snapshot's view, looked at for `action` (recorded with the snapshot's number)."""
+    async def summary_for(self, actor: Actor, action: Action, text: str) -> Summary:
+        """A snapshot's view, looked at for `action` (recorded with the snapshot's number):
+        of the current round, or of the one `round=N` in `text` names."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        number, views = await self._snapshot()
-        await self._seen(actor, action, number, filter_text.strip())
+        wanted, filter_text = parse_round(text)
+        round_, number, views = await self._looked_at(wanted)
+        await self._seen(actor, action, number, filter_text, round_.round_id)
         return self._pick(views, filter_text)
+
+    async def change(self, actor: Actor, text: str = "") -> ChangeView:
+        """/change [A B] [filter]: every barrier's share who agree in round A and in round B
+        (by default the two latest rounds with a snapshot), for everyone or one group."""
+        await self._access.check(actor.user_id, Role.COORDINATOR)
+        numbers, filter_text = parse_rounds(text)
+        await self._publish_briefly()
+        rounds = await self._store.report_rounds(self.survey.id)
+        looked = [(r, *await self._snapshot(r)) for r in rounds]
+        if numbers:
+            by_id = {r.round_id: (r, n, v) for r, n, v in looked}
+            if missing := [n for n in numbers if n not in by_id]:
+                raise UnknownRound(missing[0])
+            chosen = [by_id[n] for n in numbers]
+        else:
+            chosen = [entry for entry in looked if entry[1]][-2:]
+        details = [f"round {r.round_id} snapshot {n}" for r, n, _v in chosen]
+        role = await self._access.check(actor.user_id, Role.COORDINATOR)
+        await self._access.record(
+            actor, role, CHANGE, "; ".join(filter(None, (filter_text, *details)))
+        )
+        if len(chosen) < 2:
+            raise NothingToCompare(self.threshold)
+        (first, _n1, before), (second, _n2, after) = chosen
+        earlier, later = self._pick(before, filter_text), self._pick(after, filter_text)
+        return compare(
+            self.survey,
+            (_round(first, earlier), earlier),
+            (_round(second, later), later),
+        )
 
     async def build_summary(self, only: Filter | None = None) -> Summary:
         """The live, exact summary, without a role check or snapshot: for trusted local
@@ -249,11 +332,13 @@ class ReportService:
     async def comment_questions(self, actor: Actor) -> list[CommentQuestion]:
         """/comments without a question: which questions have answers to read."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        number, _views = await self._snapshot()
-        await self._seen(actor, COMMENTS, number)
+        round_, number, _views = await self._looked_at()
+        await self._seen(actor, COMMENTS, number, round_id=round_.round_id)
         found = []
         for question in self.survey.with_role(ReportRole.COMMENT):
-            answers = len(await self._store.released_comments(self.survey.id, question.id))
+            answers = len(
+                await self._store.released_comments(self.survey.id, round_.round_id, question.id)
+            )
             found.append(CommentQuestion(question, answers if answers >= self.threshold else None))
         return found
 
@@ -261,15 +346,15 @@ class ReportService:
         """/comments QUESTION [page]: the answers released so far (in batches of at least k
         new ones, at snapshots), sorted, without anything about who wrote them."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        number, views = await self._snapshot()
-        await self._seen(actor, COMMENTS, number, f"{question_id} {page}")
+        round_, number, views = await self._looked_at()
+        await self._seen(actor, COMMENTS, number, f"{question_id} {page}", round_.round_id)
         question = next(
             (q for q in self.survey.with_role(ReportRole.COMMENT) if q.id == question_id.strip()),
             None,
         )
         if question is None:
             raise UnknownQuestion
-        released = await self._store.released_comments(self.survey.id, question.id)
+        released = await self._store.released_comments(self.survey.id, round_.round_id, question.id)
         answers = sorted(released, key=str.casefold)
         if len(answers) < self.threshold:
             raise TooFewComments(self.threshold)
@@ -291,8 +376,8 @@ class ReportService:
     async def tables(self, actor: Actor) -> export.ExportFiles:
         """/tables: the latest snapshot's figures, every released group, as spreadsheets."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        number, views = await self._snapshot()
-        await self._seen(actor, TABLES, number)
+        round_, number, views = await self._looked_at()
+        await self._seen(actor, TABLES, number, round_id=round_.round_id)
         if not views:
             raise TooFewResponses(self.threshold)
         ordered = [views[EVERYONE], *(v for key, v in views.items() if key != EVERYONE)]
@@ -306,6 +391,30 @@ class ReportService:
         if len(respondents) < self.threshold:
             raise TooFewResponses(self.threshold)
         return await asyncio.to_thread(export.build, self.survey, respondents, self.threshold)
+
+
+ROUND = re.compile(r"(?:^|\s)round\s*=\s*(\d+)(?=\s|$)", re.IGNORECASE)
+
+
+def parse_round(text: str) -> tuple[int | None, str]:
+    """`round=N` out of a coordinator's words, and the rest (a filter)."""
+    found = ROUND.search(text)
+    if found is None:
+        return None, text.strip()
+    return int(found.group(1)), (text[: found.start()] + " " + text[found.end() :]).strip()
+
+
+def parse_rounds(text: str) -> tuple[list[int], str]:
+    """/change's words: two round numbers (or none), and the rest (a filter)."""
+    words = text.split()
+    numbers = [int(w) for w in words[:2] if w.isdigit()]
+    if len(numbers) == 1:
+        raise UnknownRound(None)
+    return numbers, " ".join(words[len(numbers) :])
+
+
+def _round(found: ReportRound, view: Summary) -> Round:
+    return Round(found.round_id, found.title, view.respondents, view.published_at)
 
 
 def _log_failure(task: asyncio.Task[Snapshot | None]) -> None:

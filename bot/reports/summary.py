@@ -17,7 +17,7 @@ from threading import RLock
 from bot.core.i18n import _, percent
 from bot.reports.errors import FilterSuppressed, TooFewResponses
 from bot.reports.filters import all_filters, dimension_question, filter_option
-from bot.reports.model import Cell, Filter, Tally
+from bot.reports.model import Cell, Filter, ReportRound, Tally
 from bot.reports.privacy import Disclosure, hidden_cells
 from bot.reports.scoring import DONT_KNOW_ITEM, Agreement, Extreme, agreement
 from bot.survey.engine import SCALE_VALUES
@@ -134,6 +134,8 @@ class Summary:
     invitations_extreme: Extreme | None = None
     published_at: datetime | None = None
     """The snapshot's date (None: live numbers, for trusted local callers only)."""
+    round: ReportRound | None = None
+    """The round it is of (set when read back from a snapshot; not stored with it)."""
     after_reminder: int | None = None
     """Responses finished after a reminder, in everyone's view only (None: fewer than k)."""
     sources: Sources | None = None

@@ -20,7 +20,7 @@ from bot.core.text import one_line
 from bot.reports.access import AuditPage, Roles
 from bot.reports.change import ChangeView, Shift
 from bot.reports.filters import group_name
-from bot.reports.model import CampaignLink, Coordinator
+from bot.reports.model import CampaignLink, Coordinator, ReportRound
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import (
     Agreement,
@@ -80,6 +80,7 @@ def summary_lines(summary: Summary) -> list[str]:
     group = html.escape(group_name(summary.survey, summary.only))
     lines = [
         bold(_("Summary: {group}", group=group)),
+        *round_lines(summary.round),
         *snapshot_lines(summary.published_at, threshold),
         _("Completed responses: {count}", count=summary.respondents),
         _("Responses under way: {count}", count=summary.in_progress)
@@ -152,6 +153,21 @@ def summary_lines(summary: Summary) -> list[str]:
         ),
     ]
     return lines
+
+
+def round_lines(round_: ReportRound | None) -> list[str]:
+    """Which round a view is of, and how to see the others (none before rounds are used)."""
+    if round_ is None or (not round_.round_id and not round_.title):
+        return []
+    return [
+        _("Round {number}: “{title}”", number=round_.round_id, title=html.escape(round_.title)),
+        italic(_("Another round: /summary round=2. The change between rounds: /change.")),
+    ]
+
+
+def round_title(title: str) -> str:
+    """A round's title, or what round 0 is (responses started while no round was open)."""
+    return title or _("outside any round")
 
 
 def snapshot_lines(published_at: datetime | None, threshold: int) -> list[str]:
@@ -418,8 +434,8 @@ def change_lines(view: ChangeView) -> list[str]:
         bold(
             _(
                 "Change from “{before}” to “{after}”: {group}",
-                before=html.escape(before.title),
-                after=html.escape(after.title),
+                before=html.escape(round_title(before.title)),
+                after=html.escape(round_title(after.title)),
                 group=html.escape(group_name(view.survey, view.only)),
             )
         ),

@@ -14,6 +14,7 @@ from bot.core.i18n import _, _n
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
 from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
+from bot.reports.change import ChangeView
 from bot.reports.filters import DIMENSION_NAMES, dimension_question, option_label
 from bot.reports.model import DIMENSIONS, Arrival, CampaignLink, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
@@ -97,6 +98,10 @@ def summary(result: Summary) -> View:
     by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None]
     lines += ["", _("To see one group, choose by what:")]
     return lines_view(lines, [[Button(_(DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
+
+
+def change(result: ChangeView) -> View:
+    return lines_view(text.change_lines(result))
 
 
 def groups(survey: Survey, found: Sequence[Filter]) -> View:
