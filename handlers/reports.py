@@ -19,7 +19,7 @@ from bot.reports.access import (
     parse_audit_arguments,
 )
 from bot.reports.commands import COMMANDS
-from bot.reports.errors import BadEntryUses, NotATelegramId
+from bot.reports.errors import BadEntryUses
 from bot.reports.messages import ERRORS
 from bot.reports.model import AuditFilter
 from bot.reports.views import FLOW
@@ -89,15 +89,13 @@ async def reports_help(ui: Ui, services: Services) -> None:
 
 
 async def grant(ui: Ui, services: Services) -> None:
-    """/grant [id]: a one-time link, valid for 24 hours: for that person only, or for whoever
-    opens it once this admin confirms them."""
-    if ui.argument and not ui.argument.isdecimal():
-        await services.access.check(ui.user_id, Role.ADMIN)  # roles before arguments
-        raise NotATelegramId
-    for_user = int(ui.argument) if ui.argument else None
-    issued = await services.reports.access.grant(ui.actor, for_user)
+    """/grant [id] [filter…]: a one-time link, valid for 24 hours: for that person only, or for
+    whoever opens it once this admin confirms them; filters limit what they will see."""
+    args = list(ui.args)
+    for_user = int(args.pop(0)) if args and args[0].isdecimal() else None
+    issued = await services.reports.access.grant(ui.actor, for_user, args)
     link = f"https://t.me/{ui.bot.username}?start={issued.code}"
-    for view in views.grant_link(issued.expires_at, link):
+    for view in views.grant_link(services.reports.survey, issued, link):
         await ui.show(view)
 
 
@@ -178,7 +176,7 @@ async def _revoke(ui: Ui, services: Services, user_id: int) -> None:
 async def roles(ui: Ui, services: Services) -> None:
     """/roles: the admins, the coordinators and how many invitation links are unused."""
     found = await services.reports.access.roles(ui.actor)
-    await ui.show(views.roles(found), flow=FLOW)
+    await ui.show(views.roles(found, services.reports.survey), flow=FLOW)
 
 
 async def audit(ui: Ui, services: Services) -> None:
