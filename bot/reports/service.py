@@ -138,7 +138,8 @@ class ReportService:
         if inputs.changes(history) < self.threshold:
             return None
         key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
-        scopes = [coordinator.scope for coordinator in await self._store.coordinators()]
+        known = set(all_filters(self.survey))  # a scope naming an option since removed: none
+        scopes = [c.scope for c in await self._store.coordinators() if c.scope.filters <= known]
         snapshot = await asyncio.to_thread(
             publish,
             self.survey,
