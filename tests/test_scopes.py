@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,16 @@ from bot.core.access import Access, Actor
 from bot.core.i18n import use_language
 from bot.reports.errors import BadGrantArgument
 from bot.reports.filters import parse_scope, scope_name
-from bot.reports.model import EVERYWHERE, Cohort, Coordinator, Filter, History, Inputs, Scope
+from bot.reports.model import (
+    EVERYWHERE,
+    Cohort,
+    Coordinator,
+    Filter,
+    Grant,
+    History,
+    Inputs,
+    Scope,
+)
 from bot.reports.model import ReleasedComment as Said
 from bot.reports.scopes import scoped_comments
 from bot.reports.service import ReportService
@@ -194,3 +203,19 @@ async def test_released_free_text_comes_with_its_cell_and_batch(
         ("note 100", 1, "jordan"), ("note 101", 1, "jordan"), ("note 102", 1, "jordan"),
         ("note 103", 1, "iraq"), ("note 104", 1, "iraq"), ("note 105", 1, "iraq"),
     ]  # fmt: skip
+
+
+async def test_a_scope_naming_an_option_no_longer_asked_stops_no_snapshot(
+    reports: ReportService, storage: Storage
+):
+    """The survey changed after the grant: that scope is not published, everyone else's
+    snapshot is."""
+    await storage.reports.add_grant(Grant("old", ADMIN.user_id, AT, AT + timedelta(days=1)))
+    gone = Scope.of(Filter(ReportRole.COUNTRY, "atlantis"))
+    await storage.reports.use_grant("old", Coordinator(4003, "Old", ADMIN.user_id, AT, gone))
+    survey = survey_service(storage, SHIPPED_SURVEY)
+    for user_id in range(100, 105):
+        await complete(survey, user_id, answers())
+    snapshot = await reports.publish_if_due()
+    assert snapshot is not None and "*" in snapshot.views
+    assert not any("atlantis" in key for key in snapshot.views)

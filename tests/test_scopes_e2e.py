@@ -56,6 +56,12 @@ def _words(language: str, scope: Scope) -> str:
         return visible(scope_name(SHIPPED_SURVEY, scope))
 
 
+def _option(language: str, question: str, option: str) -> str:
+    found = SHIPPED_SURVEY.question(question).option(option)
+    assert found is not None
+    return found.label.get(language)
+
+
 def _body(text: str) -> str:
     """A summary's figures: without its heading (which names the group as the reader
     asked) and the buttons' prompt."""
@@ -82,6 +88,10 @@ async def test_a_coordinator_scoped_to_one_country_sees_only_it(hiwar: Harness, 
 
     summary = texts(await nour.send_command("/summary"))
     assert words in summary.splitlines()[0]
+    dimensions = [said(language, "Sector"), said(language, "Level")]
+    assert sorted(nour.button_labels()) == sorted(dimensions)  # no country within Jordan
+    await nour.tap(dimensions[0])
+    assert nour.button_labels() == [_option(language, "sector", "civil_society")]
     assert near(_completed(language, summary), 6)
     exact = await services(hiwar).reports.build_summary(JORDAN)  # straight from the tallies
     assert exact.respondents == 6

@@ -85,7 +85,8 @@ def summary(result: Summary) -> View:
     if result.only is not None:
         return lines_view(lines)
     survey = result.survey
-    by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None]
+    pinned = {d for d, ids in result.scope.options().items() if len(ids) == 1}
+    by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None and d not in pinned]
     lines += ["", _("To see one group, choose by what:")]
     return lines_view(lines, [[Button(_(DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
 
