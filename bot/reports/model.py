@@ -97,6 +97,15 @@ class Scope:
     """
 
     filters: frozenset[Filter] = frozenset()
+    _allowed: tuple[tuple[int, frozenset[str]], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    """(position in a (country, sector, level) profile, options allowed): for `covers`,
+    which publishing calls for every tally row of every group."""
+
+    def __post_init__(self) -> None:
+        allowed = tuple((DIMENSIONS.index(d), ids) for d, ids in self.options().items())
+        object.__setattr__(self, "_allowed", allowed)
 
     @classmethod
     def of(cls, *filters: Filter) -> Scope:
@@ -140,9 +149,7 @@ class Scope:
     def covers(self, row: Cell | Cohort | CellTally | tuple[str, str, str]) -> bool:
         """Whether respondents of this profile (a cell, or (country, sector, level)) are in."""
         values = row if isinstance(row, tuple) else (row.country, row.sector, row.level)
-        return all(
-            values[DIMENSIONS.index(d)] in ids for d, ids in self.options().items()
-        )
+        return all(values[index] in ids for index, ids in self._allowed)
 
     def narrowed(self, only: Filter | None) -> Scope | None:
         """This group and `only`'s (both at once); None when none of it can be in both."""
