@@ -125,7 +125,7 @@ async def redeem(ui: Ui, services: Services) -> None:
             await ui.send_to(admin, views.confirm_grant(outcome))
         return
     await set_role_menu(ui.bot, services.features, ui.chat_id, Role.COORDINATOR)
-    await ui.show(views.welcome_coordinator())
+    await ui.show(views.welcome_coordinator(services.reports.survey, outcome))
 
 
 async def confirm_grant(ui: Ui, services: Services) -> None:
@@ -135,11 +135,12 @@ async def confirm_grant(ui: Ui, services: Services) -> None:
     await ui.show(views.confirmed(result), edit=True)
     opener = result.opener.user_id
     with use_language(await services.survey.language_of(opener) or result.language):
-        if result.coordinator is None:
+        made = result.coordinator
+        if made is None:
             await ui.send_to(opener, views.refused_opener())
             return
         await set_role_menu(ui.bot, services.features, opener, Role.COORDINATOR)
-        await ui.send_to(opener, views.welcome_coordinator())
+        await ui.send_to(opener, views.welcome_coordinator(services.reports.survey, made))
 
 
 async def cancel_grant(ui: Ui, services: Services) -> None:

@@ -72,6 +72,9 @@ def _body(text: str) -> str:
 async def test_a_coordinator_scoped_to_one_country_sees_only_it(hiwar: Harness, language: str):
     nour = await make_coordinator(hiwar, language, scope=GRANT[language])
     everyone = await make_coordinator(hiwar, "en", user_id=2002, name="Huda")
+    words = _words(language, Scope.of(JORDAN))
+    welcome = said(language, "Your reports cover {scope} only.", scope=words)
+    assert welcome in visible(nour.last_text or "")
     for index in range(6):
         await respond(hiwar, 1, country="jordan", scale=5, missing_channel=f"Amman note {index}")
     channels = {"barrier_channels": 4}  # the comment is asked of those who agree with it
@@ -84,7 +87,6 @@ async def test_a_coordinator_scoped_to_one_country_sees_only_it(hiwar: Harness, 
         await respond(
             hiwar, 1, country="lebanon", scale=channels, missing_channel=f"Tyre note {index}"
         )
-    words = _words(language, Scope.of(JORDAN))
 
     summary = texts(await nour.send_command("/summary"))
     assert words in summary.splitlines()[0]

@@ -242,14 +242,16 @@ def entry_link_refused() -> View:
     )
 
 
-def welcome_coordinator() -> View:
-    return View(
-        _(
-            "Welcome! You are now a coordinator of this consultation. Send /summary to "
-            "see the results, or /reports for all your commands."
-        ),
-        html=False,
+def welcome_coordinator(survey: Survey, made: Coordinator) -> View:
+    said = _(
+        "Welcome! You are now a coordinator of this consultation. Send /summary to "
+        "see the results, or /reports for all your commands."
     )
+    if not made.scope.everyone:
+        said += "\n" + _(
+            "Your reports cover {scope} only.", scope=scope_name(survey, made.scope)
+        )
+    return View(said, html=False)
 
 
 def revoke_choice(found: Sequence[Coordinator]) -> View:
