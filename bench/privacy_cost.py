@@ -13,6 +13,8 @@ wave the service publishes a snapshot, as the bot does. For each snapshot, side 
 
     .venv/bin/python bench/privacy_cost.py                   # waves of 60 up to 600
     .venv/bin/python bench/privacy_cost.py --wave 200 --waves 5
+    .venv/bin/python bench/privacy_cost.py --waves 3 --scope "country=jordan country=iraq" \
+        --scope country=jordan                                # with two scoped coordinators
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from summary_bench import insert, respondent_rows
 
 from bot.core.access import Access
 from bot.core.i18n import DEFAULT_LANGUAGE
-from bot.reports.filters import parse_filter
-from bot.reports.model import Tally
+from bot.reports.filters import parse_filter, parse_scope
+from bot.reports.model import Coordinator, Grant, Tally
 from bot.reports.scoring import agreement
 from bot.reports.service import ReportService
 from bot.reports.snapshots import EVERYONE
@@ -65,13 +67,26 @@ async def add_wave(storage: Storage, survey, first: int, count: int, seed: int) 
         )
 
 
-async def main(wave: int, waves: int) -> None:
+async def add_coordinators(storage: Storage, survey: Survey, scopes: list[str]) -> None:
+    """Coordinators with these scopes (`/grant`'s filters), whose groups snapshots publish."""
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    for index, scope in enumerate(scopes):
+        code = f"bench-{index}"
+        await storage.reports.add_grant(Grant(code, 1, at, at + timedelta(days=1)))
+        coordinator = Coordinator(
+            5_000 + index, "Bench", 1, at, parse_scope(survey, scope.split())
+        )
+        await storage.reports.use_grant(code, coordinator)
+
+
+async def main(wave: int, waves: int, scopes: list[str]) -> None:
     survey = load_survey(DEFAULT_SURVEY_PATH)
     with tempfile.TemporaryDirectory() as directory:
         storage = await open_storage(
             f"sqlite:///{Path(directory) / 'cost.sqlite3'}", default_language=DEFAULT_LANGUAGE
         )
         try:
+            await add_coordinators(storage, survey, scopes)
             await report(storage, survey, wave, waves)
         finally:
             await storage.close()
@@ -112,6 +127,8 @@ async def report(storage: Storage, survey: Survey, wave: int, waves: int) -> Non
         fresh_groups = 1 + len(fresh.offered()) if fresh.everyone else 0
         errors, words, numbers = [], 0, 0
         for key, view in snapshot.views.items():
+            if not view.scope.everyone:
+                continue  # scoped groups: counted as shown, not compared here
             only = None if key == EVERYONE else parse_filter(survey, key)
             tallies = await storage.reports.tallies(survey.id, only)
             for barrier in view.barriers:
@@ -139,5 +156,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wave", type=int, default=60)
     parser.add_argument("--waves", type=int, default=10)
+    parser.add_argument("--scope", action="append", default=[], help="a coordinator's scope")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.wave, arguments.waves))
+    asyncio.run(main(arguments.wave, arguments.waves, arguments.scope))

@@ -19,7 +19,7 @@ from bot.reports.access import (
     parse_campaign_arguments,
 )
 from bot.reports.commands import COMMANDS
-from bot.reports.errors import NotATelegramId, ReportError
+from bot.reports.errors import ReportError
 from bot.reports.messages import ERRORS
 from bot.reports.model import Arrival, AuditFilter
 from bot.reports.views import FLOW
@@ -95,15 +95,13 @@ async def reports_help(ui: Ui, services: Services) -> None:
 
 
 async def grant(ui: Ui, services: Services) -> None:
-    """/grant [id]: a one-time link, valid for 24 hours: for that person only, or for whoever
-    opens it once this admin confirms them."""
-    if ui.argument and not ui.argument.isdecimal():
-        await services.access.check(ui.user_id, Role.ADMIN)  # roles before arguments
-        raise NotATelegramId
-    for_user = int(ui.argument) if ui.argument else None
-    issued = await services.reports.access.grant(ui.actor, for_user)
+    """/grant [id] [filter…]: a one-time link, valid for 24 hours: for that person only, or for
+    whoever opens it once this admin confirms them; filters limit what they will see."""
+    args = list(ui.args)
+    for_user = int(args.pop(0)) if args and args[0].isdecimal() else None
+    issued = await services.reports.access.grant(ui.actor, for_user, args)
     link = f"https://t.me/{ui.bot.username}?start={issued.code}"
-    for view in views.grant_link(issued.expires_at, link):
+    for view in views.grant_link(services.reports.survey, issued, link):
         await ui.show(view)
 
 
@@ -154,7 +152,7 @@ async def redeem(ui: Ui, services: Services) -> None:
             await ui.send_to(admin, views.confirm_grant(outcome))
         return
     await set_role_menu(ui.bot, services.features, ui.chat_id, Role.COORDINATOR)
-    await ui.show(views.welcome_coordinator())
+    await ui.show(views.welcome_coordinator(services.reports.survey, outcome))
 
 
 async def confirm_grant(ui: Ui, services: Services) -> None:
@@ -164,11 +162,12 @@ async def confirm_grant(ui: Ui, services: Services) -> None:
     await ui.show(views.confirmed(result), edit=True)
     opener = result.opener.user_id
     with use_language(await services.survey.language_of(opener) or result.language):
-        if result.coordinator is None:
+        made = result.coordinator
+        if made is None:
             await ui.send_to(opener, views.refused_opener())
             return
         await set_role_menu(ui.bot, services.features, opener, Role.COORDINATOR)
-        await ui.send_to(opener, views.welcome_coordinator())
+        await ui.send_to(opener, views.welcome_coordinator(services.reports.survey, made))
 
 
 async def cancel_grant(ui: Ui, services: Services) -> None:
@@ -205,7 +204,7 @@ async def _revoke(ui: Ui, services: Services, user_id: int) -> None:
 async def roles(ui: Ui, services: Services) -> None:
     """/roles: the admins, the coordinators and how many invitation links are unused."""
     found = await services.reports.access.roles(ui.actor)
-    await ui.show(views.roles(found), flow=FLOW)
+    await ui.show(views.roles(found, services.reports.survey), flow=FLOW)
 
 
 async def audit(ui: Ui, services: Services) -> None:

@@ -28,7 +28,9 @@ from bot.reports.model import (
     Grant,
     History,
     Inputs,
+    ReleasedComment,
     ReportRound,
+    Scope,
     Tally,
 )
 from bot.survey.model import ReportRole
@@ -62,15 +64,20 @@ MAX_LISTED_LINKS = 40
 _AUDIT_COLUMNS = "at, actor_id, actor_name, role, action, detail"
 _GRANT_COLUMNS = (
     "code_hash, created_by, created_at, expires_at, used_by, for_user, opened_by,"
-    " opened_name, cancelled_at, opened_language"
+    " opened_name, cancelled_at, opened_language, scope"
 )
+_COORDINATOR_COLUMNS = "user_id, display_name, granted_by, granted_at, scope"
 
 
 def _grant(row: Sequence[Any]) -> Grant:
     return Grant(
         row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5], row[6], row[7] or "",
-        row[8] is not None, row[9] or "",
+        row[8] is not None, row[9] or "", Scope.parse(row[10]),
     )  # fmt: skip
+
+
+def _coordinator(row: Sequence[Any]) -> Coordinator:
+    return Coordinator(row[0], row[1], row[2], _dt(row[3]), Scope.parse(row[4]))
 
 
 def _counted(counted: Counted, round_id: int) -> tuple[str, tuple[int, ...]]:
@@ -111,18 +118,23 @@ class Reports:
 
     async def coordinator(self, user_id: int) -> Coordinator | None:
         row = await self._db.fetchone(
-            "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
-            " WHERE user_id = ?",
-            (user_id,),
+            f"SELECT {_COORDINATOR_COLUMNS} FROM coordinators WHERE user_id = ?", (user_id,)
         )
-        return Coordinator(row[0], row[1], row[2], _dt(row[3])) if row else None
+        return _coordinator(row) if row else None
 
     async def coordinators(self) -> list[Coordinator]:
         rows = await self._db.fetchall(
-            "SELECT user_id, display_name, granted_by, granted_at FROM coordinators"
-            " ORDER BY granted_at, user_id"
+            f"SELECT {_COORDINATOR_COLUMNS} FROM coordinators ORDER BY granted_at, user_id"
         )
-        return [Coordinator(r[0], r[1], r[2], _dt(r[3])) for r in rows]
+        return [_coordinator(r) for r in rows]
+
+    async def granted_scopes(self) -> list[Scope]:
+        """Every scope a coordinator was ever given (revoked ones too), everyone's apart."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT scope FROM grant_codes WHERE used_by IS NOT NULL AND scope <> '*'"
+            " ORDER BY scope"
+        )
+        return [Scope.parse(r[0]) for r in rows]
 
     async def remove_coordinator(self, user_id: int) -> bool:
         async with self._db.atomic(savepoint=False) as db:
@@ -132,13 +144,14 @@ class Reports:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at,"
-                " for_user) VALUES (?, ?, ?, ?, ?)",
+                " for_user, scope) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     grant.code_hash,
                     grant.created_by,
                     _ts(grant.created_at),
                     _ts(grant.expires_at),
                     grant.for_user,
+                    str(grant.scope),
                 ),
             )
 
@@ -270,15 +283,16 @@ class Reports:
             if used != 1:
                 return False
             await db.execute(
-                "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at, scope)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
                 " display_name = excluded.display_name, granted_by = excluded.granted_by,"
-                " granted_at = excluded.granted_at",
+                " granted_at = excluded.granted_at, scope = excluded.scope",
                 (
                     coordinator.user_id,
                     coordinator.name,
                     coordinator.granted_by,
                     _ts(coordinator.granted_at),
+                    str(coordinator.scope),
                 ),
             )
             return True
@@ -605,9 +619,7 @@ class Reports:
         )
         return (row[0], _dt(row[1]), json.loads(row[2])) if row else None
 
-    async def released_comments(
-        self, survey_id: str, round_id: int, question_id: str
-    ) -> list[str]:
+    async def released_comments(self, survey_id: str, round_id: int, question_id: str) -> list[str]:
         """The free-text answers of one round released so far to one question (those
         deleted are gone)."""
         rows = await self._db.fetchall(
@@ -632,6 +644,22 @@ class Reports:
         )
         rounds = [ReportRound(r[0], r[1], _dt(r[2]), _dt(r[3]) if r[3] else None) for r in rows]
         return ([ReportRound(0)] if outside else []) + rounds
+
+    async def released_comments_by_cell(
+        self, survey_id: str, round_id: int, question_id: str
+    ) -> list[ReleasedComment]:
+        """The free-text answers of one round released so far to one question, each with
+        the snapshot that released it and its respondent's profile cell (for scoped
+        coordinators)."""
+        rows = await self._db.fetchall(
+            f"SELECT c.snapshot, p.country, p.sector, p.level,"
+            f" {self._db.dialect.json_text('a.value')} FROM released_comments c"
+            " JOIN answers a ON a.response_id = c.response_id AND a.question_id = c.question_id"
+            " JOIN report_profiles p ON p.response_id = c.response_id"
+            " WHERE p.survey_id = ? AND p.round_id = ? AND c.question_id = ?",
+            (survey_id, round_id, question_id),
+        )
+        return [ReleasedComment(r[0], (r[1], r[2], r[3]), str(r[4])) for r in rows]
 
     async def noise_key(self, survey_id: str, fresh: str) -> str:
         """The survey's noise key, stored as `fresh` if it has none yet."""

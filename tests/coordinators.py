@@ -59,17 +59,25 @@ async def respond(hiwar: Harness, how_many: int, **given: object) -> list[int]:
     return ids
 
 
-async def make_coordinator(hiwar: Harness, language: str = "en") -> SimulatedUser:
-    admin = hiwar.admin()
+async def make_coordinator(
+    hiwar: Harness,
+    language: str = "en",
+    scope: str = "",
+    user_id: int = NOUR_ID,
+    name: str = "Nour",
+) -> SimulatedUser:
+    """A coordinator made through `/grant ID [scope]` (the admin writing in `language`),
+    the link opened by them."""
+    admin = hiwar.admin(language)
     await admin.send_command(
-        f"/grant {NOUR_ID}",
+        f"/grant {user_id} {scope}".strip(),
         until=lambda sent: any("start=grant-" in (a.text or "") for a in sent),
     )
     code = re.search(r"\?start=(grant-[\w-]+)", admin.last_text or "")
     assert code is not None
-    nour = hiwar.user(NOUR_ID, "Nour", language)
-    await nour.send_command(f"/start {code.group(1)}")
-    return nour
+    person = hiwar.user(user_id, name, language)
+    await person.send_command(f"/start {code.group(1)}")
+    return person
 
 
 async def wait_for_files(

@@ -452,6 +452,9 @@ async def test_an_unbound_link_is_confirmed_by_the_admin_in_the_chat(hiwar: Harn
     assert "coordinator confirmed" in log
     assert texts(await admin.send_command("/grant bad")) == said(
         "en",
-        "Please give the person's Telegram id as a number, for example /grant 12345678, or "
-        "send /grant alone for a link you confirm when someone opens it.",
+        "I do not understand “{text}”. Please send /grant alone for a link you confirm when "
+        "someone opens it, or give the person's Telegram id as a number; to limit what they "
+        "see, add countries, sectors or levels, for example /grant 12345678 country=jordan "
+        "or /grant country=jordan country=iraq.",
+        text="bad",
     )

@@ -3,7 +3,8 @@
 An admin's /grant issues a one-time code, valid for 24 hours, inside a deep link
 (`t.me/<bot>?start=grant-…`). A link is bound to a person: either the admin names them
 (`/grant 12345`, their Telegram id) and only they can use it, or whoever opens it first waits
-until the admin confirms them. The issuer must still be an admin when the link is opened;
+until the admin confirms them. A link can limit the coordinator to a scope (`/grant
+country=jordan country=iraq`: bot/reports/model.py `Scope`), kept with their role. The issuer must still be an admin when the link is opened;
 unused links can be cancelled. Permissions and the audit log are bot/core/access.py's
 `Access.authorize`, shared by every feature.
 """
@@ -36,6 +37,7 @@ from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
     BadCampaignCommand,
+    BadGrantArgument,
     BadLinkUses,
     BadSource,
     GrantExpired,
@@ -44,9 +46,21 @@ from bot.reports.errors import (
     SourceTaken,
     UnknownCampaign,
     UnknownCoordinator,
+    UnknownFilter,
 )
-from bot.reports.model import EVERY_ENTRY, Arrival, AuditFilter, CampaignLink, Coordinator, Grant
+from bot.reports.filters import parse_scope
+from bot.reports.model import (
+    EVERY_ENTRY,
+    EVERYWHERE,
+    Arrival,
+    AuditFilter,
+    CampaignLink,
+    Coordinator,
+    Grant,
+    Scope,
+)
 from bot.reports.ports import AccessStore
+from bot.survey.model import Survey
 
 GRANT_LIFETIME = timedelta(hours=24)
 LINK_PREFIX = "in-"
@@ -67,6 +81,7 @@ class IssuedGrant:
     code: str
     expires_at: datetime
     for_user: int | None = None
+    scope: Scope = EVERYWHERE
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +151,13 @@ def parse_campaign_arguments(args: Sequence[str]) -> CampaignRequest:
     return CampaignRequest(action, source, int(rest[1]))
 
 
+def _parse_scope(survey: Survey, texts: Sequence[str]) -> Scope:
+    try:
+        return parse_scope(survey, texts)
+    except UnknownFilter as error:
+        raise BadGrantArgument(error.text) from error
+
+
 def parse_audit_arguments(args: Sequence[str]) -> tuple[int, AuditFilter]:
     """`/audit [page] [who=ID] [action=KEY]`, in any order."""
     page, who, action = 1, None, None
@@ -153,22 +175,30 @@ def parse_audit_arguments(args: Sequence[str]) -> tuple[int, AuditFilter]:
 
 
 class AccessControl:
-    def __init__(self, store: AccessStore, access: Access, clock: Clock) -> None:
+    def __init__(self, store: AccessStore, access: Access, clock: Clock, survey: Survey) -> None:
         self._store = store
         self._access = access
         self._clock = clock
+        self._survey = survey
 
-    async def grant(self, actor: Actor, for_user: int | None = None) -> IssuedGrant:
-        """/grant [id]: a new one-time code for making someone a coordinator; with an id,
-        for that person only."""
-        detail = f"for {for_user}" if for_user is not None else ""
-        await self._access.authorize(actor, Role.ADMIN, GRANT, detail)
+    async def grant(
+        self, actor: Actor, for_user: int | None = None, scope: Sequence[str] = ()
+    ) -> IssuedGrant:
+        """/grant [id] [filter…]: a new one-time code for making someone a coordinator; with
+        an id, for that person only; with filters (`country=jordan`, `العراق`), for the
+        group they name only (any of one dimension's, all dimensions')."""
+        await self._access.check(actor.user_id, Role.ADMIN)  # roles before arguments
+        limited = _parse_scope(self._survey, scope)
+        detail = [f"for {for_user}"] if for_user is not None else []
+        detail += [] if limited.everyone else [f"scope {limited}"]
+        await self._access.authorize(actor, Role.ADMIN, GRANT, "; ".join(detail))
         code = GRANT_PREFIX + secrets.token_urlsafe(18)
         now = self._clock()
-        issued = IssuedGrant(code, now + GRANT_LIFETIME, for_user)
+        issued = IssuedGrant(code, now + GRANT_LIFETIME, for_user, limited)
         await self._store.add_grant(
-            Grant(_hash(code), actor.user_id, now, issued.expires_at, for_user=for_user)
-        )
+            Grant(_hash(code), actor.user_id, now, issued.expires_at, for_user=for_user,
+                  scope=limited)
+        )  # fmt: skip
         return issued
 
     async def create_link(
@@ -258,7 +288,9 @@ class AccessControl:
         return grant
 
     async def _make(self, grant: Grant, person: Actor, approved_by: int) -> Coordinator:
-        coordinator = Coordinator(person.user_id, person.name, approved_by, self._clock())
+        coordinator = Coordinator(
+            person.user_id, person.name, approved_by, self._clock(), grant.scope
+        )
         if not await self._store.use_grant(grant.code_hash, coordinator):
             raise GrantUsed
         await self._access.record(person, Role.COORDINATOR, JOINED, f"by {approved_by}")

@@ -18,7 +18,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("tables", N_("Download the results as tables (CSV and Excel)"), Role.COORDINATOR),
     Command("export", N_("Download the answers as CSV and Excel files"), Role.ADMIN),
     Command("reports", N_("The commands for coordinators"), Role.COORDINATOR),
-    Command("grant", N_("Create a one-time link that makes someone a coordinator"), Role.ADMIN),
+    Command(
+        "grant",
+        N_(
+            "Create a one-time link that makes someone a coordinator; to limit what they see: "
+            "/grant country=jordan"
+        ),
+        Role.ADMIN,
+    ),
     Command("revoke", N_("Remove a coordinator"), Role.ADMIN),
     Command(
         "campaign",
@@ -28,6 +35,6 @@ COMMANDS: tuple[Command, ...] = (
         ),
         Role.ADMIN,
     ),
-    Command("roles", N_("See the admins, the coordinators and unused links"), Role.ADMIN),
+    Command("roles", N_("See the admins, the coordinators with what each sees, and unused links"), Role.ADMIN),
     Command("audit", N_("See what coordinators and admins have done"), Role.ADMIN),
 )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.errors import HiwarError
+
+if TYPE_CHECKING:
+    from bot.reports.model import Scope
+    from bot.survey.model import Survey
 
 
 class ReportError(HiwarError):
@@ -101,10 +107,6 @@ class TooFewComments(ReportError):
         self.threshold = threshold
 
 
-class NotATelegramId(ReportError):
-    """/grant followed by something that is not a Telegram user id."""
-
-
 class UnknownRound(ReportError):
     """`round=N` or /change naming a round the survey does not have (None: one number
     where /change needs two)."""
@@ -120,3 +122,21 @@ class NothingToCompare(ReportError):
     def __init__(self, threshold: int) -> None:
         super().__init__(threshold)
         self.threshold = threshold
+
+
+class BadGrantArgument(ReportError):
+    """/grant followed by something that is neither a Telegram user id nor a country, sector
+    or level of the survey (or that names several)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class OutsideScope(ReportError):
+    """A scoped coordinator's filter that leaves nobody of their scope."""
+
+    def __init__(self, survey: Survey, scope: Scope) -> None:
+        super().__init__(str(scope))
+        self.survey = survey
+        self.scope = scope

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from babel.lists import format_list
+
 from bot.core.i18n import N_, _, current_language
 from bot.reports.errors import UnknownFilter
-from bot.reports.model import DIMENSIONS, Filter
+from bot.reports.model import DIMENSIONS, EVERYWHERE, Filter, Scope
 from bot.survey.model import LANGUAGES, Option, Question, ReportRole, Survey
 
 DIMENSION_NAMES: dict[ReportRole, str] = {
@@ -68,7 +72,52 @@ def option_label(survey: Survey, only: Filter) -> str:
     return filter_option(survey, only).label.get(current_language())
 
 
-def group_name(survey: Survey, only: Filter | None) -> str:
-    if only is None:
+def parse_scope(survey: Survey, words: Sequence[str]) -> Scope:
+    """A coordinator's scope from filters as `parse_filter` reads them, written one after
+    the other (`country=jordan العراق sector=Local government`): any of one dimension's
+    options, and all of the dimensions named. A label of several words is read whole (the
+    longest that names an option)."""
+    found: list[Filter] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            try:
+                only = parse_filter(survey, " ".join(words[start:end]))
+            except UnknownFilter:
+                if end == start + 1:
+                    raise
+                continue
+            found += [only] if only else []
+            start = end
+            break
+    return Scope(frozenset(found))
+
+
+def scope_name(survey: Survey, scope: Scope) -> str:
+    """The scope in words: "Country: Jordan or Iraq; Sector: Education"."""
+    if scope.everyone:
         return _("all respondents")
-    return f"{_(DIMENSION_NAMES[only.dimension])}: {option_label(survey, only)}"
+    return "; ".join(
+        f"{_(DIMENSION_NAMES[dimension])}: "
+        + format_list(
+            [
+                option_label(survey, f)
+                for f in all_filters(survey)
+                if f.dimension == dimension and f.option_id in ids
+            ],
+            style="or",
+            locale=current_language(),
+        )
+        for dimension, ids in scope.options().items()
+    )
+
+
+def group_name(survey: Survey, only: Filter | None, scope: Scope = EVERYWHERE) -> str:
+    """A view's group in words; a scoped coordinator's views name their scope first."""
+    name = _("all respondents") if only is None else (
+        f"{_(DIMENSION_NAMES[only.dimension])}: {option_label(survey, only)}"
+    )
+    if scope.everyone:
+        return name
+    within = scope_name(survey, scope)
+    return within if only is None else _("{group}, within {scope}", group=name, scope=within)

@@ -8,14 +8,15 @@ from bot.reports.errors import (
     AlreadyStaff,
     BadAuditFilter,
     BadCampaignCommand,
+    BadGrantArgument,
     BadLinkUses,
     BadSource,
     FilterSuppressed,
     GrantExpired,
     GrantUnknown,
     GrantUsed,
-    NotATelegramId,
     NothingToCompare,
+    OutsideScope,
     SourceTaken,
     TooFewComments,
     TooFewResponses,
@@ -25,6 +26,7 @@ from bot.reports.errors import (
     UnknownQuestion,
     UnknownRound,
 )
+from bot.reports.filters import scope_name
 
 
 def _unknown_filter(error: UnknownFilter) -> str:
@@ -59,6 +61,24 @@ def _too_few_comments(error: TooFewComments) -> str:
     )
 
 
+def _bad_grant_argument(error: BadGrantArgument) -> str:
+    return _(
+        "I do not understand “{text}”. Please send /grant alone for a link you confirm when "
+        "someone opens it, or give the person's Telegram id as a number; to limit what they "
+        "see, add countries, sectors or levels, for example /grant 12345678 country=jordan "
+        "or /grant country=jordan country=iraq.",
+        text=error.text,
+    )
+
+
+def _outside_scope(error: OutsideScope) -> str:
+    return _(
+        "This group is outside what you can see: your reports cover {scope} only. Send "
+        "/summary and choose a group with the buttons.",
+        scope=scope_name(error.survey, error.scope),
+    )
+
+
 ERRORS: ErrorTable = {
     GrantUnknown: Explanation(
         lambda _e: _(
@@ -83,12 +103,8 @@ ERRORS: ErrorTable = {
             "be given to someone else."
         )
     ),
-    NotATelegramId: Explanation(
-        lambda _e: _(
-            "Please give the person's Telegram id as a number, for example /grant 12345678, "
-            "or send /grant alone for a link you confirm when someone opens it."
-        )
-    ),
+    BadGrantArgument: Explanation(_bad_grant_argument),
+    OutsideScope: Explanation(_outside_scope),
     BadAuditFilter: Explanation(
         lambda _e: _(
             "Please write /audit alone, or with a page number, who= and a Telegram id, or "

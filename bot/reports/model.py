@@ -17,6 +17,8 @@ class Coordinator:
     name: str
     granted_by: int
     granted_at: datetime
+    scope: Scope = field(default_factory=lambda: EVERYWHERE)
+    """Whom their reports cover (an admin's `/grant country=jordan`); everyone by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class Grant:
     cancelled: bool = False
     opened_language: str = ""
     """The language the opener's Telegram app uses (to tell them the outcome)."""
+    scope: Scope = field(default_factory=lambda: EVERYWHERE)
+    """The coordinator's scope, given to them with the role."""
 
     @property
     def key(self) -> str:
@@ -117,6 +121,85 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """A group of respondents: for each dimension named, those who gave one of its options
+    (several options of one dimension: any of them; several dimensions: all of them).
+
+    A coordinator's scope, and every group a snapshot can release: everyone (no filter), one
+    filter's group, and a scope narrowed by a filter. Its text is the group's key.
+    """
+
+    filters: frozenset[Filter] = frozenset()
+    _allowed: tuple[tuple[int, frozenset[str]], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    """(position in a (country, sector, level) profile, options allowed): for `covers`,
+    which publishing calls for every tally row of every group."""
+
+    def __post_init__(self) -> None:
+        allowed = tuple((DIMENSIONS.index(d), ids) for d, ids in self.options().items())
+        object.__setattr__(self, "_allowed", allowed)
+
+    @classmethod
+    def of(cls, *filters: Filter) -> Scope:
+        return cls(frozenset(filters))
+
+    @classmethod
+    def parse(cls, key: str) -> Scope:
+        """The scope of a group key (`str(scope)`); "*" is everyone."""
+        if key == "*":
+            return EVERYWHERE
+        found = []
+        for term in key.split("&"):
+            dimension, _, options = term.partition("=")
+            found += [Filter(ReportRole(dimension), o) for o in options.split("|")]
+        return cls(frozenset(found))
+
+    def __str__(self) -> str:
+        """"*", "country=jordan", "country=iraq|jordan&sector=education": one text a group."""
+        options = self.options()
+        if not options:
+            return "*"
+        return "&".join(f"{d}={'|'.join(sorted(ids))}" for d, ids in options.items())
+
+    def options(self) -> dict[ReportRole, frozenset[str]]:
+        """The options allowed per dimension named, in the order of DIMENSIONS."""
+        return {
+            d: ids
+            for d in DIMENSIONS
+            if (ids := frozenset(f.option_id for f in self.filters if f.dimension == d))
+        }
+
+    @property
+    def everyone(self) -> bool:
+        return not self.filters
+
+    @property
+    def single(self) -> Filter | None:
+        """The one filter this group is, if it is one filter's group."""
+        return next(iter(self.filters)) if len(self.filters) == 1 else None
+
+    def covers(self, row: Cell | Cohort | CellTally | tuple[str, str, str]) -> bool:
+        """Whether respondents of this profile (a cell, or (country, sector, level)) are in."""
+        values = row if isinstance(row, tuple) else (row.country, row.sector, row.level)
+        return all(values[index] in ids for index, ids in self._allowed)
+
+    def narrowed(self, only: Filter | None) -> Scope | None:
+        """This group and `only`'s (both at once); None when none of it can be in both."""
+        if only is None:
+            return self
+        allowed = self.options().get(only.dimension)
+        if allowed is not None and only.option_id not in allowed:
+            return None
+        kept = {f for f in self.filters if f.dimension != only.dimension}
+        return Scope(frozenset({*kept, only}))
+
+
+EVERYWHERE = Scope()
+"""Everyone: the scope of a coordinator the admin did not limit."""
+
+
+@dataclass(frozen=True, slots=True)
 class Cell:
     """Completed responses sharing one profile: option ids, '' where not answered."""
 
@@ -190,6 +273,17 @@ class ReportRound:
     @property
     def is_open(self) -> bool:
         return self.opened_at is not None and self.closed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasedComment:
+    """A free-text answer released to coordinators, with what scoped views need to know."""
+
+    snapshot: int
+    """The snapshot whose batch released it."""
+    cell: tuple[str, str, str]
+    """Its respondent's (country, sector, level)."""
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

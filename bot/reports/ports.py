@@ -19,7 +19,9 @@ from bot.reports.model import (
     Grant,
     History,
     Inputs,
+    ReleasedComment,
     ReportRound,
+    Scope,
     Tally,
 )
 from bot.survey.state import AnswerValue
@@ -29,6 +31,10 @@ class RoleStore(Protocol):
     async def coordinator(self, user_id: int) -> Coordinator | None: ...
     async def coordinators(self) -> list[Coordinator]: ...
     async def remove_coordinator(self, user_id: int) -> bool: ...
+    async def granted_scopes(self) -> list[Scope]:
+        """Every scope a coordinator was ever given (revoked ones too), everyone's apart."""
+        ...
+
     async def add_grant(self, grant: Grant) -> None: ...
     async def grant(self, code_hash: str) -> Grant | None: ...
     async def use_grant(self, code_hash: str, coordinator: Coordinator) -> bool:
@@ -137,6 +143,9 @@ class SnapshotStore(Protocol):
     async def released_comments(
         self, survey_id: str, round_id: int, question_id: str
     ) -> list[str]: ...
+    async def released_comments_by_cell(
+        self, survey_id: str, round_id: int, question_id: str
+    ) -> list[ReleasedComment]: ...
     async def report_rounds(self, survey_id: str) -> list[ReportRound]:
         """The survey's rounds, the first opened first, and round 0 (responses started while
         none was open) if it has any."""

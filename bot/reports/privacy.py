@@ -24,7 +24,10 @@ read off a small group that no single summary showed. So the rules are:
 
    Groups are considered in a fixed order, so the answer never depends on what was asked
    before: everyone; everyone's sides (both or neither: the gap needs both); each filter
-   group, largest first; then each offered filter's sides. A filter whose group is not
+   group, largest first; then each offered filter's sides; then the groups of scoped
+   coordinators (their scope, and it narrowed by each filter: bot/reports/model.py
+   `Scope`) and their sides, on the same state, so that views of different scopes are
+   just more released totals to combine. A filter whose group is not
    released is refused; a filter whose sides are not released is shown without its gap.
 
 2. Counts of respondents per sector or level (who answered, not what they think) are shown

@@ -32,14 +32,16 @@ from bot.reports.change import ChangeView, Round, compare
 from bot.reports.errors import (
     FilterSuppressed,
     NothingToCompare,
+    OutsideScope,
     TooFewComments,
     TooFewResponses,
     UnknownQuestion,
     UnknownRound,
 )
 from bot.reports.filters import all_filters, filter_option, parse_filter
-from bot.reports.model import Counted, Filter, ReportRound
+from bot.reports.model import EVERYWHERE, Counted, Filter, ReportRound, Scope
 from bot.reports.ports import ReportStore
+from bot.reports.scopes import scoped_comments
 from bot.reports.snapshots import EVERYONE, Noise, Snapshot, dump_view, load_view, publish
 from bot.reports.summary import ReleasePlan, Summary, build_summary
 from bot.reports.tables import build_tables
@@ -106,7 +108,7 @@ class ReportService:
         self.threshold = threshold
         self._access = access
         self._authorize = access.authorize
-        self.access = AccessControl(store, access, clock)
+        self.access = AccessControl(store, access, clock, survey)
         self._clock = clock
         self._interval = snapshot_interval
         self._counted = Counted(tuple(sorted(access.admins)), invited_only)
@@ -163,8 +165,17 @@ class ReportService:
         if inputs.changes(history) < self.threshold:
             return None
         key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
+        known = set(all_filters(self.survey))  # a scope naming an option since removed: none
+        scopes = [c.scope for c in await self._store.coordinators() if c.scope.filters <= known]
         snapshot = await asyncio.to_thread(
-            publish, self.survey, history, inputs, self.threshold, Noise(bytes.fromhex(key)), now
+            publish,
+            self.survey,
+            history,
+            inputs,
+            self.threshold,
+            Noise(bytes.fromhex(key)),
+            now,
+            scopes,
         )
         saved = await self._store.save_snapshot(
             survey_id,
@@ -222,28 +233,57 @@ class ReportService:
         current = next((r for r in rounds if r.is_open), rounds[-1] if rounds else ReportRound(0))
         return (current, *await self._snapshot(current))
 
-    def _pick(self, views: dict[str, Summary], filter_text: str) -> Summary:
-        """One released group's view, or why there is none."""
+    def _pick(self, views: dict[str, Summary], filter_text: str, scope: Scope) -> Summary:
+        """One released group's view within `scope`, or why there is none."""
         only = parse_filter(self.survey, filter_text)
         if not views:
             raise TooFewResponses(self.threshold)
         if only is not None:
             filter_option(self.survey, only)
-        view = views.get(str(only) if only else EVERYONE)
+        group = scope.narrowed(only)
+        if group is None:
+            raise OutsideScope(self.survey, scope)
+        view = views.get(str(group))
         if view is None:
             raise FilterSuppressed(self.threshold)
-        return view
+        return replace(view, only=None if group == scope else only, scope=scope)
+
+    def _in_scope(self, views: dict[str, Summary], scope: Scope) -> list[Summary]:
+        """The released views a coordinator of `scope` may read: their scope's group first,
+        then it narrowed by each filter (an unscoped coordinator: everyone and each filter)."""
+        if str(scope) not in views:
+            raise FilterSuppressed(self.threshold)
+        narrowed = {str(scope): None}
+        for only in all_filters(self.survey):
+            if (group := scope.narrowed(only)) not in (None, scope):
+                narrowed[str(group)] = only
+        ordered = sorted(views.items(), key=lambda item: item[0] != str(scope))
+        return [
+            replace(view, only=narrowed[key], scope=scope)
+            for key, view in ordered
+            if key in narrowed
+        ]
+
+    async def _looking(self, actor: Actor) -> tuple[Role, Scope]:
+        """Who looks: their role (checked) and their scope (admins: everyone)."""
+        role = await self._access.check(actor.user_id, Role.COORDINATOR)
+        coordinator = await self._store.coordinator(actor.user_id)
+        return role, coordinator.scope if coordinator and role == Role.COORDINATOR else EVERYWHERE
 
     async def _seen(
         self, actor: Actor, action: Action, number: int, detail: str = "", round_id: int = 0
-    ) -> None:
+    ) -> Scope:
         """The audit entry of a look at snapshot `number` of a round (0: none published
-        yet), written whether or not the look then finds something to show."""
-        role = await self._access.check(actor.user_id, Role.COORDINATOR)
+        yet), with the looker's scope, written whether or not the look then finds something
+        to show."""
+        role, scope = await self._looking(actor)
         seen = f"snapshot {number}" if number else ""
         if round_id:
             seen = f"round {round_id} {seen}".strip()
-        await self._access.record(actor, role, action, "; ".join(filter(None, (detail, seen))))
+        within = "" if scope.everyone else f"scope {scope}"
+        parts = (detail, within, seen)
+        await self._access.record(actor, role, action, "; ".join(filter(None, parts)))
+        return scope
 
     async def coordinator_ids(self) -> list[int]:
         """Whose chats get the coordinators' command menu (a trusted local caller: start-up)."""
@@ -263,8 +303,14 @@ class ReportService:
         """The filters of one dimension the latest snapshot released."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
         round_, number, views = await self._looked_at()
-        await self._seen(actor, FILTERS, number, dimension.value, round_.round_id)
-        return [f for f in all_filters(self.survey) if f.dimension == dimension and str(f) in views]
+        scope = await self._seen(actor, FILTERS, number, dimension.value, round_.round_id)
+        return [
+            f
+            for f in all_filters(self.survey)
+            if f.dimension == dimension
+            and (group := scope.narrowed(f)) not in (None, scope)
+            and str(group) in views
+        ]
 
     async def charts(self, actor: Actor, filter_text: str = "") -> list[charts.Chart]:
         """/chart [filter]: the summary as images, labelled in the current language."""
@@ -277,8 +323,8 @@ class ReportService:
         await self._access.check(actor.user_id, Role.COORDINATOR)
         wanted, filter_text = parse_round(text)
         round_, number, views = await self._looked_at(wanted)
-        await self._seen(actor, action, number, filter_text, round_.round_id)
-        return self._pick(views, filter_text)
+        scope = await self._seen(actor, action, number, filter_text, round_.round_id)
+        return self._pick(views, filter_text, scope)
 
     async def change(self, actor: Actor, text: str = "") -> ChangeView:
         """/change [A B] [filter]: every barrier's share who agree in round A and in round B
@@ -295,15 +341,17 @@ class ReportService:
             chosen = [by_id[n] for n in numbers]
         else:
             chosen = [entry for entry in looked if entry[1]][-2:]
+        role, scope = await self._looking(actor)
         details = [f"round {r.round_id} snapshot {n}" for r, n, _v in chosen]
-        role = await self._access.check(actor.user_id, Role.COORDINATOR)
+        within = "" if scope.everyone else f"scope {scope}"
         await self._access.record(
-            actor, role, CHANGE, "; ".join(filter(None, (filter_text, *details)))
+            actor, role, CHANGE, "; ".join(filter(None, (filter_text, within, *details)))
         )
         if len(chosen) < 2:
             raise NothingToCompare(self.threshold)
         (first, _n1, before), (second, _n2, after) = chosen
-        earlier, later = self._pick(before, filter_text), self._pick(after, filter_text)
+        earlier = self._pick(before, filter_text, scope)
+        later = self._pick(after, filter_text, scope)
         return compare(
             self.survey,
             (_round(first, earlier), earlier),
@@ -333,28 +381,37 @@ class ReportService:
         """/comments without a question: which questions have answers to read."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
         round_, number, _views = await self._looked_at()
-        await self._seen(actor, COMMENTS, number, round_id=round_.round_id)
+        scope = await self._seen(actor, COMMENTS, number, round_id=round_.round_id)
         found = []
         for question in self.survey.with_role(ReportRole.COMMENT):
-            answers = len(
-                await self._store.released_comments(self.survey.id, round_.round_id, question.id)
-            )
+            answers = len(await self._released_comments(round_.round_id, question.id, scope))
             found.append(CommentQuestion(question, answers if answers >= self.threshold else None))
         return found
+
+    async def _released_comments(self, round_id: int, question_id: str, scope: Scope) -> list[str]:
+        """The free-text answers of a round released so far that a coordinator of `scope`
+        may read (bot/reports/scopes.py)."""
+        if scope.everyone:
+            return await self._store.released_comments(self.survey.id, round_id, question_id)
+        released = await self._store.released_comments_by_cell(
+            self.survey.id, round_id, question_id
+        )
+        granted = await self._store.granted_scopes()
+        return scoped_comments(released, scope, granted, self.threshold)
 
     async def comments(self, actor: Actor, question_id: str, page: int = 1) -> CommentsPage:
         """/comments QUESTION [page]: the answers released so far (in batches of at least k
         new ones, at snapshots), sorted, without anything about who wrote them."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
         round_, number, views = await self._looked_at()
-        await self._seen(actor, COMMENTS, number, f"{question_id} {page}", round_.round_id)
+        scope = await self._seen(actor, COMMENTS, number, f"{question_id} {page}", round_.round_id)
         question = next(
             (q for q in self.survey.with_role(ReportRole.COMMENT) if q.id == question_id.strip()),
             None,
         )
         if question is None:
             raise UnknownQuestion
-        released = await self._store.released_comments(self.survey.id, round_.round_id, question.id)
+        released = await self._released_comments(round_.round_id, question.id, scope)
         answers = sorted(released, key=str.casefold)
         if len(answers) < self.threshold:
             raise TooFewComments(self.threshold)
@@ -377,10 +434,10 @@ class ReportService:
         """/tables: the latest snapshot's figures, every released group, as spreadsheets."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
         round_, number, views = await self._looked_at()
-        await self._seen(actor, TABLES, number, round_id=round_.round_id)
+        scope = await self._seen(actor, TABLES, number, round_id=round_.round_id)
         if not views:
             raise TooFewResponses(self.threshold)
-        ordered = [views[EVERYONE], *(v for key, v in views.items() if key != EVERYONE)]
+        ordered = self._in_scope(views, scope)
         return await asyncio.to_thread(build_tables, ordered, self.threshold)
 
     async def export(self, actor: Actor) -> export.ExportFiles:

@@ -30,7 +30,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.reports.model import Cell, CellTally, Cohort, Filter, History, Inputs, Tally
+from bot.reports.model import (
+    EVERYWHERE,
+    Cell,
+    CellTally,
+    Filter,
+    History,
+    Inputs,
+    Scope,
+    Tally,
+)
 from bot.reports.privacy import Disclosure
 from bot.reports.summary import (
     Agreement,
@@ -47,11 +56,12 @@ from bot.reports.summary import (
     build_summary,
     level_sides,
 )
-from bot.survey.model import ReportRole, Side, Survey
+from bot.survey.model import Side, Survey
 
-EVERYONE = "*"
-"""The group key of all respondents; a filter's key is its text ("country=jordan"), and a
-group's local or national side adds "/local" or "/national"."""
+EVERYONE = str(EVERYWHERE)
+"""The group key of all respondents; a filter's key is its text ("country=jordan"), a
+scoped group's its scope's ("country=iraq|jordan&sector=education"), and a group's local
+or national side adds "/local" or "/national"."""
 
 NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
 """The perturbation table: change and probability (mean 0, standard deviation 1.1)."""
@@ -100,8 +110,13 @@ def publish(
     threshold: int,
     noise: Noise,
     at: datetime,
+    scopes: Sequence[Scope] = (),
 ) -> Snapshot:
-    """The next snapshot: releases decided against the whole history, views perturbed."""
+    """The next snapshot: releases decided against the whole history, views perturbed.
+
+    `scopes` are the coordinators' scopes: their groups (and each narrowed by each filter)
+    are released too, on the same history, so that nobody can combine views of different
+    scopes."""
     number = history.number + 1
     cells_index: dict[tuple[str, str, str], int] = {}
     for cohort in inputs.cohorts:
@@ -127,9 +142,11 @@ def publish(
     disclosure = Disclosure(
         members, threshold, cells=member_cells, history=histories, past_columns=len(columns)
     )
-    previous = history.released[-1] if history.released else ()
-    first = [_filter(key) for key in previous if key != EVERYONE and "/" not in key]
-    plan = ReleasePlan(survey, cells, threshold, disclosure, [f for f in first if f])
+    last = history.released[-1] if history.released else ()
+    previous = [Scope.parse(key) for key in last if "/" not in key]
+    first = [group.single for group in previous if group.single is not None]
+    first_scoped = [str(g) for g in previous if not g.everyone and g.single is None]
+    plan = ReleasePlan(survey, cells, threshold, disclosure, first, scopes, first_scoped)
     released = _released(plan)
     atoms = Counter[int]()
     for signature, respondents in zip(disclosure.signatures, members, strict=True):
@@ -139,12 +156,21 @@ def publish(
         sources[cohort.source] += cohort.respondents
     views: dict[str, Summary] = {}
     if plan.everyone:
-        for only in (None, *plan.offered()):
-            key = str(only) if only else EVERYONE
-            tallies = _group_tallies(inputs.tallies, only)
-            waiting = sum(c.respondents for c in inputs.in_progress if _matches(c, only))
+        for group in (EVERYWHERE, *(Scope.of(f) for f in plan.offered()), *plan.scoped()):
+            key = str(group)
+            tallies = _group_tallies(inputs.tallies, group)
+            waiting = sum(c.respondents for c in inputs.in_progress if group.covers(c))
+            only, scope = (group.single, EVERYWHERE) if group.single else (None, group)
             summary = build_summary(
-                survey, plan, tallies, waiting, threshold, only, noise.for_group(key), sources
+                survey,
+                plan,
+                tallies,
+                waiting,
+                threshold,
+                only,
+                noise.for_group(key),
+                sources,
+                scope,
             )
             views[key] = replace(summary, published_at=at)
         reminded = inputs.after_reminder
@@ -168,6 +194,11 @@ def _released(plan: ReleasePlan) -> tuple[str, ...]:
     for only in offered:
         if only in with_sides:
             keys += [f"{only}/{Side.LOCAL}", f"{only}/{Side.NATIONAL}"]
+    scoped = plan.scoped()
+    keys += [str(group) for group in scoped]
+    for group in scoped:
+        if plan.split(group):
+            keys += [f"{group}/{Side.LOCAL}", f"{group}/{Side.NATIONAL}"]
     return tuple(keys)
 
 
@@ -192,33 +223,14 @@ def in_group(key: str, cell: tuple[str, str, str], sides: Mapping[str, Side]) ->
     group, _, side = key.partition("/")
     if side and sides.get(cell[2]) != side:
         return False
-    only = _filter(group)
-    return only is None or _matches(Cell(*cell, 0), only)
+    return Scope.parse(group).covers(cell)
 
 
-def _filter(key: str) -> Filter | None:
-    if key == EVERYONE:
-        return None
-    dimension, _, option = key.partition("=")
-    return Filter(ReportRole(dimension), option)
-
-
-def _matches(row: Cohort | CellTally | Cell, only: Filter | None) -> bool:
-    if only is None:
-        return True
-    value = {
-        ReportRole.COUNTRY: row.country,
-        ReportRole.SECTOR: row.sector,
-        ReportRole.LEVEL: row.level,
-    }[only.dimension]
-    return value == only.option_id
-
-
-def _group_tallies(tallies: Iterable[CellTally], only: Filter | None) -> list[Tally]:
+def _group_tallies(tallies: Iterable[CellTally], group: Scope) -> list[Tally]:
     """The tallies of one group, per question, item and level (what `build_summary` reads)."""
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for row in tallies:
-        if _matches(row, only):
+        if group.covers(row):
             totals[row.question_id, row.item, row.level] += row.answers
     return [Tally(q, item, level, n) for (q, item, level), n in totals.items()]
 
@@ -231,6 +243,7 @@ def dump_view(summary: Summary) -> str:
     return json.dumps(
         {
             "only": str(summary.only) if summary.only else None,
+            **({"scope": str(summary.scope)} if not summary.scope.everyone else {}),
             "threshold": summary.threshold,
             "respondents": summary.respondents,
             "in_progress": summary.in_progress,
@@ -265,7 +278,8 @@ def load_view(survey: Survey, stored: str) -> Summary:
     data = json.loads(stored)
     return Summary(
         survey=survey,
-        only=_filter(data["only"]) if data["only"] else None,
+        only=Scope.parse(data["only"]).single if data["only"] else None,
+        scope=Scope.parse(data.get("scope", EVERYONE)),
         threshold=data["threshold"],
         respondents=data["respondents"],
         in_progress=data["in_progress"],

@@ -17,7 +17,7 @@ from threading import RLock
 from bot.core.i18n import _, percent
 from bot.reports.errors import FilterSuppressed, TooFewResponses
 from bot.reports.filters import all_filters, dimension_question, filter_option
-from bot.reports.model import Cell, Filter, ReportRound, Tally
+from bot.reports.model import EVERYWHERE, Cell, Filter, ReportRound, Scope, Tally
 from bot.reports.privacy import Disclosure, hidden_cells
 from bot.reports.scoring import DONT_KNOW_ITEM, Agreement, Extreme, agreement
 from bot.survey.engine import SCALE_VALUES
@@ -140,6 +140,8 @@ class Summary:
     """Responses finished after a reminder, in everyone's view only (None: fewer than k)."""
     sources: Sources | None = None
     """Everyone's summary only, when some respondents came through a campaign link."""
+    scope: Scope = EVERYWHERE
+    """The coordinator's scope: the view is of its group, narrowed by `only`."""
 
     @property
     def gaps(self) -> tuple[BarrierResult, ...]:
@@ -162,13 +164,22 @@ class ReleasePlan:
         threshold: int,
         disclosure: Disclosure | None = None,
         first: Sequence[Filter] = (),
+        scopes: Sequence[Scope] = (),
+        first_scoped: Sequence[str] = (),
     ) -> None:
         """`disclosure` carries the history of earlier snapshots (its groups are sets of
         indices into `cells`); the filters in `first` (released last time) are decided
-        before the others, so that what was released stays released while it is safe."""
+        before the others, so that what was released stays released while it is safe.
+        `scopes` are the coordinators' scopes: their groups, and each narrowed by each
+        filter, are decided after every unscoped group (those of `first_scoped`, by key,
+        first), on the same disclosure state."""
         self.cells = tuple(cells)
         self._survey = survey
         self._first = tuple(first)
+        self._scopes = tuple(sorted(set(scopes) - {EVERYWHERE}, key=str))
+        self._first_scoped = tuple(first_scoped)
+        self._scoped: tuple[Scope, ...] | None = None
+        self._scoped_sides: frozenset[Scope] = frozenset()
         self._disclosure = disclosure or Disclosure([c.respondents for c in cells], threshold)
         sides = level_sides(survey)
         self._local = _indices(cells, lambda c: sides.get(c.level) == Side.LOCAL)
@@ -181,8 +192,63 @@ class ReleasePlan:
         self._offered: tuple[Filter, ...] | None = None
         self._with_sides: frozenset[Filter] | None = None
 
-    def _group(self, only: Filter) -> frozenset[int]:
-        return _indices(self.cells, lambda c: c.value(only.dimension) == only.option_id)
+    def _group(self, only: Filter | Scope) -> frozenset[int]:
+        group = only if isinstance(only, Scope) else Scope.of(only)
+        return _indices(self.cells, group.covers)
+
+    def shown(self, group: Scope) -> bool:
+        """Whether a view of this group (everyone, a filter's, a scoped one) is released."""
+        if group.everyone:
+            return self.everyone
+        if (only := group.single) is not None:
+            return only in self.offered()
+        return group in self.scoped()
+
+    def split(self, group: Scope) -> bool:
+        """Whether a released group's view may show its local and national sides."""
+        if group.everyone:
+            return self.sides
+        if (only := group.single) is not None:
+            return only in self.with_sides()
+        self.scoped()
+        return group in self._scoped_sides
+
+    def scoped(self) -> tuple[Scope, ...]:
+        """The scoped groups released (after every unscoped decision), in decision order;
+        their sides are then decided in the same order."""
+        with self._lock:
+            if self._scoped is None:
+                self.with_sides()  # unscoped groups first, whatever the scopes
+                self._scoped = self._decide_scoped() if self.everyone else ()
+                self._scoped_sides = frozenset(
+                    g
+                    for g in self._scoped
+                    if self._disclosure.release(
+                        self._group(g) & self._local, self._group(g) & self._national
+                    )
+                )
+            return self._scoped
+
+    def _decide_scoped(self) -> tuple[Scope, ...]:
+        """Each scope's group, then each scope narrowed by each filter; groups of one filter
+        or everyone are the unscoped decisions already taken."""
+        narrowed = [
+            group
+            for scope in self._scopes
+            for only in all_filters(self._survey)
+            if (group := scope.narrowed(only)) is not None
+        ]
+        candidates = dict.fromkeys(
+            g for g in (*self._scopes, *narrowed) if not g.everyone and g.single is None
+        )
+        sizes = {g: sum(self.cells[i].respondents for i in self._group(g)) for g in candidates}
+        keys = {g: str(g) for g in candidates}
+        first = {key: index for index, key in enumerate(self._first_scoped)}
+        ordered = sorted(
+            (g for g, size in sizes.items() if size),
+            key=lambda g: (keys[g] not in first, first.get(keys[g], 0)),
+        )
+        return tuple(g for g in ordered if self._disclosure.release(self._group(g)))
 
     def offered(self) -> tuple[Filter, ...]:
         """The filters that may be used now, largest group first."""
@@ -229,20 +295,24 @@ def build_summary(
     only: Filter | None = None,
     perturb: Perturb = exact,
     sources: Mapping[str, int] | None = None,
+    scope: Scope = EVERYWHERE,
 ) -> Summary:
     """The summary of everyone (`only` None) or of one filter's group, within the rules;
-    `sources`: everyone's completed responses per campaign link source.
+    with a `scope`, of that scope's group (narrowed by `only`); `sources`: everyone's
+    completed responses per campaign link source.
 
     The numbers shown go through `perturb`, each named within the group ("n", "n/local",
     "barrier_trust/local/4"…); the decisions use the true counts."""
     if not plan.everyone:
         raise TooFewResponses(threshold)
-    if only is not None:
-        filter_option(survey, only)
-        if only not in plan.offered():
-            raise FilterSuppressed(threshold)
-    released = plan.sides if only is None else only in plan.with_sides()
-    cells = [c for c in plan.cells if only is None or c.value(only.dimension) == only.option_id]
+    for each in (*scope.filters, *((only,) if only else ())):
+        filter_option(survey, each)
+    group = scope.narrowed(only)
+    if group is None or not plan.shown(group):
+        raise FilterSuppressed(threshold)
+    released = plan.split(group)
+    cells = [c for c in plan.cells if group.covers(c)]
+    pinned = {d for d, ids in group.options().items() if len(ids) == 1}
     respondents = sum(c.respondents for c in cells)
     counts = _Counts(tallies)
     sides_of = level_sides(survey)
@@ -276,6 +346,7 @@ def build_summary(
     return Summary(
         survey=survey,
         only=only,
+        scope=scope,
         threshold=threshold,
         respondents=shown,
         in_progress=perturb("in_progress", in_progress)
@@ -288,7 +359,7 @@ def build_summary(
             )
             for dimension in (ReportRole.SECTOR, ReportRole.LEVEL)
             if (question := dimension_question(survey, dimension)) is not None
-            and (only is None or only.dimension != dimension)
+            and dimension not in pinned
         ),
         barriers=tuple(barriers),
         priorities=tuple(

@@ -68,7 +68,7 @@ def build_tables(views: Sequence[Summary], threshold: int) -> ExportFiles:
 
 def _rows(view: Summary) -> list[list[Cell]]:
     language = current_language()
-    group = group_name(view.survey, view.only)
+    group = group_name(view.survey, view.only, view.scope)
     everyone = _("all")
     rows: list[list[Cell]] = [[group, everyone, _("Completed responses"), "", view.respondents]]
     if view.sides is not None:

@@ -19,7 +19,7 @@ from bot.core.i18n import N_, RLM, _, _n, current_language, is_rtl, isolate, num
 from bot.core.text import one_line
 from bot.reports.access import AuditPage, Roles
 from bot.reports.change import ChangeView, Shift
-from bot.reports.filters import group_name
+from bot.reports.filters import group_name, scope_name
 from bot.reports.model import CampaignLink, Coordinator, ReportRound
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import (
@@ -34,7 +34,7 @@ from bot.reports.summary import (
     in_words,
     shown_share,
 )
-from bot.survey.model import Question, ReportRole
+from bot.survey.model import Question, ReportRole, Survey
 
 BREAKDOWN_TITLES: dict[ReportRole, str] = {
     ReportRole.SECTOR: N_("Respondents by sector"),
@@ -77,7 +77,7 @@ def button_label(question: Question, limit: int = 40) -> str:
 
 def summary_lines(summary: Summary) -> list[str]:
     threshold = summary.threshold
-    group = html.escape(group_name(summary.survey, summary.only))
+    group = html.escape(group_name(summary.survey, summary.only, summary.scope))
     lines = [
         bold(_("Summary: {group}", group=group)),
         *round_lines(summary.round),
@@ -345,11 +345,11 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def roles_lines(roles: Roles) -> list[str]:
+def roles_lines(roles: Roles, survey: Survey) -> list[str]:
     lines = [bold(_("Admins"))]
     lines += [BULLET + _("Telegram id {id}", id=str(admin)) for admin in roles.admins]
     lines += ["", bold(_("Coordinators"))]
-    lines += [_coordinator_line(c) for c in roles.coordinators] or [
+    lines += [_coordinator_line(c, survey) for c in roles.coordinators] or [
         _("No coordinators yet. Create an invitation link with /grant.")
     ]
     lines += ["", _("Unused invitation links: {count}", count=len(roles.pending))]
@@ -379,13 +379,15 @@ def campaign_lines(survey_id: str, links: Sequence[CampaignLink]) -> list[str]:
     return lines
 
 
-def _coordinator_line(coordinator: Coordinator) -> str:
-    return BULLET + _(
+def _coordinator_line(coordinator: Coordinator, survey: Survey) -> str:
+    line = BULLET + _(
         "{name} (Telegram id {id}), coordinator since {date}",
         name=html.escape(coordinator.name),
         id=str(coordinator.user_id),
         date=coordinator.granted_at.date().isoformat(),
     )
+    words = html.escape(scope_name(survey, coordinator.scope))
+    return line + "\n  " + _("Sees: {scope}", scope=words)
 
 
 def audit_lines(found: AuditPage) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 
 from bot.core.access import Role
@@ -13,9 +12,9 @@ from bot.core.commands import Command, command_line, visible
 from bot.core.i18n import _, _n
 from bot.core.views import Button, View, pair_up
 from bot.reports import text
-from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, Roles
+from bot.reports.access import AuditPage, AwaitingConfirmation, Confirmed, IssuedGrant, Roles
 from bot.reports.change import ChangeView
-from bot.reports.filters import DIMENSION_NAMES, dimension_question, option_label
+from bot.reports.filters import DIMENSION_NAMES, dimension_question, option_label, scope_name
 from bot.reports.model import DIMENSIONS, Arrival, CampaignLink, Coordinator, Filter
 from bot.reports.service import CommentQuestion, CommentsPage
 from bot.reports.summary import Summary
@@ -95,7 +94,8 @@ def summary(result: Summary) -> View:
     if result.only is not None:
         return lines_view(lines)
     survey = result.survey
-    by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None]
+    pinned = {d for d, ids in result.scope.options().items() if len(ids) == 1}
+    by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None and d not in pinned]
     lines += ["", _("To see one group, choose by what:")]
     return lines_view(lines, [[Button(_(DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
 
@@ -150,19 +150,20 @@ def commands(role: Role, all_commands: Sequence[Command]) -> View:
     return lines_view(lines)
 
 
-def grant_link(expires_at: datetime, link: str) -> list[View]:
+def grant_link(survey: Survey, issued: IssuedGrant, link: str) -> list[View]:
     """The link in a message of its own, so that it can be forwarded as it is."""
-    return [
-        View(
-            _(
-                "Send this link to the person who should become a coordinator. It works once, "
-                "until {time} UTC:",
-                time=expires_at.strftime("%Y-%m-%d %H:%M"),
-            ),
-            html=False,
-        ),
-        View(link, html=False),
-    ]
+    said = _(
+        "Send this link to the person who should become a coordinator. It works once, "
+        "until {time} UTC:",
+        time=issued.expires_at.strftime("%Y-%m-%d %H:%M"),
+    )
+    if not issued.scope.everyone:
+        said = (
+            _("Their reports will cover {scope} only.", scope=scope_name(survey, issued.scope))
+            + "\n"
+            + said
+        )
+    return [View(said, html=False), View(link, html=False)]
 
 
 def awaiting_confirmation() -> View:
@@ -209,7 +210,7 @@ def refused_opener() -> View:
     )
 
 
-def roles(found: Roles) -> View:
+def roles(found: Roles, survey: Survey) -> View:
     rows = [
         [
             Button(
@@ -219,7 +220,7 @@ def roles(found: Roles) -> View:
         ]
         for grant in found.pending
     ]
-    return lines_view(text.roles_lines(found), rows)
+    return lines_view(text.roles_lines(found, survey), rows)
 
 
 def grant_cancelled() -> View:
@@ -283,14 +284,16 @@ def arrival_refused(arrival: Arrival) -> View:
     return View(said + " " + _("Please ask whoever sent it for a new one."), html=False)
 
 
-def welcome_coordinator() -> View:
-    return View(
-        _(
-            "Welcome! You are now a coordinator of this consultation. Send /summary to "
-            "see the results, or /reports for all your commands."
-        ),
-        html=False,
+def welcome_coordinator(survey: Survey, made: Coordinator) -> View:
+    said = _(
+        "Welcome! You are now a coordinator of this consultation. Send /summary to "
+        "see the results, or /reports for all your commands."
     )
+    if not made.scope.everyone:
+        said += "\n" + _(
+            "Your reports cover {scope} only.", scope=scope_name(survey, made.scope)
+        )
+    return View(said, html=False)
 
 
 def revoke_choice(found: Sequence[Coordinator]) -> View:
