@@ -13,7 +13,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,28 @@ async def take_part(
     await user.tap(LANGUAGE_NAMES[persona.language], until=_new_message)
     with use_language(persona.language):
         await user.tap(_("I agree"), until=_new_message)
+    return await answer_all(user, survey, persona, rng, think)
+
+
+async def take_part_again(
+    api: FakeBotApi, survey: Survey, persona: Persona, rng: random.Random
+) -> int:
+    """A respondent of an earlier round back for the open one, starting afresh."""
+    user = api.make_user(persona.user_id, persona.name, language_code=persona.language)
+    await user.send_command("/start", until=_new_message)
+    with use_language(persona.language):
+        await user.tap(_("Start afresh"), until=moved_past(""))
+    return await answer_all(user, survey, persona, rng)
+
+
+async def answer_all(
+    user: SimulatedUser,
+    survey: Survey,
+    persona: Persona,
+    rng: random.Random,
+    think: Callable[[], float] | None = None,
+) -> int:
+    """Answer what the bot asks until it stops asking; returns how many answers it took."""
     answered, refused_in_a_row = 0, 0
     while (view := current_view(user, survey)) is not None:
         question, message_id = view
@@ -266,6 +288,8 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
         started = time.perf_counter()
         async with running_bot(settings, survey, api.token, poll_timeout=1):
             gate = asyncio.Semaphore(12)
+            admin = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code="en")
+            await admin.send_command(f"/rounds open {ROUNDS[0]}", until=_new_message)
 
             async def one(persona: Persona) -> int:
                 async with gate:
@@ -274,12 +298,53 @@ async def run_demo(respondents: int, seed: int, output: Path) -> int:
             answered = await asyncio.gather(*(one(p) for p in personas))
             elapsed = time.perf_counter() - started
             print(
-                f"{len(personas)} simulated respondents ({_languages(personas)}) answered "
-                f"{sum(answered)} questions in {elapsed:.1f} s through the real handlers."
+                f"Round 1, “{ROUNDS[0]}”: {len(personas)} simulated respondents "
+                f"({_languages(personas)}) answered {sum(answered)} questions in {elapsed:.1f} s "
+                "through the real handlers."
             )
             print(duration_line(api, survey, personas) + "\n")
             await show_coordinator_view(api, output)
+
+            await admin.send_command("/rounds close", until=_new_message)
+            await admin.send_command(f"/rounds open {ROUNDS[1]}", until=_new_message)
+            later = [shifted(p, rng) for p in personas]
+
+            async def again(persona: Persona) -> int:
+                async with gate:
+                    answers = random.Random(-persona.user_id)
+                    return await take_part_again(api, survey, persona, answers)
+
+            answered = await asyncio.gather(*(again(p) for p in later))
+            print(
+                f"Round 2, “{ROUNDS[1]}”: the same {len(later)} people answered again "
+                f"({sum(answered)} answers); most of them now see the barriers a little less.\n"
+            )
+            await show_change(api)
     return 0
+
+
+ROUNDS = ("Before the Amman workshop", "Six months later")
+SHIFT_RATE = 0.6
+"""How many of the simulated respondents see the barriers a point less in the second round."""
+
+
+def shifted(persona: Persona, rng: random.Random) -> Persona:
+    """The same person months later: their views moved a little, or not."""
+    if rng.random() >= SHIFT_RATE:
+        return persona
+    return replace(persona, barrier_lean=persona.barrier_lean - 1)
+
+
+async def show_change(api: FakeBotApi) -> None:
+    """Ask the running bot, as a coordinator would, for /change between the two rounds."""
+    coordinator = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code="en")
+    await coordinator.send_command("/language", until=_new_message)
+    await coordinator.tap(LANGUAGE_NAMES["en"], until=_new_message)
+    change = await coordinator.send_command("/change")
+    print("What a coordinator sees with /change:\n")
+    for action in change:
+        if action.text:
+            print(plain([action.text]), end="\n\n")
 
 
 def duration_line(api: FakeBotApi, survey: Survey, personas: list[Persona]) -> str:

@@ -17,6 +17,10 @@ async def test_demo_collects_answers_and_shows_the_coordinator_view(
     printed = capsys.readouterr().out
     assert "12 simulated respondents" in printed
     assert "Barriers: how many agree" in printed
+    # Issue #14: a second round, the same people a little changed, and the change view.
+    assert "Round 2, “Six months later”: the same 12 people answered again" in printed
+    assert "Change from “Before the Amman workshop” to “Six months later”" in printed
+    assert re.search(r"from \d+% to \d+%, (up|down) \d+ points?; ", printed)
     assert "\u2068" not in printed
     charts = sorted(p.name for p in tmp_path.glob("chart-*.png"))
     assert charts == ["chart-1-ar.png", "chart-1-en.png", "chart-2-ar.png", "chart-2-en.png"]
