@@ -116,7 +116,9 @@ async def campaign(ui: Ui, services: Services) -> None:
     links, survey_id = services.reports.access, services.reports.survey.id
     match request.action:
         case "new":
-            code = await links.create_link(ui.actor, survey_id, request.source, request.uses)
+            code = await links.create_link(
+                ui.actor, survey_id, request.source, request.uses, request.round_id
+            )
             link = f"https://t.me/{ui.bot.username}?start={code}"
             await ui.show(views.campaign_link(link, request.source, request.uses))
         case "close":

@@ -13,13 +13,20 @@ import pytest
 from bot.core.access import Access, Actor
 from bot.core.i18n import use_language
 from bot.reports.access import MAX_LINK_USES, MAX_SOURCE, parse_campaign_arguments
-from bot.reports.errors import BadCampaignCommand, BadLinkUses, BadSource, SourceTaken
+from bot.reports.errors import (
+    BadCampaignCommand,
+    BadLinkUses,
+    BadSource,
+    SourceTaken,
+    UnknownRound,
+)
 from bot.reports.model import Arrival, Cohort, History, Inputs
 from bot.reports.service import ReportService
 from bot.reports.snapshots import EVERYONE, Noise, dump_view, load_view, publish
 from bot.reports.summary import Summary
 from bot.reports.tables import build_tables
 from bot.reports.text import plain, summary_lines
+from bot.survey.errors import RoundClosed
 from bot.survey.service import AskConsent, AskQuestion, ByInvitationOnly, SurveyService
 from storage import Storage
 from storage.backends import connect
@@ -48,9 +55,19 @@ def test_campaign_arguments_are_a_slug_and_a_number_of_people():
     for uses in ("0", "many", str(MAX_LINK_USES + 1), "-3"):
         with pytest.raises(BadLinkUses):
             parse_campaign_arguments(["new", "amman", uses])
-    for wrong in (["open", "amman"], ["new"], ["close", "amman", "5"], ["new", "a", "1", "2"]):
+    for wrong in (
+        ["open", "amman"],
+        ["new"],
+        ["close", "amman", "5"],
+        ["new", "a", "1", "2"],
+        ["new", "a", "round=1", "round=2"],
+        ["close", "a", "round=1"],
+    ):
         with pytest.raises(BadCampaignCommand):
             parse_campaign_arguments(wrong)
+    made = parse_campaign_arguments(["new", "amman", "round=2", "60"])
+    assert (made.source, made.uses, made.round_id) == ("amman", 60, 2)
+    assert parse_campaign_arguments(["new", "amman"]).round_id is None
 
 
 def snapshot_view(cohorts: tuple[Cohort, ...]) -> Summary:
@@ -189,6 +206,32 @@ async def test_the_response_keeps_the_source_of_the_latest_arrival(reports, surv
         " UNION ALL SELECT COUNT(*) FROM users WHERE arrived_via IS NOT NULL"
     )
     assert [r[0] for r in rows] == [0, 0]
+
+
+async def test_a_link_for_a_round_lands_in_it_and_a_closed_round_is_said(reports, survey, storage):
+    """/campaign new SOURCE round=N: whoever comes through it answers round N, even when
+    another round is open by then; once round N is closed they are told so."""
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    first = await storage.rounds.add_round(SURVEY, "Before the Amman workshop", 1, at)
+    with pytest.raises(UnknownRound):
+        await reports.access.create_link(
+            ADMIN, SURVEY, "amman-plenary", round_id=first.round_id + 5
+        )
+    plenary = await reports.access.create_link(
+        ADMIN, SURVEY, "amman-plenary", round_id=first.round_id
+    )
+    await reports.access.arrive(300, plenary)
+    await complete(survey, 300, answers())
+    stored = await storage.database.fetchall("SELECT round_id, source FROM responses")
+    assert [tuple(r) for r in stored] == [(first.round_id, "amman-plenary")]
+    await storage.rounds.close_round(first.round_id, at)
+    await storage.rounds.add_round(SURVEY, "Six months later", 1, at)
+    await reports.access.arrive(301, plenary)
+    await survey.choose_language(301, "en")
+    with pytest.raises(RoundClosed):
+        await survey.consent(301, agreed=True)
+    links = await reports.access.links(ADMIN, SURVEY)
+    assert [link.round_id for link in links] == [first.round_id]
 
 
 async def test_only_responses_started_through_a_link_count_when_asked(reports, survey):

@@ -47,6 +47,7 @@ from bot.reports.errors import (
     UnknownCampaign,
     UnknownCoordinator,
     UnknownFilter,
+    UnknownRound,
 )
 from bot.reports.filters import parse_scope
 from bot.reports.model import (
@@ -132,23 +133,35 @@ class CampaignRequest:
     source: str = ""
     uses: int | None = None
     """How many people a new link is for (None: no limit)."""
+    round_id: int | None = None
+    """The round a new link is for (None: the round open when each person starts)."""
+
+
+ROUND_ARGUMENT = re.compile(r"round=(\d+)", re.IGNORECASE)
 
 
 def parse_campaign_arguments(args: Sequence[str]) -> CampaignRequest:
-    """`/campaign`, `/campaign new SOURCE [USES]` or `/campaign close SOURCE`."""
+    """`/campaign`, `/campaign new SOURCE [USES] [round=N]` or `/campaign close SOURCE`."""
     if not args:
         return CampaignRequest()
     action, *rest = (a.strip() for a in args)
-    if action not in ("new", "close") or not 1 <= len(rest) <= (2 if action == "new" else 1):
+    rounds = [found for a in rest if (found := ROUND_ARGUMENT.fullmatch(a))]
+    rest = [a for a in rest if not ROUND_ARGUMENT.fullmatch(a)]
+    if (
+        action not in ("new", "close")
+        or not 1 <= len(rest) <= (2 if action == "new" else 1)
+        or len(rounds) > (1 if action == "new" else 0)
+    ):
         raise BadCampaignCommand
+    round_id = int(rounds[0].group(1)) if rounds else None
     source = rest[0].lower()
     if len(source) > MAX_SOURCE or not SOURCE.match(source):
         raise BadSource(MAX_SOURCE)
     if len(rest) == 1:
-        return CampaignRequest(action, source)
+        return CampaignRequest(action, source, round_id=round_id)
     if not rest[1].isdecimal() or not 1 <= int(rest[1]) <= MAX_LINK_USES:
         raise BadLinkUses(MAX_LINK_USES)
-    return CampaignRequest(action, source, int(rest[1]))
+    return CampaignRequest(action, source, int(rest[1]), round_id)
 
 
 def _parse_scope(survey: Survey, texts: Sequence[str]) -> Scope:
@@ -202,14 +215,25 @@ class AccessControl:
         return issued
 
     async def create_link(
-        self, actor: Actor, survey_id: str, source: str, uses: int | None = None
+        self,
+        actor: Actor,
+        survey_id: str,
+        source: str,
+        uses: int | None = None,
+        round_id: int | None = None,
     ) -> str:
-        """/campaign new SOURCE [USES]: the code of a new link to `survey_id` for `source`
-        (128 random bits), for `uses` people or without limit."""
+        """/campaign new SOURCE [USES] [round=N]: the code of a new link to `survey_id` for
+        `source` (128 random bits), for `uses` people or without limit, landing in round
+        `round_id` (None: the round open when each person starts)."""
         limit = f"{uses} uses" if uses is not None else "no limit"
-        await self._access.authorize(actor, Role.ADMIN, CAMPAIGN_LINK, f"{source}, {limit}")
+        within = f", round {round_id}" if round_id is not None else ""
+        await self._access.authorize(actor, Role.ADMIN, CAMPAIGN_LINK, f"{source}, {limit}{within}")
+        if round_id is not None and round_id not in {
+            r.round_id for r in await self._store.report_rounds(survey_id) if r.round_id
+        }:
+            raise UnknownRound(round_id)
         code = LINK_PREFIX + secrets.token_urlsafe(16)
-        link = CampaignLink(_hash(code), survey_id, source, None, uses, 0, 0, closed=False)
+        link = CampaignLink(_hash(code), survey_id, source, round_id, uses, 0, 0, closed=False)
         if not await self._store.add_link(link, actor.user_id, self._clock()):
             raise SourceTaken(source)
         return code

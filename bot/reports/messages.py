@@ -115,8 +115,9 @@ ERRORS: ErrorTable = {
     BadCampaignCommand: Explanation(
         lambda _e: _(
             "Please write /campaign alone to list the campaign links, /campaign new and a "
-            "source (and, if you like, for how many people) to make one, or /campaign close "
-            "and a source: for example /campaign new amman-plenary 60."
+            "source (and, if you like, for how many people and for which round) to make one, "
+            "or /campaign close and a source: for example /campaign new amman-plenary 60 "
+            "round=2."
         )
     ),
     BadSource: Explanation(

@@ -146,15 +146,16 @@ class SnapshotStore(Protocol):
     async def released_comments_by_cell(
         self, survey_id: str, round_id: int, question_id: str
     ) -> list[ReleasedComment]: ...
-    async def report_rounds(self, survey_id: str) -> list[ReportRound]:
-        """The survey's rounds, the first opened first, and round 0 (responses started while
-        none was open) if it has any."""
-        ...
     async def noise_key(self, survey_id: str, fresh: str) -> str: ...
 
 
 class AccessStore(RoleStore, AuditLog, Protocol):
     """Roles and the audit log."""
+
+    async def report_rounds(self, survey_id: str) -> list[ReportRound]:
+        """The survey's rounds, the first opened first, and round 0 (responses started while
+        none was open) if it has any."""
+        ...
 
 
 class ReportStore(AccessStore, ReportReader, SnapshotStore, Protocol):

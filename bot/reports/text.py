@@ -373,6 +373,8 @@ def campaign_lines(survey_id: str, links: Sequence[CampaignLink]) -> list[str]:
         )
         if link.survey_id is None:
             figures += " " + _("(any survey)")
+        if link.round_id is not None:
+            figures += " " + _("(round {number})", number=link.round_id)
         lines.append(item(link.source, figures))
     if not links:
         lines.append(_("No campaign links yet. Make one with /campaign new amman-plenary."))
