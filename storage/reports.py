@@ -64,20 +64,20 @@ MAX_LISTED_LINKS = 40
 _AUDIT_COLUMNS = "at, actor_id, actor_name, role, action, detail"
 _GRANT_COLUMNS = (
     "code_hash, created_by, created_at, expires_at, used_by, for_user, opened_by,"
-    " opened_name, cancelled_at, opened_language, scope"
+    " opened_name, cancelled_at, opened_language, scope, survey_id"
 )
-_COORDINATOR_COLUMNS = "user_id, display_name, granted_by, granted_at, scope"
+_COORDINATOR_COLUMNS = "user_id, display_name, granted_by, granted_at, scope, survey_id"
 
 
 def _grant(row: Sequence[Any]) -> Grant:
     return Grant(
         row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5], row[6], row[7] or "",
-        row[8] is not None, row[9] or "", Scope.parse(row[10]),
+        row[8] is not None, row[9] or "", Scope.parse(row[10]), row[11],
     )  # fmt: skip
 
 
 def _coordinator(row: Sequence[Any]) -> Coordinator:
-    return Coordinator(row[0], row[1], row[2], _dt(row[3]), Scope.parse(row[4]))
+    return Coordinator(row[0], row[1], row[2], _dt(row[3]), Scope.parse(row[4]), row[5])
 
 
 def _counted(counted: Counted, round_id: int) -> tuple[str, tuple[int, ...]]:
@@ -144,7 +144,7 @@ class Reports:
         async with self._db.atomic(savepoint=False) as db:
             await db.execute(
                 "INSERT INTO grant_codes (code_hash, created_by, created_at, expires_at,"
-                " for_user, scope) VALUES (?, ?, ?, ?, ?, ?)",
+                " for_user, scope, survey_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     grant.code_hash,
                     grant.created_by,
@@ -152,6 +152,7 @@ class Reports:
                     _ts(grant.expires_at),
                     grant.for_user,
                     str(grant.scope),
+                    grant.survey_id,
                 ),
             )
 
@@ -283,16 +284,18 @@ class Reports:
             if used != 1:
                 return False
             await db.execute(
-                "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at, scope)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                "INSERT INTO coordinators (user_id, display_name, granted_by, granted_at, scope,"
+                " survey_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
                 " display_name = excluded.display_name, granted_by = excluded.granted_by,"
-                " granted_at = excluded.granted_at, scope = excluded.scope",
+                " granted_at = excluded.granted_at, scope = excluded.scope,"
+                " survey_id = excluded.survey_id",
                 (
                     coordinator.user_id,
                     coordinator.name,
                     coordinator.granted_by,
                     _ts(coordinator.granted_at),
                     str(coordinator.scope),
+                    coordinator.survey_id,
                 ),
             )
             return True
@@ -630,6 +633,13 @@ class Reports:
             (survey_id, round_id, question_id),
         )
         return [str(row[0]) for row in rows]
+
+    async def survey_ids(self) -> list[str]:
+        rows = await self._db.fetchall(
+            "SELECT survey_id FROM survey_versions WHERE status = 'published'"
+            " UNION SELECT DISTINCT survey_id FROM responses ORDER BY 1"
+        )
+        return [row[0] for row in rows]
 
     async def report_rounds(self, survey_id: str) -> list[ReportRound]:
         rows = await self._db.fetchall(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.access import Access, Actor
 from bot.core.i18n import use_language
-from bot.reports.errors import BadGrantArgument
+from bot.reports.errors import BadGrantArgument, OtherSurvey, TooFewResponses, UnknownSurvey
 from bot.reports.filters import parse_scope, scope_name
 from bot.reports.model import (
     EVERYWHERE,
@@ -186,6 +187,31 @@ async def test_the_scope_is_stored_with_the_grant_and_the_role(
         await reopened.close()
     entries = await storage.reports.recent(10)
     assert any(e.detail == "for 2001; scope country=iraq|jordan" for e in entries)
+
+
+async def test_a_coordinator_limited_to_one_survey_sees_nothing_of_another(
+    reports: ReportService, storage: Storage
+):
+    """/grant survey=ID (the issue's "or to one survey"): stored with the role; while another
+    survey is run, that coordinator's looks are refused and their scope is not published."""
+    with pytest.raises(UnknownSurvey):
+        await reports.access.grant(ADMIN, 2001, ["survey=never-run"])
+    issued = await reports.access.grant(ADMIN, 2001, [f"survey={SHIPPED_SURVEY.id}", "العراق"])
+    assert issued.survey_id == SHIPPED_SURVEY.id
+    await reports.access.redeem(Actor(2001, "Rami"), issued.code)
+    (stored,) = await storage.reports.coordinators()
+    assert stored.survey_id == SHIPPED_SURVEY.id
+    with pytest.raises(TooFewResponses):  # their survey: they may look (nothing yet)
+        await reports.summary(Actor(2001, "Rami"))
+    other = replace(SHIPPED_SURVEY, id="youth_voices")
+    access = Access(storage.reports, storage.reports, {ADMIN.user_id})
+    elsewhere = await ReportService.start(storage.reports, other, access, THRESHOLD)
+    with pytest.raises(OtherSurvey):
+        await elsewhere.summary(Actor(2001, "Rami"))
+    entries = await storage.reports.recent(10)
+    assert any(
+        e.detail == f"for 2001; scope country=iraq; survey {SHIPPED_SURVEY.id}" for e in entries
+    )
 
 
 async def test_released_free_text_comes_with_its_cell_and_batch(

@@ -48,6 +48,7 @@ from bot.reports.errors import (
     UnknownCoordinator,
     UnknownFilter,
     UnknownRound,
+    UnknownSurvey,
 )
 from bot.reports.filters import parse_scope
 from bot.reports.model import (
@@ -83,6 +84,7 @@ class IssuedGrant:
     expires_at: datetime
     for_user: int | None = None
     scope: Scope = EVERYWHERE
+    survey_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,18 +203,32 @@ class AccessControl:
         an id, for that person only; with filters (`country=jordan`, `العراق`), for the
         group they name only (any of one dimension's, all dimensions')."""
         await self._access.check(actor.user_id, Role.ADMIN)  # roles before arguments
-        limited = _parse_scope(self._survey, scope)
+        survey_id, filters = await self._survey_limit(scope)
+        limited = _parse_scope(self._survey, filters)
         detail = [f"for {for_user}"] if for_user is not None else []
         detail += [] if limited.everyone else [f"scope {limited}"]
+        detail += [f"survey {survey_id}"] if survey_id else []
         await self._access.authorize(actor, Role.ADMIN, GRANT, "; ".join(detail))
         code = GRANT_PREFIX + secrets.token_urlsafe(18)
         now = self._clock()
-        issued = IssuedGrant(code, now + GRANT_LIFETIME, for_user, limited)
+        issued = IssuedGrant(code, now + GRANT_LIFETIME, for_user, limited, survey_id)
         await self._store.add_grant(
             Grant(_hash(code), actor.user_id, now, issued.expires_at, for_user=for_user,
-                  scope=limited)
+                  scope=limited, survey_id=survey_id)
         )  # fmt: skip
         return issued
+
+    async def _survey_limit(self, words: Sequence[str]) -> tuple[str | None, list[str]]:
+        """`survey=ID` out of /grant's words (a survey the bot runs or has run), and the
+        rest (the filters of a scope)."""
+        limits = [w.partition("=")[2] for w in words if w.lower().startswith("survey=")]
+        rest = [w for w in words if not w.lower().startswith("survey=")]
+        if not limits:
+            return None, rest
+        known = {self._survey.id, *await self._store.survey_ids()}
+        if len(limits) > 1 or limits[0] not in known:
+            raise UnknownSurvey(sorted(known))
+        return limits[0], rest
 
     async def create_link(
         self,
@@ -313,7 +329,7 @@ class AccessControl:
 
     async def _make(self, grant: Grant, person: Actor, approved_by: int) -> Coordinator:
         coordinator = Coordinator(
-            person.user_id, person.name, approved_by, self._clock(), grant.scope
+            person.user_id, person.name, approved_by, self._clock(), grant.scope, grant.survey_id
         )
         if not await self._store.use_grant(grant.code_hash, coordinator):
             raise GrantUsed

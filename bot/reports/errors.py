@@ -107,6 +107,22 @@ class TooFewComments(ReportError):
         self.threshold = threshold
 
 
+class UnknownSurvey(ReportError):
+    """/grant survey=ID naming a survey the bot has never run."""
+
+    def __init__(self, known: list[str]) -> None:
+        super().__init__(known)
+        self.known = known
+
+
+class OtherSurvey(ReportError):
+    """A coordinator limited to one survey, looking while another one is run."""
+
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(survey_id)
+        self.survey_id = survey_id
+
+
 class UnknownRound(ReportError):
     """`round=N` or /change naming a round the survey does not have (None: one number
     where /change needs two)."""

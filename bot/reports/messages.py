@@ -16,6 +16,7 @@ from bot.reports.errors import (
     GrantUnknown,
     GrantUsed,
     NothingToCompare,
+    OtherSurvey,
     OutsideScope,
     SourceTaken,
     TooFewComments,
@@ -25,6 +26,7 @@ from bot.reports.errors import (
     UnknownFilter,
     UnknownQuestion,
     UnknownRound,
+    UnknownSurvey,
 )
 from bot.reports.filters import scope_name
 
@@ -154,6 +156,19 @@ ERRORS: ErrorTable = {
         lambda _e: _("That question has no free-text answers. Send /comments to choose one.")
     ),
     TooFewComments: Explanation(_too_few_comments),
+    UnknownSurvey: Explanation(
+        lambda error: _(
+            "The bot has run no survey of that id. Write survey= and one of: {ids}.",
+            ids=", ".join(error.known),
+        )
+    ),
+    OtherSurvey: Explanation(
+        lambda error: _(
+            "Your reports cover the survey {id} only, and the bot runs another survey now. "
+            "Please ask an administrator if you need to see this one.",
+            id=error.survey_id,
+        )
+    ),
     UnknownRound: Explanation(
         lambda _e: _(
             "The survey has no round with that number. The rounds and their numbers are "

@@ -19,6 +19,8 @@ class Coordinator:
     granted_at: datetime
     scope: Scope = field(default_factory=lambda: EVERYWHERE)
     """Whom their reports cover (an admin's `/grant country=jordan`); everyone by default."""
+    survey_id: str | None = None
+    """The one survey their reports cover (`/grant survey=ID`); None: whichever is run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class Grant:
     """The language the opener's Telegram app uses (to tell them the outcome)."""
     scope: Scope = field(default_factory=lambda: EVERYWHERE)
     """The coordinator's scope, given to them with the role."""
+    survey_id: str | None = None
+    """The one survey the coordinator's reports cover (None: whichever is run)."""
 
     @property
     def key(self) -> str:

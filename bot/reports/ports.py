@@ -152,6 +152,10 @@ class SnapshotStore(Protocol):
 class AccessStore(RoleStore, AuditLog, Protocol):
     """Roles and the audit log."""
 
+    async def survey_ids(self) -> list[str]:
+        """Every survey published or answered (for `/grant survey=ID`)."""
+        ...
+
     async def report_rounds(self, survey_id: str) -> list[ReportRound]:
         """The survey's rounds, the first opened first, and round 0 (responses started while
         none was open) if it has any."""

@@ -32,6 +32,7 @@ from bot.reports.change import ChangeView, Round, compare
 from bot.reports.errors import (
     FilterSuppressed,
     NothingToCompare,
+    OtherSurvey,
     OutsideScope,
     TooFewComments,
     TooFewResponses,
@@ -166,7 +167,11 @@ class ReportService:
             return None
         key = await self._store.noise_key(self.survey.id, secrets.token_hex(32))
         known = set(all_filters(self.survey))  # a scope naming an option since removed: none
-        scopes = [c.scope for c in await self._store.coordinators() if c.scope.filters <= known]
+        scopes = [
+            c.scope
+            for c in await self._store.coordinators()
+            if c.scope.filters <= known and c.survey_id in (None, survey_id)
+        ]
         snapshot = await asyncio.to_thread(
             publish,
             self.survey,
@@ -265,10 +270,15 @@ class ReportService:
         ]
 
     async def _looking(self, actor: Actor) -> tuple[Role, Scope]:
-        """Who looks: their role (checked) and their scope (admins: everyone)."""
+        """Who looks: their role (checked) and their scope (admins: everyone). A coordinator
+        limited to another survey than the one run now sees nothing."""
         role = await self._access.check(actor.user_id, Role.COORDINATOR)
         coordinator = await self._store.coordinator(actor.user_id)
-        return role, coordinator.scope if coordinator and role == Role.COORDINATOR else EVERYWHERE
+        if coordinator is None or role != Role.COORDINATOR:
+            return role, EVERYWHERE
+        if coordinator.survey_id not in (None, self.survey.id):
+            raise OtherSurvey(coordinator.survey_id)
+        return role, coordinator.scope
 
     async def _seen(
         self, actor: Actor, action: Action, number: int, detail: str = "", round_id: int = 0

@@ -389,7 +389,10 @@ def _coordinator_line(coordinator: Coordinator, survey: Survey) -> str:
         date=coordinator.granted_at.date().isoformat(),
     )
     words = html.escape(scope_name(survey, coordinator.scope))
-    return line + "\n  " + _("Sees: {scope}", scope=words)
+    line += "\n  " + _("Sees: {scope}", scope=words)
+    if coordinator.survey_id is not None:
+        line += "; " + _("survey {id} only", id=coordinator.survey_id)
+    return line
 
 
 def audit_lines(found: AuditPage) -> list[str]:

@@ -163,6 +163,10 @@ def grant_link(survey: Survey, issued: IssuedGrant, link: str) -> list[View]:
             + "\n"
             + said
         )
+    if issued.survey_id is not None:
+        said = (
+            _("Their reports will cover the survey {id} only.", id=issued.survey_id) + "\n" + said
+        )
     return [View(said, html=False), View(link, html=False)]
 
 
@@ -214,7 +218,10 @@ def roles(found: Roles, survey: Survey) -> View:
     rows = [
         [
             Button(
-                _("Cancel the link of {time} UTC", time=grant.created_at.strftime("%Y-%m-%d %H:%M")),
+                _(
+                    "Cancel the link of {time} UTC",
+                    time=grant.created_at.strftime("%Y-%m-%d %H:%M"),
+                ),
                 CancelGrant(grant.key),
             )
         ]
@@ -290,9 +297,7 @@ def welcome_coordinator(survey: Survey, made: Coordinator) -> View:
         "see the results, or /reports for all your commands."
     )
     if not made.scope.everyone:
-        said += "\n" + _(
-            "Your reports cover {scope} only.", scope=scope_name(survey, made.scope)
-        )
+        said += "\n" + _("Your reports cover {scope} only.", scope=scope_name(survey, made.scope))
     return View(said, html=False)
 
 
