@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.invitations.audience import Selection
@@ -46,6 +46,45 @@ OUTBOX_TABLES = ("invitation_deliveries", "invitation_reminders", "survey_remind
 """Every table of messages the delivery engine sends, one row per message."""
 RECLAIM_EVERY = 2.0
 """Seconds between looks, while claiming, for messages left `sending` by a dead instance."""
+
+
+class _Recipient(Protocol):
+    @property
+    def user_id(self) -> int: ...
+
+
+Sent = TypeVar("Sent", bound=_Recipient)
+"""An outbox row that was sent (an invitation's delivery or reminder, a survey reminder)."""
+
+
+def settled_rows(
+    settled: Sequence[tuple[Sent, Settlement]],
+    at: datetime,
+    key: Callable[[Sent], tuple[object, ...]],
+) -> list[tuple[object, ...]]:
+    """The parameters of an UPDATE that settles outbox rows: the outcome of each send
+    attempt (state, attempts, retry time, message id, error, when), then the row's `key`."""
+    return [
+        (
+            settlement.state.value,
+            settlement.attempts,
+            _ts(settlement.retry_at) if settlement.retry_at else None,
+            settlement.message_id,
+            settlement.error,
+            _ts(at),
+            *key(row),
+        )
+        for row, settlement in settled
+    ]
+
+
+async def opt_out_blocked(
+    db: Connection, settled: Sequence[tuple[Sent, Settlement]], at: datetime
+) -> None:
+    """Whoever blocked the bot gets nothing more: they are opted out of every message."""
+    for row, settlement in settled:
+        if settlement.state == SendState.BLOCKED:
+            await Invitations.opt_out_in(db, row.user_id, OptOut.BLOCKED, at)
 
 
 def _ts(at: datetime) -> str:
@@ -406,23 +445,9 @@ class Invitations:
                 f"UPDATE {table} SET state = ?, attempts = ?,"
                 f" {retry_column} = COALESCE(?, {retry_column}), message_id = ?, error = ?,"
                 " updated_at = ? WHERE invitation_id = ? AND user_id = ? AND state = 'sending'",
-                [
-                    (
-                        settlement.state.value,
-                        settlement.attempts,
-                        _ts(settlement.retry_at) if settlement.retry_at else None,
-                        settlement.message_id,
-                        settlement.error,
-                        _ts(at),
-                        row.invitation_id,
-                        row.user_id,
-                    )
-                    for row, settlement in settled
-                ],
+                settled_rows(settled, at, lambda row: (row.invitation_id, row.user_id)),
             )
-            for row, settlement in settled:
-                if settlement.state == SendState.BLOCKED:
-                    await self.opt_out_in(db, row.user_id, OptOut.BLOCKED, at)
+            await opt_out_blocked(db, settled, at)
 
     async def claim_reminder(self, now: datetime) -> Delivery | None:
         instance = await self._instances.current()

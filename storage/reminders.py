@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.invitations.model import OptOut, SendState
 from bot.invitations.ports import Settlement
 from bot.reminders.model import Reminder
 from bot.reminders.schedule import Candidate
 from storage.database import Database
 from storage.instances import Instances
-from storage.invitations import Invitations, _ts
+from storage.invitations import _ts, opt_out_blocked, settled_rows
 
 
 def _dt(raw: str | None) -> datetime | None:
@@ -106,20 +105,6 @@ class Reminders:
                 "UPDATE survey_reminders SET state = ?, attempts = ?,"
                 " due_at = COALESCE(?, due_at), message_id = ?, error = ?, updated_at = ?"
                 " WHERE response_id = ? AND number = ? AND state = 'sending'",
-                [
-                    (
-                        settlement.state.value,
-                        settlement.attempts,
-                        _ts(settlement.retry_at) if settlement.retry_at else None,
-                        settlement.message_id,
-                        settlement.error,
-                        _ts(at),
-                        row.response_id,
-                        row.number,
-                    )
-                    for row, settlement in settled
-                ],
+                settled_rows(settled, at, lambda row: (row.response_id, row.number)),
             )
-            for row, settlement in settled:
-                if settlement.state == SendState.BLOCKED:
-                    await Invitations.opt_out_in(db, row.user_id, OptOut.BLOCKED, at)
+            await opt_out_blocked(db, settled, at)
