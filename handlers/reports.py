@@ -232,9 +232,9 @@ async def _audit_page(ui: Ui, services: Services, page: int, only: AuditFilter) 
 
 async def choose_dimension(ui: Ui, services: Services) -> None:
     """A dimension under the summary: the groups of it that can be shown."""
-    dimension = ui.data(views.ChooseDimension).dimension
-    found = await services.reports.filters(ui.actor, dimension)
-    await ui.show(views.groups(services.reports.survey, found), flow=FLOW)
+    chosen = ui.data(views.ChooseDimension)
+    found = await services.reports.filters(ui.actor, chosen.dimension, chosen.round_id)
+    await ui.show(views.groups(services.reports.survey, found, chosen.round_id), flow=FLOW)
 
 
 async def show_group(ui: Ui, services: Services) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.coordinators import make_coordinator, near, respond, said, shown, texts
-from tests.e2e import Harness
+from tests.e2e import SHIPPED_SURVEY, Harness
 
 TITLES = {
     "en": ("Before the Amman workshop", "Six months later"),
@@ -43,6 +43,12 @@ async def test_each_round_on_its_own_and_the_change_between_them(hiwar: Harness,
     earlier = texts(await nour.send_command("/summary round=1"))
     assert said(language, "Round {number}: “{title}”", number=1, title=first) in earlier
     assert near(shown(earlier, completed), 16)
+    # the group buttons under an earlier round's summary stay in that round
+    await nour.tap(said(language, "Country"))
+    jordan = SHIPPED_SURVEY.question("country").option("jordan").label.get(language)
+    group = texts(await nour.tap(jordan))
+    assert said(language, "Round {number}: “{title}”", number=1, title=first) in group
+    assert near(shown(group, completed), 10)
 
     change = texts(await nour.send_command("/change"))
     heading = said(

@@ -309,10 +309,13 @@ class ReportService:
         """/summary [filter]: the latest snapshot's view of everyone or of one group."""
         return await self.summary_for(actor, SUMMARY, filter_text)
 
-    async def filters(self, actor: Actor, dimension: ReportRole) -> list[Filter]:
-        """The filters of one dimension the latest snapshot released."""
+    async def filters(
+        self, actor: Actor, dimension: ReportRole, round_id: int | None = None
+    ) -> list[Filter]:
+        """The filters of one dimension a round's latest snapshot released (None: the
+        current round's)."""
         await self._access.check(actor.user_id, Role.COORDINATOR)
-        round_, number, views = await self._looked_at()
+        round_, number, views = await self._looked_at(round_id)
         scope = await self._seen(actor, FILTERS, number, dimension.value, round_.round_id)
         return [
             f

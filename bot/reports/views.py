@@ -29,6 +29,8 @@ class ChooseDimension(CallbackData):
 
     prefix = "Kd"
     dimension: ReportRole
+    round_id: int
+    """The round of the summary the button is under."""
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,17 @@ def summary(result: Summary) -> View:
     pinned = {d for d, ids in result.scope.options().items() if len(ids) == 1}
     by = [d for d in DIMENSIONS if dimension_question(survey, d) is not None and d not in pinned]
     lines += ["", _("To see one group, choose by what:")]
-    return lines_view(lines, [[Button(_(DIMENSION_NAMES[d]), ChooseDimension(d)) for d in by]])
+    round_id = result.round.round_id if result.round else 0
+    buttons = [Button(_(DIMENSION_NAMES[d]), ChooseDimension(d, round_id)) for d in by]
+    return lines_view(lines, [buttons])
 
 
 def change(result: ChangeView) -> View:
     return lines_view(text.change_lines(result))
 
 
-def groups(survey: Survey, found: Sequence[Filter]) -> View:
+def groups(survey: Survey, found: Sequence[Filter], round_id: int) -> View:
+    """The groups of a dimension the round's snapshot released, a button each."""
     if not found:
         return View(
             _(
@@ -113,7 +118,10 @@ def groups(survey: Survey, found: Sequence[Filter]) -> View:
             ),
             html=False,
         )
-    buttons = [Button(option_label(survey, only), ShowGroup(str(only))) for only in found]
+    buttons = [
+        Button(option_label(survey, only), ShowGroup(f"round={round_id} {only}"))
+        for only in found
+    ]
     return View.of(_("Choose a group:"), pair_up(buttons), html=False)
 
 
