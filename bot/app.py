@@ -278,7 +278,7 @@ async def running_bot(
             ),
             reports=await ReportService.start(
                 storage.reports,
-                survey,
+                respondents.survey,
                 access,
                 settings.min_cell_size,
                 snapshot_interval=timedelta(hours=settings.snapshot_hours),
@@ -288,6 +288,7 @@ async def running_bot(
             features=FEATURES,
             errors=error_table(FEATURES),
         )
+        respondents.follow(services.reports.follow)  # reports follow the survey asked
         faults = Faults(storage.database.failure)
         updates = DurableUpdateQueue(storage.inbox, faults)
         application = build_application(settings, token, services, updates, storage.shared)

@@ -11,6 +11,8 @@ from bot.survey.document import dump_yaml
 from bot.survey.model import Survey
 from bot.survey.xlsform import export_xlsform
 from tests import forms
+from tests.coordinators import make_coordinator, respond, said, services, shown
+from tests.coordinators import texts as texts_of
 from tests.e2e import SHIPPED_SURVEY, Harness
 from tests.test_survey_e2e import consent, label, press_stale, texts
 from tests.test_xlsform import BAD_FILES
@@ -206,3 +208,29 @@ async def test_a_document_from_a_respondent_is_not_a_survey(hiwar: Harness):
     replies = await sami.send_document(export_xlsform(SHIPPED_SURVEY), "form.xlsx", XLSX)
     assert "I can only read typed text" in texts(replies)
     assert engine.first_question(SHIPPED_SURVEY).id == "sector"
+
+
+async def test_reports_follow_the_survey_new_respondents_get(hiwar: Harness):
+    """A new version of the survey keeps its snapshots; another survey is reported on its
+    own, from the moment it is published, and still after a restart."""
+    nour = await make_coordinator(hiwar)
+    await respond(hiwar, 6)
+    summary = texts_of(await nour.send_command("/summary"))
+    completed = shown(summary, said("en", "Completed responses: {count}", count=""))
+    admin = hiwar.admin("en")
+    await send_yaml(admin, without_country())
+    await admin.tap(label("en", "Publish"))
+    again = texts_of(await nour.send_command("/summary"))  # the same survey, a version on
+    assert shown(again, said("en", "Completed responses: {count}", count="")) == completed
+    await admin.send_document(forms.youth_voices(), "youth.xlsx", XLSX)
+    await admin.tap(label("en", "Publish"))
+    assert services(hiwar).reports.survey.id == "youth_voices"
+    fewer = said(
+        "en",
+        "There are fewer than {threshold} completed responses so far. Results are shown "
+        "from {threshold} on, so that nobody can be recognised.",
+        threshold=5,
+    )
+    assert fewer in texts_of(await nour.send_command("/summary"))  # not the old survey's
+    await hiwar.restart()
+    assert services(hiwar).reports.survey.id == "youth_voices"

@@ -194,7 +194,8 @@ class AccessControl:
         self._store = store
         self._access = access
         self._clock = clock
-        self._survey = survey
+        self.survey = survey
+        """The survey reported on; scopes are read against it (ReportService.follow)."""
 
     async def grant(
         self, actor: Actor, for_user: int | None = None, scope: Sequence[str] = ()
@@ -204,7 +205,7 @@ class AccessControl:
         group they name only (any of one dimension's, all dimensions')."""
         await self._access.check(actor.user_id, Role.ADMIN)  # roles before arguments
         survey_id, filters = await self._survey_limit(scope)
-        limited = _parse_scope(self._survey, filters)
+        limited = _parse_scope(self.survey, filters)
         detail = [f"for {for_user}"] if for_user is not None else []
         detail += [] if limited.everyone else [f"scope {limited}"]
         detail += [f"survey {survey_id}"] if survey_id else []
@@ -225,7 +226,7 @@ class AccessControl:
         rest = [w for w in words if not w.lower().startswith("survey=")]
         if not limits:
             return None, rest
-        known = {self._survey.id, *await self._store.survey_ids()}
+        known = {self.survey.id, *await self._store.survey_ids()}
         if len(limits) > 1 or limits[0] not in known:
             raise UnknownSurvey(sorted(known))
         return limits[0], rest

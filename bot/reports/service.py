@@ -135,6 +135,18 @@ class ReportService:
         await store.sync_questions(survey.id, tally_roles(survey))
         return cls(store, survey, access, threshold, clock, snapshot_interval, invited_only)
 
+    async def follow(self, survey: Survey) -> None:
+        """Report on `survey` from now on: the one new respondents get (published from the
+        chat, or by another instance). A new version of the same survey keeps its
+        snapshots; another survey has its own."""
+        if (survey.id, survey.version) == (self.survey.id, self.survey.version):
+            return
+        await self._store.sync_questions(survey.id, tally_roles(survey))
+        self.survey = survey
+        self.access.survey = survey
+        self._plan = None
+        self._views = {}
+
     # -- snapshots ---------------------------------------------------------------------
 
     async def publish_if_due(self) -> Snapshot | None:

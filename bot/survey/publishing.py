@@ -116,7 +116,7 @@ class Publishing:
             await self._catalog.publish(upload_id, self._clock())
             detail = f"{survey.id} version {survey.version} ({upload.file_name})"
             await self._access.record(actor, Role.ADMIN, PUBLISH, detail)
-        self._service.activate(survey)
+        await self._service.activate(survey)
         return Published(survey)
 
     async def cancel(self, actor: Actor, upload_id: int) -> None:

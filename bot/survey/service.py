@@ -6,7 +6,7 @@ the handler to render. State lives only in the store, so any instance can serve 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -208,13 +208,20 @@ class SurveyService:
         self._require_link = require_link
         self._rounds = rounds
         self._versions: dict[tuple[str, int], Survey] = {(survey.id, survey.version): survey}
+        self._followers: list[Callable[[Survey], Awaitable[None]]] = []
 
     # -- versions ----------------------------------------------------------------------
 
-    def activate(self, survey: Survey) -> None:
+    def follow(self, follower: Callable[[Survey], Awaitable[None]]) -> None:
+        """Have `follower` told of each survey activated (reports follow what is asked)."""
+        self._followers.append(follower)
+
+    async def activate(self, survey: Survey) -> None:
         """From now on new respondents get `survey`; nobody's response changes version."""
         self._versions[survey.id, survey.version] = survey
         self.survey = survey
+        for follower in self._followers:
+            await follower(survey)
 
     async def refresh(self) -> None:
         """Take up the survey another instance published (they share the catalog)."""
@@ -228,7 +235,7 @@ class SurveyService:
             return
         survey, _errors = validate(document)
         if survey is not None:
-            self.activate(survey)
+            await self.activate(survey)
 
     async def _survey_of(self, progress: Progress) -> Survey:
         """The version a response was started on (the active one if it is unknown)."""
