@@ -335,11 +335,17 @@ def shifted(persona: Persona, rng: random.Random) -> Persona:
     return replace(persona, barrier_lean=persona.barrier_lean - 1)
 
 
+async def coordinator_in(api: FakeBotApi, language: str) -> SimulatedUser:
+    """The demo's coordinator, reading the bot in `language`."""
+    coordinator = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code=language)
+    await coordinator.send_command("/language", until=_new_message)
+    await coordinator.tap(LANGUAGE_NAMES[language], until=_new_message)
+    return coordinator
+
+
 async def show_change(api: FakeBotApi) -> None:
     """Ask the running bot, as a coordinator would, for /change between the two rounds."""
-    coordinator = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code="en")
-    await coordinator.send_command("/language", until=_new_message)
-    await coordinator.tap(LANGUAGE_NAMES["en"], until=_new_message)
+    coordinator = await coordinator_in(api, "en")
     change = await coordinator.send_command("/change")
     print("What a coordinator sees with /change:\n")
     for action in change:
@@ -374,9 +380,7 @@ def _languages(personas: list[Persona]) -> str:
 async def show_coordinator_view(api: FakeBotApi, output: Path) -> None:
     """Ask the running bot, as a coordinator would, for /summary and /chart; print and save."""
     for language in ("en", "ar"):
-        coordinator = api.make_user(DEMO_COORDINATOR, "Coordinator", language_code=language)
-        await coordinator.send_command("/language", until=_new_message)
-        await coordinator.tap(LANGUAGE_NAMES[language], until=_new_message)
+        coordinator = await coordinator_in(api, language)
         summary = await coordinator.send_command("/summary")
         if language == "en":
             print("What a coordinator sees with /summary:\n")

@@ -613,14 +613,14 @@ class Reports:
 
     async def snapshot_views(
         self, survey_id: str, round_id: int
-    ) -> tuple[int, datetime, dict[str, str]] | None:
-        """A round's latest snapshot: its number, date and stored views (None: none yet)."""
+    ) -> tuple[int, dict[str, str]] | None:
+        """A round's latest snapshot: its number and stored views (None: none yet)."""
         row = await self._db.fetchone(
-            "SELECT number, published_at, views FROM report_snapshots"
+            "SELECT number, views FROM report_snapshots"
             " WHERE survey_id = ? AND round_id = ? ORDER BY number DESC LIMIT 1",
             (survey_id, round_id),
         )
-        return (row[0], _dt(row[1]), json.loads(row[2])) if row else None
+        return (row[0], json.loads(row[1])) if row else None
 
     async def released_comments(self, survey_id: str, round_id: int, question_id: str) -> list[str]:
         """The free-text answers of one round released so far to one question (those

@@ -3,10 +3,13 @@ what is not, and the words."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.i18n import use_language
-from bot.reports.change import Round, Shift, compare, difference_interval
+from bot.reports.change import Shift, compare, difference_interval
+from bot.reports.model import ReportRound
 from bot.reports.scoring import Agreement, Extreme
 from bot.reports.summary import BarrierResult, Summary
 from bot.reports.text import change_lines, plain
@@ -16,8 +19,14 @@ from tests.e2e import SHIPPED_SURVEY
 BARRIERS = SHIPPED_SURVEY.with_role(ReportRole.BARRIER)
 
 
-def summary(*results: BarrierResult, respondents: int = 80) -> Summary:
-    return Summary(SHIPPED_SURVEY, None, 5, respondents, None, None, (), results, (), (), None)
+def summary(*results: BarrierResult, round_: ReportRound, respondents: int = 80) -> Summary:
+    return replace(
+        Summary(SHIPPED_SURVEY, None, 5, respondents, None, None, (), results, (), (), None),
+        round=round_,
+    )
+
+
+FIRST, SECOND = ReportRound(1, "Before the Amman workshop"), ReportRound(2, "Six months later")
 
 
 def test_the_interval_is_newcombes():
@@ -46,17 +55,15 @@ def test_the_view_puts_the_largest_change_first_in_both_languages():
         BarrierResult(first, Agreement(80, 40, 240)),
         BarrierResult(second, Agreement(80, 20, 200), Agreement(40, 10, 100), None),
         BarrierResult(third, None),
+        round_=FIRST,
     )
     after = summary(
         BarrierResult(first, Agreement(80, 42, 244)),
         BarrierResult(second, Agreement(80, 60, 300), Agreement(40, 35, 170), None),
         BarrierResult(third, Agreement(80, 30, 240)),
+        round_=SECOND,
     )
-    rounds = (
-        Round(1, "Before the Amman workshop", 80, None),
-        Round(2, "Six months later", 80, None),
-    )
-    view = compare(SHIPPED_SURVEY, (rounds[0], before), (rounds[1], after))
+    view = compare(SHIPPED_SURVEY, before, after)
     assert [b.question.id for b in view.barriers] == [second.id, first.id, third.id]
     english = plain(change_lines(view))
     assert "from 25% to 75%, up 50 points; larger than chance (95% interval +35 to +62)" in english
@@ -75,8 +82,8 @@ def test_points_are_counted_with_their_plural(points: int):
     after = Agreement(100, 50 + points, 300)
     view = compare(
         SHIPPED_SURVEY,
-        (Round(1, "A", 100, None), summary(BarrierResult(BARRIERS[0], before))),
-        (Round(2, "B", 100, None), summary(BarrierResult(BARRIERS[0], after))),
+        summary(BarrierResult(BARRIERS[0], before), round_=FIRST, respondents=100),
+        summary(BarrierResult(BARRIERS[0], after), round_=SECOND, respondents=100),
     )
     line = plain(change_lines(view))
     assert f"up {points} point" + ("s" if points > 1 else "") + ";" in line

@@ -11,7 +11,7 @@ from bot.survey.document import dump_yaml
 from bot.survey.model import Survey
 from bot.survey.xlsform import export_xlsform
 from tests import forms
-from tests.coordinators import make_coordinator, respond, said, services, shown
+from tests.coordinators import make_coordinator, respond, said, services, shown, visible
 from tests.coordinators import texts as texts_of
 from tests.e2e import SHIPPED_SURVEY, Harness
 from tests.test_survey_e2e import consent, label, press_stale, texts
@@ -36,11 +36,6 @@ def without_country(version: int = NEW) -> Survey:
         tuple(q for q in shipped.questions if q.id not in WITHOUT_COUNTRY),
         shipped.minutes,
     )
-
-
-def plain(text: str) -> str:
-    """Text without the isolates and marks that keep values in their own direction."""
-    return text.translate(dict.fromkeys(map(ord, "\u2068\u2069\u200f")))
 
 
 def count(number: int) -> str:
@@ -130,10 +125,12 @@ async def test_bad_files_are_refused_with_every_problem_and_change_nothing(hiwar
     replies = await admin.send_document(broken.encode(), "broken.yaml", "application/yaml")
     refusal = texts(replies)
     assert refusal.startswith("<b>“\u2068broken.yaml\u2069” cannot be published.")
-    assert "sector: type: should be one of: single_choice" in plain(refusal)
-    assert "(line 17)" in plain(refusal)
+    assert "sector: type: should be one of: single_choice" in visible(refusal)
+    assert "(line 17)" in visible(refusal)
     replies = await send_yaml(admin, SHIPPED_SURVEY, "same.yaml")
-    assert f"version {OLD} of survey pcve-cooperation is already published" in plain(texts(replies))
+    assert f"version {OLD} of survey pcve-cooperation is already published" in visible(
+        texts(replies)
+    )
     replies = await admin.send_document(b"%PDF-1.4", "notes.pdf", "application/pdf")
     assert "not a survey file" in texts(replies)
     for kind in ("formulas", "password-protected", "zip bomb", "huge"):
@@ -142,7 +139,7 @@ async def test_bad_files_are_refused_with_every_problem_and_change_nothing(hiwar
         assert reason in texts(replies), kind
     fatal = forms.with_unsupported(reads_left_out=True)
     replies = await admin.send_document(fatal, "sites.xlsx", XLSX)
-    assert "row 12: relevant: it reads &#x27;location&#x27;" in plain(texts(replies))
+    assert "row 12: relevant: it reads &#x27;location&#x27;" in visible(texts(replies))
     refusals = [d for a, d in await audit(hiwar) if a == "survey_refused"]
     assert len(refusals) == 8 and refusals[0].startswith("broken.yaml: sector: type:")
     replies = await admin.send_command("/surveys")
@@ -177,7 +174,7 @@ async def test_an_xlsform_published_in_arabic_while_someone_is_mid_survey(hiwar:
     replies = await admin.send_document(forms.with_unsupported(), "sites.xlsx", XLSX)
     with use_language("ar"):
         assert "ما تُرك" in texts(replies)
-    assert "الصف 3: تُرك «location» جانبًا" in plain(texts(replies))
+    assert "الصف 3: تُرك «location» جانبًا" in visible(texts(replies))
 
 
 async def test_an_arabic_admin_reads_every_problem_in_arabic(hiwar: Harness):
@@ -189,12 +186,12 @@ async def test_an_arabic_admin_reads_every_problem_in_arabic(hiwar: Harness):
     refusal = texts(await admin.send_document(broken.encode(), "broken.yaml", "application/yaml"))
     lines = refusal.splitlines()[1:]
     assert len(lines) == 2 and all(line.startswith("\u200f• ") for line in lines)
-    assert plain(lines[0]) == "• version: يجب ألا يقل عن 1 (السطر 2)"
-    assert plain(lines[1]).startswith(
+    assert visible(lines[0]) == "• version: يجب ألا يقل عن 1 (السطر 2)"
+    assert visible(lines[1]).startswith(
         "• sector: type: يجب أن يكون أحد ما يلي: single_choice, multiple_choice"
     )
     fatal = forms.with_unsupported(reads_left_out=True)
-    refusal = plain(texts(await admin.send_document(fatal, "sites.xlsx", XLSX)))
+    refusal = visible(texts(await admin.send_document(fatal, "sites.xlsx", XLSX)))
     assert "ورقة survey، الصف 12: relevant: يقرأ «location» الذي تُرك جانبًا (الصف 3)" in refusal
     data, _reason = BAD_FILES["formulas"]
     refusal += texts(await admin.send_document(data, "f.xlsx", XLSX))

@@ -50,7 +50,7 @@ from bot.reports.errors import (
     UnknownRound,
     UnknownSurvey,
 )
-from bot.reports.filters import parse_scope
+from bot.reports.filters import parse_scope, split_rounds
 from bot.reports.model import (
     EVERY_ENTRY,
     EVERYWHERE,
@@ -139,23 +139,19 @@ class CampaignRequest:
     """The round a new link is for (None: the round open when each person starts)."""
 
 
-ROUND_ARGUMENT = re.compile(r"round=(\d+)", re.IGNORECASE)
-
-
 def parse_campaign_arguments(args: Sequence[str]) -> CampaignRequest:
     """`/campaign`, `/campaign new SOURCE [USES] [round=N]` or `/campaign close SOURCE`."""
     if not args:
         return CampaignRequest()
     action, *rest = (a.strip() for a in args)
-    rounds = [found for a in rest if (found := ROUND_ARGUMENT.fullmatch(a))]
-    rest = [a for a in rest if not ROUND_ARGUMENT.fullmatch(a)]
+    rounds, rest = split_rounds(rest)
     if (
         action not in ("new", "close")
         or not 1 <= len(rest) <= (2 if action == "new" else 1)
         or len(rounds) > (1 if action == "new" else 0)
     ):
         raise BadCampaignCommand
-    round_id = int(rounds[0].group(1)) if rounds else None
+    round_id = rounds[0] if rounds else None
     source = rest[0].lower()
     if len(source) > MAX_SOURCE or not SOURCE.match(source):
         raise BadSource(MAX_SOURCE)

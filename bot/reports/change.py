@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.reports.model import Filter
 from bot.reports.scoring import Agreement
@@ -23,16 +22,6 @@ from bot.reports.summary import BarrierResult, Summary
 from bot.survey.model import Question, Survey
 
 CONFIDENCE = 0.95
-
-
-@dataclass(frozen=True, slots=True)
-class Round:
-    """A round as the change view names it."""
-
-    number: int
-    title: str
-    respondents: int
-    published_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +79,15 @@ class BarrierChange:
 class ChangeView:
     survey: Survey
     only: Filter | None
-    before: Round
-    after: Round
+    before: Summary
+    after: Summary
+    """The two released views compared (each names its round)."""
     barriers: tuple[BarrierChange, ...]
     """Largest change (either way) first; those that cannot be compared last."""
 
 
-def compare(
-    survey: Survey, before: tuple[Round, Summary], after: tuple[Round, Summary]
-) -> ChangeView:
+def compare(survey: Survey, earlier: Summary, later: Summary) -> ChangeView:
     """The change view of two released views of one group (the same filter)."""
-    (first, earlier), (second, later) = before, after
     earlier_results = {result.question.id: result for result in earlier.barriers}
     changes = []
     for result in later.barriers:
@@ -114,7 +101,7 @@ def compare(
             )
         )
     changes.sort(key=lambda c: (c.overall.change is None, -abs(c.overall.change or 0.0)))
-    return ChangeView(survey, later.only, first, second, tuple(changes))
+    return ChangeView(survey, later.only, earlier, later, tuple(changes))
 
 
 def difference_interval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from babel.lists import format_list
@@ -121,3 +122,12 @@ def group_name(survey: Survey, only: Filter | None, scope: Scope = EVERYWHERE) -
         return name
     within = scope_name(survey, scope)
     return within if only is None else _("{group}, within {scope}", group=name, scope=within)
+
+
+ROUND_WORD = re.compile(r"round=(\d+)", re.IGNORECASE)
+
+
+def split_rounds(words: Sequence[str]) -> tuple[list[int], list[str]]:
+    """The rounds named among a coordinator's words (`round=2`), and the other words."""
+    rounds = [int(found.group(1)) for word in words if (found := ROUND_WORD.fullmatch(word))]
+    return rounds, [word for word in words if not ROUND_WORD.fullmatch(word)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from bot.reports.actions import (
     SUMMARY,
     TABLES,
 )
-from bot.reports.change import ChangeView, Round, compare
+from bot.reports.change import ChangeView, compare
 from bot.reports.errors import (
     FilterSuppressed,
     NothingToCompare,
@@ -39,7 +38,7 @@ from bot.reports.errors import (
     UnknownQuestion,
     UnknownRound,
 )
-from bot.reports.filters import all_filters, filter_option, parse_filter
+from bot.reports.filters import all_filters, filter_option, parse_filter, split_rounds
 from bot.reports.model import EVERYWHERE, Counted, Filter, ReportRound, Scope
 from bot.reports.ports import ReportStore
 from bot.reports.scopes import scoped_comments
@@ -225,7 +224,7 @@ class ReportService:
         stored = await self._store.snapshot_views(self.survey.id, round_.round_id)
         if stored is None:
             return 0, {}
-        number, _published_at, views = stored
+        number, views = stored
         cached = self._views.get(round_.round_id)
         if cached is None or cached[0] != number:
             loaded = {
@@ -366,22 +365,14 @@ class ReportService:
             chosen = [by_id[n] for n in numbers]
         else:
             chosen = [entry for entry in looked if entry[1]][-2:]
-        role, scope = await self._looking(actor)
-        details = [f"round {r.round_id} snapshot {n}" for r, n, _v in chosen]
-        within = "" if scope.everyone else f"scope {scope}"
-        await self._access.record(
-            actor, role, CHANGE, "; ".join(filter(None, (filter_text, within, *details)))
-        )
+        seen = [f"round {r.round_id} snapshot {n}" for r, n, _v in chosen]
+        scope = await self._seen(actor, CHANGE, 0, "; ".join(filter(None, (filter_text, *seen))))
         if len(chosen) < 2:
             raise NothingToCompare(self.threshold)
-        (first, _n1, before), (second, _n2, after) = chosen
+        before, after = (views for _round, _number, views in chosen)
         earlier = self._pick(before, filter_text, scope)
         later = self._pick(after, filter_text, scope)
-        return compare(
-            self.survey,
-            (_round(first, earlier), earlier),
-            (_round(second, later), later),
-        )
+        return compare(self.survey, earlier, later)
 
     async def build_summary(self, only: Filter | None = None) -> Summary:
         """The live, exact summary, without a role check or snapshot: for trusted local
@@ -475,15 +466,10 @@ class ReportService:
         return await asyncio.to_thread(export.build, self.survey, respondents, self.threshold)
 
 
-ROUND = re.compile(r"(?:^|\s)round\s*=\s*(\d+)(?=\s|$)", re.IGNORECASE)
-
-
 def parse_round(text: str) -> tuple[int | None, str]:
     """`round=N` out of a coordinator's words, and the rest (a filter)."""
-    found = ROUND.search(text)
-    if found is None:
-        return None, text.strip()
-    return int(found.group(1)), (text[: found.start()] + " " + text[found.end() :]).strip()
+    rounds, rest = split_rounds(text.split())
+    return (rounds[0] if rounds else None), " ".join(rest)
 
 
 def parse_rounds(text: str) -> tuple[list[int], str]:
@@ -493,10 +479,6 @@ def parse_rounds(text: str) -> tuple[list[int], str]:
     if len(numbers) == 1:
         raise UnknownRound(None)
     return numbers, " ".join(words[len(numbers) :])
-
-
-def _round(found: ReportRound, view: Summary) -> Round:
-    return Round(found.round_id, found.title, view.respondents, view.published_at)
 
 
 def _log_failure(task: asyncio.Task[Snapshot | None]) -> None:

@@ -165,9 +165,9 @@ def round_lines(round_: ReportRound | None) -> list[str]:
     ]
 
 
-def round_title(title: str) -> str:
+def round_title(round_: ReportRound | None) -> str:
     """A round's title, or what round 0 is (responses started while no round was open)."""
-    return title or _("outside any round")
+    return round_.title if round_ and round_.title else _("outside any round")
 
 
 def snapshot_lines(published_at: datetime | None, threshold: int) -> list[str]:
@@ -441,8 +441,8 @@ def change_lines(view: ChangeView) -> list[str]:
         bold(
             _(
                 "Change from “{before}” to “{after}”: {group}",
-                before=html.escape(round_title(before.title)),
-                after=html.escape(round_title(after.title)),
+                before=html.escape(round_title(before.round)),
+                after=html.escape(round_title(after.round)),
                 group=html.escape(group_name(view.survey, view.only)),
             )
         ),
